@@ -1,0 +1,113 @@
+#include "core/udp_socket.hpp"
+
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace greenfinch::core {
+
+namespace {
+bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+}  // namespace
+
+UdpSocket UdpSocket::bind(const SocketAddress& address, Options options) {
+    Socket s(address.family(), SOCK_DGRAM);
+    if (options.reuse_port) s.set_option(SOL_SOCKET, SO_REUSEPORT, 1);
+    if (address.family() == AF_INET6) s.set_option(IPPROTO_IPV6, IPV6_V6ONLY, 1);
+    if (options.receive_buffer > 0) s.set_option(SOL_SOCKET, SO_RCVBUF, options.receive_buffer);
+    if (options.send_buffer > 0) s.set_option(SOL_SOCKET, SO_SNDBUF, options.send_buffer);
+    s.bind(address);
+    return UdpSocket(std::move(s));
+}
+
+UdpSocket UdpSocket::open(int family) { return UdpSocket(Socket(family, SOCK_DGRAM)); }
+
+UdpSocket UdpSocket::adopt(int fd) { return UdpSocket(Socket(fd)); }
+
+std::size_t UdpSocket::recv_from(std::span<std::byte> buffer, SocketAddress& from, MaybeTimeout timeout) {
+    for (;;) {
+        *from.size_ptr() = SocketAddress::capacity();
+        const ssize_t n = ::recvfrom(socket_.fd(), buffer.data(), buffer.size(), 0, from.get(), from.size_ptr());
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno == EINTR) continue;
+        if (!would_block(errno)) throw_errno("recvfrom");
+        socket_.wait(EV_READ, timeout);
+    }
+}
+
+void UdpSocket::send_to(std::span<const std::byte> data, const SocketAddress& to, MaybeTimeout timeout) {
+    for (;;) {
+        if (::sendto(socket_.fd(), data.data(), data.size(), 0, to.get(), to.size()) >= 0) return;
+        if (errno == EINTR) continue;
+        if (!would_block(errno)) throw_errno("sendto");
+        socket_.wait(EV_WRITE, timeout);
+    }
+}
+
+void UdpSocket::prepare_headers(std::size_t n) {
+    if (headers_.size() < n) {
+        headers_.resize(n);
+        iovecs_.resize(n);
+    }
+}
+
+std::size_t UdpSocket::recv_batch(std::span<Datagram> batch, MaybeTimeout timeout) {
+    if (batch.empty()) return 0;
+    prepare_headers(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        iovecs_[i] = {batch[i].buffer.data(), batch[i].buffer.size()};
+        msghdr& h = headers_[i].msg_hdr;
+        h = {};
+        h.msg_name = batch[i].peer.get();
+        h.msg_namelen = SocketAddress::capacity();
+        h.msg_iov = &iovecs_[i];
+        h.msg_iovlen = 1;
+    }
+    for (;;) {
+        const int n = ::recvmmsg(socket_.fd(), headers_.data(), static_cast<unsigned>(batch.size()), MSG_DONTWAIT, nullptr);
+        if (n > 0) {
+            for (int i = 0; i < n; ++i) {
+                batch[i].size = headers_[i].msg_len;
+                *batch[i].peer.size_ptr() = headers_[i].msg_hdr.msg_namelen;
+            }
+            return static_cast<std::size_t>(n);
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && !would_block(errno)) throw_errno("recvmmsg");
+        socket_.wait(EV_READ, timeout);
+    }
+}
+
+std::size_t UdpSocket::send_batch(std::span<const Datagram> batch, MaybeTimeout timeout) {
+    prepare_headers(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        iovecs_[i] = {batch[i].buffer.data(), batch[i].size};
+        msghdr& h = headers_[i].msg_hdr;
+        h = {};
+        h.msg_name = const_cast<sockaddr*>(batch[i].peer.get());
+        h.msg_namelen = batch[i].peer.size();
+        h.msg_iov = &iovecs_[i];
+        h.msg_iovlen = 1;
+    }
+    std::size_t done = 0;
+    std::size_t refused = 0;
+    while (done < batch.size()) {
+        const int n = ::sendmmsg(socket_.fd(), headers_.data() + done, static_cast<unsigned>(batch.size() - done),
+                                 MSG_DONTWAIT);
+        if (n > 0) {
+            done += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (errno == EINTR) continue;
+        if (would_block(errno)) {
+            socket_.wait(EV_WRITE, timeout);
+            continue;
+        }
+        ++refused;  // the first datagram of the rest failed for good: skip it, send the others
+        ++done;
+    }
+    return refused;
+}
+
+}  // namespace greenfinch::core
