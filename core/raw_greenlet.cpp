@@ -49,6 +49,11 @@ namespace {
 thread_local std::unique_ptr<ThreadState> tls_state;
 
 ThreadState& thread_state() {
+#if defined(BOOST_USE_UCONTEXT)
+    // Sanitizer builds: Boost's per-thread activation record must be created before our state, so that it is
+    // destroyed after it (thread-locals die in reverse order), since our state unwinds idle fibers at thread exit.
+    boost::context::detail::fiber_activation_record::current();
+#endif
     if (!tls_state) [[unlikely]] {
         tls_state = std::make_unique<ThreadState>();
         tls_state->main = Ref<RawGreenlet>(new MainGreenlet(*tls_state));
