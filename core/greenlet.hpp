@@ -152,10 +152,11 @@ using GreenletPtr = Ref<GreenletOf<T>>;
 // A greenlet for fn(args...), created but not started.
 template <class F, class... Args>
 auto make_greenlet(F&& fn, Args&&... args) {
-    using R = std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...>;
+    // A greenlet runs once, so its arguments are moved into the call: move-only arguments work.
+    using R = std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&&...>;
     return GreenletPtr<R>(new GreenletOf<R>(
         Hub::current(), [fn = std::forward<F>(fn), tup = std::make_tuple(std::forward<Args>(args)...)]() mutable -> R {
-            return std::apply(fn, tup);
+            return std::apply(fn, std::move(tup));
         }));
 }
 

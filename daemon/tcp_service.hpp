@@ -1,0 +1,51 @@
+// TcpService: DNS over TCP (RFC 7766 framing: a two-byte length before each message) on one listening socket.
+//
+// An accept greenlet takes connections while fewer than `max_connections` are open (beyond that they wait in the
+// listen backlog); each connection is served by its own greenlet, which closes it after `idle_timeout` without a
+// query. stop() stops accepting; drain() waits for the open connections, then closes what is left.
+#pragma once
+
+#include "core/pool.hpp"
+#include "core/tcp.hpp"
+#include "daemon/responder.hpp"
+
+#include <cstdint>
+
+namespace greenfinch::daemon {
+
+class TcpService {
+public:
+    struct Options {
+        int max_connections = 128;
+        core::Seconds idle_timeout{10.0};
+    };
+    struct Stats {
+        std::uint64_t connections = 0;
+        std::uint64_t answered = 0;
+        std::uint64_t dropped = 0;
+    };
+
+    TcpService(core::TcpListener listener, Responder& responder, Options options);
+    TcpService(const TcpService&) = delete;
+    TcpService& operator=(const TcpService&) = delete;
+
+    void start();
+    void stop();
+    bool drain(core::MaybeTimeout timeout);
+
+    core::SocketAddress local_address() const { return listener_.local_address(); }
+    const Stats& stats() const noexcept { return stats_; }
+
+private:
+    void accept_loop();
+    void serve(core::TcpStream conn);
+
+    core::TcpListener listener_;
+    Responder& responder_;
+    Options options_;
+    core::Pool connections_;
+    core::Ref<core::Greenlet> acceptor_;
+    Stats stats_;
+};
+
+}  // namespace greenfinch::daemon

@@ -1,0 +1,60 @@
+// UdpService: DNS over one UDP socket, one greenlet per query.
+//
+// A receive greenlet reads datagrams in batches (recvmmsg) and spawns a greenlet per query through a Pool of
+// `max_inflight`; while the pool is full the receive loop waits and the kernel's socket buffer takes the pressure.
+// Answers are queued and a send greenlet hands them to the kernel in batches (sendmmsg).
+// stop() stops receiving; drain() waits for the queries in flight and flushes their answers.
+#pragma once
+
+#include "core/event.hpp"
+#include "core/pool.hpp"
+#include "core/udp_socket.hpp"
+#include "daemon/responder.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace greenfinch::daemon {
+
+class UdpService {
+public:
+    struct Stats {
+        std::uint64_t received = 0;
+        std::uint64_t answered = 0;
+        std::uint64_t dropped = 0;      // not worth an answer (see Responder)
+        std::uint64_t send_errors = 0;  // refused by the kernel
+    };
+
+    UdpService(core::UdpSocket socket, Responder& responder, int max_inflight);
+    UdpService(const UdpService&) = delete;
+    UdpService& operator=(const UdpService&) = delete;
+
+    void start();
+    void stop();
+    // Waits up to `timeout` for the queries in flight; true if they all finished and their answers went out.
+    bool drain(core::MaybeTimeout timeout);
+
+    core::SocketAddress local_address() const { return socket_.local_address(); }
+    const Stats& stats() const noexcept { return stats_; }
+
+private:
+    struct Reply {
+        std::vector<std::byte> bytes;
+        core::SocketAddress peer;
+    };
+    void receive_loop();
+    void send_loop();
+    void answer(std::vector<std::byte> query, core::SocketAddress peer);
+
+    core::UdpSocket socket_;
+    Responder& responder_;
+    core::Pool queries_;
+    std::vector<Reply> outgoing_;
+    core::Event outgoing_ready_;
+    bool stopping_ = false;
+    core::Ref<core::Greenlet> receiver_;
+    core::Ref<core::Greenlet> sender_;
+    Stats stats_;
+};
+
+}  // namespace greenfinch::daemon

@@ -1,0 +1,43 @@
+// The DNS message header (RFC 1035 4.1.1) and the minimal responses a server gives without resolving anything.
+//
+// Pure functions over bytes: nothing here trusts its input or does I/O. An error is a value (nullopt / 0), never an
+// exception, since malformed packets are routine on a DNS port.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+namespace greenfinch::dns {
+
+inline constexpr std::size_t kHeaderSize = 12;
+
+enum class Rcode : std::uint8_t { NoError = 0, FormErr = 1, ServFail = 2, NxDomain = 3, NotImp = 4, Refused = 5 };
+
+struct Header {
+    std::uint16_t id = 0;
+    std::uint16_t flags = 0;
+    std::uint16_t qdcount = 0;
+    std::uint16_t ancount = 0;
+    std::uint16_t nscount = 0;
+    std::uint16_t arcount = 0;
+
+    bool qr() const noexcept { return (flags & 0x8000) != 0; }
+    std::uint8_t opcode() const noexcept { return static_cast<std::uint8_t>((flags >> 11) & 0x0f); }
+    bool rd() const noexcept { return (flags & 0x0100) != 0; }
+    Rcode rcode() const noexcept { return static_cast<Rcode>(flags & 0x000f); }
+};
+
+std::optional<Header> parse_header(std::span<const std::byte> message) noexcept;
+
+// The length of the question section that starts right after the header (one question, an uncompressed name as
+// queries carry), or nullopt if it runs past the end or breaks the name rules.
+std::optional<std::size_t> question_length(std::span<const std::byte> message) noexcept;
+
+// Writes into `out` a response to `query` with the given rcode and no records: the query's ID, opcode, RD and its
+// question echoed back (FORMERR drops the question when it cannot be parsed). Returns the response size, or 0 when
+// `query` is not a query at all (too short for a header, or already a response), which a server drops.
+std::size_t make_error_response(std::span<const std::byte> query, Rcode rcode, std::span<std::byte> out) noexcept;
+
+}  // namespace greenfinch::dns

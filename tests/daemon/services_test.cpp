@@ -1,0 +1,134 @@
+// The serving skeleton over real loopback sockets, in process and as the real binary.
+#include "core/greenlet.hpp"
+#include "core/tcp.hpp"
+#include "core/udp_socket.hpp"
+#include "daemon/tcp_service.hpp"
+#include "daemon/udp_service.hpp"
+#include "dns/header.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <regex>
+#include <string>
+#include <vector>
+
+using namespace greenfinch;
+using namespace std::chrono_literals;
+
+namespace {
+std::vector<std::byte> query(std::uint16_t id) {
+    const std::uint8_t raw[] = {static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id), 1, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+                                1, 'a', 0, 0, 1, 0, 1};
+    std::vector<std::byte> out;
+    for (auto b : raw) out.push_back(static_cast<std::byte>(b));
+    return out;
+}
+
+daemon::Responder refuse() {
+    return [](std::span<const std::byte> q, std::span<std::byte> out) {
+        return dns::make_error_response(q, dns::Rcode::Refused, out);
+    };
+}
+}  // namespace
+
+TEST_CASE("UDP service: every query gets its own answer, malformed datagrams are dropped and counted") {
+    core::Hub hub;
+    auto responder = refuse();
+    daemon::UdpService service(core::UdpSocket::bind(core::SocketAddress::loopback_v4()), responder, 100);
+    service.start();
+    auto client = core::UdpSocket::open(AF_INET);
+    for (std::uint16_t id = 1; id <= 50; ++id) client.send_to(query(id), service.local_address());
+    client.send_to(std::vector<std::byte>(3), service.local_address());  // too short to be DNS
+    std::vector<bool> seen(51, false);
+    std::array<std::byte, 512> buf{};
+    for (int i = 0; i < 50; ++i) {
+        core::SocketAddress from;
+        const std::size_t n = client.recv_from(buf, from, 5s);
+        auto h = dns::parse_header(std::span(buf.data(), n));
+        REQUIRE(h);
+        CHECK(h->rcode() == dns::Rcode::Refused);
+        REQUIRE(h->id >= 1);
+        REQUIRE(h->id <= 50);
+        seen[h->id] = true;
+    }
+    CHECK(std::count(seen.begin() + 1, seen.end(), true) == 50);
+    service.stop();
+    CHECK(service.drain(2s));
+    CHECK(service.stats().received == 51);
+    CHECK(service.stats().answered == 50);
+    CHECK(service.stats().dropped == 1);
+}
+
+TEST_CASE("TCP service: several queries on one connection, idle connections are closed") {
+    core::Hub hub;
+    auto responder = refuse();
+    daemon::TcpService service(core::TcpListener::bind(core::SocketAddress::loopback_v4()), responder,
+                               daemon::TcpService::Options{4, core::Seconds(0.05)});
+    service.start();
+    auto conn = core::TcpStream::connect(service.local_address(), 2s);
+    for (std::uint16_t id = 7; id < 10; ++id) {
+        auto q = query(id);
+        std::array<std::byte, 2> len{std::byte{0}, static_cast<std::byte>(q.size())};
+        conn.write_all(len);
+        conn.write_all(q);
+        REQUIRE(conn.read_exact(len, 2s));
+        std::vector<std::byte> answer(std::to_integer<std::size_t>(len[1]));
+        REQUIRE(conn.read_exact(answer, 2s));
+        CHECK(dns::parse_header(answer)->id == id);
+    }
+    // Silent past the idle timeout: the server closes, we read EOF.
+    std::array<std::byte, 1> b{};
+    CHECK(conn.read_some(b, 2s) == 0);
+    service.stop();
+    CHECK(service.drain(1s));
+    CHECK(service.stats().answered == 3);
+}
+
+TEST_CASE("the greenfinch binary serves on a kernel-chosen port and exits 0 on SIGTERM") {
+    int out[2];
+    REQUIRE(::pipe(out) == 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
+    const char* argv[] = {GREENFINCH_BINARY, "--listen", "127.0.0.1:0", nullptr};
+    pid_t pid = 0;
+    REQUIRE(::posix_spawn(&pid, GREENFINCH_BINARY, &actions, nullptr, const_cast<char**>(argv), environ) == 0);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+
+    // Read its log until it says where it listens.
+    std::string log;
+    std::smatch m;
+    const std::regex listening(R"(listening on (127\.0\.0\.1:\d+))");
+    char chunk[256];
+    while (!std::regex_search(log, m, listening)) {
+        const ssize_t n = ::read(out[0], chunk, sizeof(chunk));
+        REQUIRE(n > 0);
+        log.append(chunk, static_cast<std::size_t>(n));
+    }
+    const auto address = core::SocketAddress::parse(m[1].str());
+    REQUIRE(address);
+    {
+        core::Hub hub;
+        auto client = core::UdpSocket::open(AF_INET);
+        client.send_to(query(42), *address);
+        std::array<std::byte, 512> buf{};
+        core::SocketAddress from;
+        const std::size_t n = client.recv_from(buf, from, 5s);
+        CHECK(dns::parse_header(std::span(buf.data(), n))->id == 42);
+    }
+    REQUIRE(::kill(pid, SIGTERM) == 0);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    ::close(out[0]);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+}
