@@ -7,6 +7,7 @@
 #include "core/signal.hpp"
 #include "core/tcp.hpp"
 #include "core/udp_socket.hpp"
+#include "daemon/config.hpp"
 #include "daemon/tcp_service.hpp"
 #include "daemon/udp_service.hpp"
 #include "dns/header.hpp"
@@ -15,30 +16,49 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 using namespace greenfinch;
 
 namespace {
-const std::vector<std::string> kDefaultListen = {"127.0.0.1:5335", "[::1]:5335"};
 constexpr core::Seconds kDrainBudget{2.0};
 }  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"greenfinch: a caching DNS forwarder"};
+    std::string config_file;
     std::vector<std::string> listen;
-    std::string log_level = "info";
-    int max_inflight = 10000;
+    std::string log_level;
+    std::optional<int> max_inflight;
+    bool check_config = false;
+    app.add_option("--config", config_file, "TOML configuration file (see conf/greenfinch.toml)");
     app.add_option("--listen", listen, "ADDR:PORT to serve on, UDP and TCP (repeatable; default 127.0.0.1:5335 and [::1]:5335)");
-    app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
-    app.add_option("--max-inflight", max_inflight, "queries served at once per listener")->capture_default_str();
+    app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off (default info)");
+    app.add_option("--max-inflight", max_inflight, "queries served at once per listener (default 10000)");
+    app.add_flag("--check-config", check_config, "validate the configuration and exit (non-zero when invalid)");
     app.set_version_flag("--version", std::string("greenfinch ") + GREENFINCH_VERSION);
     CLI11_PARSE(app, argc, argv);
 
-    spdlog::set_level(spdlog::level::from_str(log_level));
-    if (listen.empty()) listen = kDefaultListen;
+    daemon::Config config;
+    try {
+        if (!config_file.empty()) config = daemon::load_config(config_file);
+        if (!listen.empty()) config.server.listen = listen;
+        if (!log_level.empty()) config.log.level = log_level;
+        if (max_inflight) config.server.max_inflight = *max_inflight;
+        daemon::validate(config, config_file.empty() ? "command line" : config_file + " and command line");
+    } catch (const daemon::ConfigError& e) {
+        std::fprintf(stderr, "greenfinch: invalid configuration: %s\n", e.what());
+        return 2;
+    }
+    if (check_config) {
+        std::printf("%s: configuration OK\n", config_file.empty() ? "defaults" : config_file.c_str());
+        return 0;
+    }
+    spdlog::set_level(spdlog::level::from_str(config.log.level));
 
     core::Hub hub;
     core::Event stop;
@@ -56,16 +76,17 @@ int main(int argc, char** argv) {
 
     std::vector<std::unique_ptr<daemon::UdpService>> udp;
     std::vector<std::unique_ptr<daemon::TcpService>> tcp;
-    for (const auto& text : listen) {
-        auto address = core::SocketAddress::parse(text);
-        if (!address) {
-            spdlog::error("--listen {}: not an ADDR:PORT (IPv6 in brackets: [::1]:5335)", text);
-            return 2;
-        }
+    const daemon::TcpService::Options tcp_options{config.server.max_tcp_connections,
+                                                  core::Seconds(config.server.tcp_idle_timeout_ms / 1000.0)};
+    for (const auto& text : config.server.listen) {
+        const auto address = *core::SocketAddress::parse(text);  // validated above
         try {
-            udp.push_back(std::make_unique<daemon::UdpService>(core::UdpSocket::bind(*address), refuse, max_inflight));
-            tcp.push_back(std::make_unique<daemon::TcpService>(core::TcpListener::bind(*address), refuse,
-                                                               daemon::TcpService::Options{}));
+            auto udp_socket = core::UdpSocket::bind(address);
+            // Port 0 asks the kernel for a port: TCP takes the same one.
+            auto bound = udp_socket.local_address();
+            auto tcp_listener = core::TcpListener::bind(bound);
+            udp.push_back(std::make_unique<daemon::UdpService>(std::move(udp_socket), refuse, config.server.max_inflight));
+            tcp.push_back(std::make_unique<daemon::TcpService>(std::move(tcp_listener), refuse, tcp_options));
         } catch (const std::system_error& e) {
             spdlog::warn("cannot listen on {}: {}", text, e.what());
             continue;

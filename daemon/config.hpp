@@ -1,0 +1,35 @@
+// Config: the daemon's settings, one struct with the defaults, filled from a TOML file and then from flags,
+// validated once. conf/greenfinch.toml ships every key, commented, with these same defaults.
+//
+// load_config() refuses what an operator would regret: unknown keys and sections (a typo must not silently fall back
+// to a default), wrong types, values out of range. Every ConfigError names the file, the line and the key.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace greenfinch::daemon {
+
+struct Config {
+    struct Server {
+        std::vector<std::string> listen = {"127.0.0.1:5335", "[::1]:5335"};
+        int max_inflight = 10000;        // queries served at once per UDP listener
+        int max_tcp_connections = 128;   // open TCP connections per listener
+        int tcp_idle_timeout_ms = 10000; // a TCP connection without a query for this long is closed
+    } server;
+    struct Log {
+        std::string level = "info";  // trace, debug, info, warn, error, critical, off
+    } log;
+};
+
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Reads `path` over the defaults. Throws ConfigError.
+Config load_config(const std::string& path);
+// Checks values that flags may also have set. Throws ConfigError naming `origin` (a file, or "command line").
+void validate(const Config& config, const std::string& origin);
+
+}  // namespace greenfinch::daemon

@@ -1,0 +1,87 @@
+#include "daemon/config.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+using namespace greenfinch::daemon;
+
+namespace {
+// A file in a fresh temporary directory, removed with it.
+class TempFile {
+public:
+    explicit TempFile(const std::string& content) {
+        char dir[] = "/tmp/greenfinch-config-XXXXXX";
+        REQUIRE(::mkdtemp(dir) != nullptr);
+        dir_ = dir;
+        path_ = dir_ + "/greenfinch.toml";
+        std::ofstream(path_) << content;
+    }
+    ~TempFile() { std::filesystem::remove_all(dir_); }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string dir_;
+    std::string path_;
+};
+
+std::string error_of(const std::string& content) {
+    TempFile f(content);
+    try {
+        load_config(f.path());
+    } catch (const ConfigError& e) {
+        return std::string(e.what()).substr(f.path().size());
+    }
+    return "no error";
+}
+
+int run_binary(const std::string& args) {
+    const int status = std::system((std::string(GREENFINCH_BINARY) + " " + args + " >/dev/null 2>&1").c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+}  // namespace
+
+TEST_CASE("the shipped conf/greenfinch.toml loads and equals the built-in defaults") {
+    const Config c = load_config(GREENFINCH_SOURCE_DIR "/conf/greenfinch.toml");
+    const Config d;
+    CHECK(c.server.listen == d.server.listen);
+    CHECK(c.server.max_inflight == d.server.max_inflight);
+    CHECK(c.server.max_tcp_connections == d.server.max_tcp_connections);
+    CHECK(c.server.tcp_idle_timeout_ms == d.server.tcp_idle_timeout_ms);
+    CHECK(c.log.level == d.log.level);
+}
+
+TEST_CASE("a config file overrides the defaults it names") {
+    TempFile f("[server]\nlisten = [\"127.0.0.1:53\"]\nmax_inflight = 5\n[log]\nlevel = \"debug\"\n");
+    const Config c = load_config(f.path());
+    CHECK(c.server.listen == std::vector<std::string>{"127.0.0.1:53"});
+    CHECK(c.server.max_inflight == 5);
+    CHECK(c.server.max_tcp_connections == Config{}.server.max_tcp_connections);
+    CHECK(c.log.level == "debug");
+}
+
+TEST_CASE("config errors name the line and the key") {
+    CHECK(error_of("[server]\n\nmax_inflite = 5\n") == ":3: server.max_inflite: unknown key");
+    CHECK(error_of("[sever]\n") == ":1: sever: unknown key");
+    CHECK(error_of("[server]\nmax_inflight = \"many\"\n") ==
+          ":2: server.max_inflight: expected a whole number from 0 to 1000000000");
+    CHECK(error_of("[server]\nlisten = \"127.0.0.1:53\"\n") == ":2: server.listen: expected an array of strings");
+    CHECK(error_of("[server]\nlisten = [\"localhost:53\"]\n").find("server.listen: \"localhost:53\" is not ADDR:PORT") !=
+          std::string::npos);
+    CHECK(error_of("[log]\nlevel = \"loud\"\n").find("log.level") != std::string::npos);
+    CHECK(error_of("[server\n").rfind(":1: ", 0) == 0);  // a TOML syntax error, with its line
+}
+
+TEST_CASE("--check-config exits 0 on a good file and non-zero on a bad one") {
+    CHECK(run_binary("--config " GREENFINCH_SOURCE_DIR "/conf/greenfinch.toml --check-config") == 0);
+    TempFile bad("[server]\nmax_inflight = -1\n");
+    CHECK(run_binary("--config " + bad.path() + " --check-config") == 2);
+    CHECK(run_binary("--listen nonsense --check-config") == 2);
+    CHECK(run_binary("--config /nonexistent/greenfinch.toml --check-config") == 2);
+}
