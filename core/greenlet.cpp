@@ -112,6 +112,7 @@ void Greenlet::kill(std::exception_ptr error, bool block, MaybeTimeout timeout) 
     if (!RawGreenlet::started()) {
         start_pending_ = false;
         stop_start_timer();
+        mark_dead_unstarted();
         const bool exit = is_greenlet_exit(error);
         finish(exit ? nullptr : std::move(error), exit);
         return;
@@ -132,7 +133,12 @@ Greenlet::LinkId Greenlet::rawlink(LinkFn fn) {
 
 Greenlet::LinkId Greenlet::link(LinkFn fn) {
     return rawlink([fn = std::move(fn)](Greenlet& g) mutable {
-        spawn([fn = std::move(fn)](Ref<Greenlet> g) mutable { fn(*g); }, Ref<Greenlet>(&g));
+        auto child = make_greenlet([fn = std::move(fn)](Ref<Greenlet> g) mutable { fn(*g); }, Ref<Greenlet>(&g));
+        // As gevent's SpawnedLink: the link's greenlet runs at once, from the notifier (on the hub), so links run in
+        // registration order, and one can still unlink a later one before it fires.
+        Greenlet& c = *child;
+        c.start_pending_ = true;
+        c.begin();
     });
 }
 

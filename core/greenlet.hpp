@@ -10,8 +10,8 @@
 //   blocks run; with `block` it returns once the greenlet has died (or `timeout` passed). A greenlet killed before it
 //   started never runs. Dying of GreenletExit counts as successful(), as in gevent; get() on it throws GreenletKilled
 //   since there is no value to return (C++ has no GreenletExit instance to hand back as the value).
-// - link() callbacks run once the greenlet is ready, in registration order, each in a new greenlet; rawlink() ones
-//   run on the hub and must not block. A link added after death still fires; a throwing link is reported and the
+// - link() callbacks run once the greenlet is ready, in registration order, each in a new greenlet that the notifier
+//   switches into at once (it runs until it first blocks); rawlink() ones run on the hub and must not block. A link added after death still fires; a throwing link is reported and the
 //   others still run.
 // - The hub keeps a started greenlet alive until it ends, so a greenlet nobody holds a handle to runs to completion.
 #pragma once

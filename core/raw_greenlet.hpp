@@ -78,6 +78,10 @@ protected:
     explicit RawGreenlet(Ref<RawGreenlet> parent);
     // The greenlet's body. The argument is the value of the switch that started it.
     virtual std::any run(std::any arg) = 0;
+    // A greenlet that will never be switched into (killed before it started) is dead without having run.
+    void mark_dead_unstarted() noexcept {
+        if (state_ == State::Created) state_ = State::Dead;
+    }
 
 private:
     struct Coroutine;

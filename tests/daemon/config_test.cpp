@@ -78,7 +78,7 @@ TEST_CASE("config errors name the line and the key") {
     CHECK(error_of("[server\n").rfind(":1: ", 0) == 0);  // a TOML syntax error, with its line
 }
 
-TEST_CASE("--check-config exits 0 on a good file and non-zero on a bad one") {
+TEST_CASE("greenfinch with check-config exits 0 on a good file and 2 on a bad one") {
     CHECK(run_binary("--config " GREENFINCH_SOURCE_DIR "/conf/greenfinch.toml --check-config") == 0);
     TempFile bad("[server]\nmax_inflight = -1\n");
     CHECK(run_binary("--config " + bad.path() + " --check-config") == 2);
