@@ -230,3 +230,23 @@ TEST_CASE("spawning in steady state takes stacks from the pool, mapping nothing 
     }
     CHECK(RawGreenlet::thread_stacks().mapped_count() == mapped);
 }
+
+TEST_CASE("Hub::run() returns on stop() even while timers are pending, and when nothing is left") {
+    Hub hub;
+    auto sleeper = spawn([] { sleep(10s); });
+    spawn([&] { hub.stop(); });
+    hub.run();  // would take 10 s without stop()
+    CHECK_FALSE(sleeper->ready());
+    sleeper->kill();
+    int ran = 0;
+    spawn([&] { ++ran; });
+    hub.run();  // nothing but one short greenlet: returns once it is done
+    CHECK(ran == 1);
+    CHECK(hub.live_greenlets() == 0);
+}
+
+TEST_CASE("a blocked main greenlet that nothing can wake gets LoopExit") {
+    Hub hub;
+    Event never;
+    CHECK_THROWS_AS(never.wait(), LoopExit);
+}
