@@ -61,7 +61,15 @@ void Greenlet::stop_start_timer() noexcept {
 void Greenlet::begin() {
     if (!start_pending_) return;  // killed before it started
     start_pending_ = false;
-    hub_.resume(*this);
+    try {
+        hub_.resume(*this);
+    } catch (...) {
+        if (RawGreenlet::started()) throw;
+        // No stack or coroutine could be had for it (mmap failed, vm.max_map_count): it fails, and its joiners and
+        // links (a Pool's slot among them) hear of it, rather than waiting for a greenlet that will never run.
+        mark_dead_unstarted();
+        finish(std::current_exception(), false);
+    }
 }
 
 std::any Greenlet::run(std::any) {

@@ -52,7 +52,7 @@ Hub::Hub(Options options) : loop_(nullptr), options_(options) {
 }
 
 Hub::~Hub() {
-    unwind_live_greenlets();
+    // Stop the loop first: while greenlets unwind, nothing else may run (no timer, no I/O, no new greenlet).
     closing_ = true;
     ev_break(loop_, EVBREAK_ALL);
     if (greenlet_->active()) {
@@ -61,6 +61,7 @@ Hub::~Hub() {
         } catch (...) {
         }
     }
+    unwind_live_greenlets();
     callbacks_.clear();
     ev_ref(loop_);
     ev_async_stop(loop_, &async_);
@@ -69,8 +70,9 @@ Hub::~Hub() {
 }
 
 void Hub::unwind_live_greenlets() noexcept {
-    // Each live greenlet gets one GreenletExit, returning here when it dies; one that parks again instead is left
-    // where it is (its stack is kept, not reused) rather than looping forever.
+    // Each live greenlet gets one GreenletExit, returning here when it dies. The hub greenlet has ended, so one that
+    // parks again instead switches straight back here (the hub's live ancestor) and is left where it is, its stack
+    // kept rather than reused, instead of running the loop again.
     std::vector<Ref<RawGreenlet>> snapshot;
     live_.for_each([&](LiveGreenlet& lg) { snapshot.push_back(lg.self); });
     for (auto& g : snapshot) {

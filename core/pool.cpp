@@ -6,6 +6,16 @@ namespace greenfinch::core {
 
 Group::Group() : state_(make_ref<State>(Hub::current())) { state_->owner = this; }
 
+Group::~Group() {
+    // Members hold the group's state through their removal links and the state holds them: break that cycle.
+    State& s = *state_;
+    s.owner = nullptr;
+    for (auto& slot : s.slots) {
+        if (slot.greenlet) slot.greenlet->unlink(slot.link);
+    }
+    s.slots.clear();
+}
+
 void Group::add(const Ref<Greenlet>& g) {
     if (contains(*g)) return;
     State& s = *state_;
@@ -34,6 +44,7 @@ void Group::remove_slot(std::size_t index) {
     if (!slot.greenlet) return;
     slot.greenlet.reset();
     slot.link = 0;
+    slot.dying = false;
     s.free.push_back(index);
     --s.count;
     if (s.count == 0 && s.emptied.has_waiters()) s.emptied.schedule();
@@ -69,11 +80,11 @@ std::vector<Ref<Greenlet>> Group::members() const {
 
 bool Group::join(MaybeTimeout timeout, bool raise_error) {
     State& s = *state_;
+    Deadline deadline(s.hub, timeout);
     if (raise_error) {
         auto gs = members();
-        joinall(gs, timeout, true);
+        joinall(gs, deadline.remaining(), true);
     }
-    Deadline deadline(s.hub, timeout);
     while (s.count != 0) {
         if (!s.emptied.wait(deadline.remaining(), false)) return s.count == 0;
     }
@@ -81,9 +92,20 @@ bool Group::join(MaybeTimeout timeout, bool raise_error) {
 }
 
 void Group::kill(std::exception_ptr error, bool block, MaybeTimeout timeout) {
-    auto gs = members();
-    std::erase_if(gs, [](const Ref<Greenlet>& g) { return g->ready(); });
-    killall(gs, std::move(error), block, timeout);
+    State& s = *state_;
+    std::vector<Ref<Greenlet>> targets;
+    for (auto& slot : s.slots) {
+        if (slot.greenlet && !slot.dying && !slot.greenlet->ready()) {
+            slot.dying = true;
+            targets.push_back(slot.greenlet);
+        }
+    }
+    Deadline deadline(s.hub, timeout);
+    killall(targets, std::move(error), false);
+    if (!block) return;
+    // Members leave through their removal links, one callback after they die: wait for the group to empty.
+    Timeout t(deadline.remaining());
+    join();
 }
 
 Pool::Pool(std::optional<int> size) : size_(size) {
@@ -96,6 +118,10 @@ Pool::~Pool() = default;
 void Pool::add(const Ref<Greenlet>& g, bool block, MaybeTimeout timeout) {
     if (contains(*g)) return;
     if (slots_ && !slots_->acquire(block, timeout)) throw PoolFull();
+    if (contains(*g)) {  // added by someone else while we waited for the slot
+        slots_->release();
+        return;
+    }
     Group::add(g);
 }
 

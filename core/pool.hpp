@@ -2,7 +2,7 @@
 //
 // Group: add() tracks a greenlet until it dies (removal happens in a rawlink, one hub callback after death).
 // join() waits until the group is empty (false on timeout; with `raise_error`, rethrows the first failure seen).
-// kill() kills every member, never twice.
+// kill() kills every member, never twice; with `block`, it returns once the group is empty.
 //
 // Pool(size): a Group that holds at most `size` greenlets. spawn() and add() block while it is full (add() with
 // block = false or a timeout that passes throws PoolFull); nullopt means unbounded, 0 means spawn blocks forever.
@@ -24,7 +24,7 @@ public:
     Group();
     Group(const Group&) = delete;
     Group& operator=(const Group&) = delete;
-    virtual ~Group() { state_->owner = nullptr; }
+    virtual ~Group();
 
     void add(const Ref<Greenlet>& g);
     void discard(Greenlet& g);
@@ -52,6 +52,7 @@ private:
     struct Slot {
         Ref<Greenlet> greenlet;
         Greenlet::LinkId link = 0;
+        bool dying = false;  // kill() was sent: a further kill() does not fire at it again
     };
     struct State : RefCounted<State> {
         explicit State(Hub& h) : hub(h), emptied(h) {}
@@ -99,20 +100,21 @@ public:
         for (auto& g : gs) out.push_back(g->get());
         return out;
     }
-    // The same, with results in completion order.
+    // The same, with results in completion order. The greenlets share their state with this call rather than
+    // pointing into its frame, so they stay safe when a failure (or a kill) ends the call early.
     template <class In, class F>
     auto imap_unordered(const std::vector<In>& inputs, F fn) {
         using R = std::invoke_result_t<F&, const In&>;
-        std::vector<R> out;
-        out.reserve(inputs.size());
-        std::vector<GreenletPtr<R>> gs;
-        for (const auto& x : inputs) {
-            gs.push_back(make_greenlet([&out, &fn, x] { out.push_back(fn(x)); return out.back(); }));
-            add(gs.back());
-            gs.back()->start();
-        }
+        struct Shared {
+            F fn;
+            std::vector<R> out;
+        };
+        auto shared = std::make_shared<Shared>(Shared{std::move(fn), {}});
+        shared->out.reserve(inputs.size());
+        std::vector<GreenletPtr<void>> gs;
+        for (const auto& x : inputs) gs.push_back(spawn([shared, x] { shared->out.push_back(shared->fn(x)); }));
         for (auto& g : gs) g->get();
-        return out;
+        return std::move(shared->out);
     }
 
 private:

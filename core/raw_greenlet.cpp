@@ -1,5 +1,7 @@
 #include "core/raw_greenlet.hpp"
 
+#include <cxxabi.h>
+
 #include <cstdio>
 #include <utility>
 #include <vector>
@@ -62,6 +64,13 @@ ThreadState& thread_state() {
     return *tls_state;
 }
 
+// The Itanium C++ ABI's per-thread exception state (libstdc++'s __cxa_eh_globals; <cxxabi.h> leaves it opaque).
+struct CxaEhGlobals {
+    void* caught_exceptions;
+    unsigned int uncaught_exceptions;
+};
+CxaEhGlobals& eh_globals() noexcept { return *reinterpret_cast<CxaEhGlobals*>(abi::__cxa_get_globals()); }
+
 RawGreenlet& live_ancestor(RawGreenlet& g) {
     RawGreenlet* t = &g;
     while (t->dead()) t = t->parent();
@@ -84,12 +93,18 @@ struct RawGreenlet::Switch {
         ts.previous = std::move(ts.current);
         ts.current = Ref<RawGreenlet>(&target);
         ts.save_slot = &self.context_;
+        CxaEhGlobals& eh = eh_globals();
+        self.caught_exceptions_ = eh.caught_exceptions;
+        self.uncaught_exceptions_ = eh.uncaught_exceptions;
         ctx::fiber from = std::move(target.context_).resume();
         return resumed(ts, self, std::move(from));
     }
 
     static std::any resumed(ThreadState& ts, RawGreenlet& self, ctx::fiber&& from) {
         *ts.save_slot = std::move(from);
+        CxaEhGlobals& eh = eh_globals();
+        eh.caught_exceptions = self.caught_exceptions_;
+        eh.uncaught_exceptions = self.uncaught_exceptions_;
         std::exception_ptr err = std::exchange(self.transfer_error_, nullptr);
         std::any value = std::exchange(self.transfer_value_, std::any{});
         ts.previous.reset();
@@ -118,6 +133,9 @@ struct RawGreenlet::Switch {
         *ts.save_slot = std::move(caller);
         for (;;) {
             RawGreenlet& g = *co->assigned;
+            CxaEhGlobals& eh = eh_globals();  // a new greenlet starts outside any catch block
+            eh.caught_exceptions = nullptr;
+            eh.uncaught_exceptions = 0;
             std::any arg = std::exchange(g.transfer_value_, std::any{});
             std::exception_ptr err = std::exchange(g.transfer_error_, nullptr);
             ts.previous.reset();

@@ -14,6 +14,7 @@
 // with a pooled, guard-paged stack) are reused across greenlets: a finished greenlet gives its coroutine back to a
 // per-thread free list, so starting a greenlet in steady state maps no memory and creates no fiber.
 // Refs and greenlets must not cross threads: switching to another thread's greenlet throws GreenletError.
+// Each greenlet has its own "exceptions being handled" state, so blocking inside a catch block is safe.
 #pragma once
 
 #include "core/errors.hpp"
@@ -100,6 +101,10 @@ private:
     std::any transfer_value_;
     std::exception_ptr transfer_error_;
     boost::context::fiber context_;  // where the greenlet is suspended (empty while it runs or before it starts)
+    // The C++ runtime keeps the exceptions being handled per thread; a greenlet suspended inside a catch block must
+    // get its own back, or `throw;` would rethrow (and end) another greenlet's exception.
+    void* caught_exceptions_ = nullptr;
+    unsigned int uncaught_exceptions_ = 0;
 };
 
 // A RawGreenlet that runs a function; the common way to make one.

@@ -1,5 +1,6 @@
 #include "core/socket.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +13,14 @@ void throw_errno(const char* what) { throw std::system_error(errno, std::generic
 
 Socket::Socket(int family, int type) : fd_(::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) {
     if (fd_ < 0) throw_errno("socket");
+}
+
+Socket Socket::adopt(int fd) {
+    Socket s(fd);
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) throw_errno("fcntl O_NONBLOCK");
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return s;
 }
 
 Socket& Socket::operator=(Socket&& o) noexcept {

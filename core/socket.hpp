@@ -18,6 +18,8 @@ public:
     explicit Socket(int fd) noexcept : fd_(fd) {}
     // A new non-blocking, close-on-exec socket; throws std::system_error.
     Socket(int family, int type);
+    // Takes over an inherited descriptor (socket activation hands them over blocking) and makes it non-blocking.
+    static Socket adopt(int fd);
     Socket(Socket&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
     Socket& operator=(Socket&& o) noexcept;
     ~Socket() { close(); }

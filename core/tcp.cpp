@@ -80,7 +80,7 @@ TcpListener TcpListener::bind(const SocketAddress& address, Options options) {
     return TcpListener(std::move(s));
 }
 
-TcpListener TcpListener::adopt(int fd) { return TcpListener(Socket(fd)); }
+TcpListener TcpListener::adopt(int fd) { return TcpListener(Socket::adopt(fd)); }
 
 TcpStream TcpListener::accept(SocketAddress* peer, MaybeTimeout timeout) {
     for (;;) {

@@ -23,7 +23,7 @@ UdpSocket UdpSocket::bind(const SocketAddress& address, Options options) {
 
 UdpSocket UdpSocket::open(int family) { return UdpSocket(Socket(family, SOCK_DGRAM)); }
 
-UdpSocket UdpSocket::adopt(int fd) { return UdpSocket(Socket(fd)); }
+UdpSocket UdpSocket::adopt(int fd) { return UdpSocket(Socket::adopt(fd)); }
 
 std::size_t UdpSocket::recv_from(std::span<std::byte> buffer, SocketAddress& from, MaybeTimeout timeout) {
     for (;;) {
@@ -45,31 +45,32 @@ void UdpSocket::send_to(std::span<const std::byte> data, const SocketAddress& to
     }
 }
 
-void UdpSocket::prepare_headers(std::size_t n) {
-    if (headers_.size() < n) {
-        headers_.resize(n);
-        iovecs_.resize(n);
+void UdpSocket::Batch::prepare(std::size_t n) {
+    if (headers.size() < n) {
+        headers.resize(n);
+        iovecs.resize(n);
     }
 }
 
 std::size_t UdpSocket::recv_batch(std::span<Datagram> batch, MaybeTimeout timeout) {
     if (batch.empty()) return 0;
-    prepare_headers(batch.size());
+    auto& [headers, iovecs] = receiving_;
+    receiving_.prepare(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
-        iovecs_[i] = {batch[i].buffer.data(), batch[i].buffer.size()};
-        msghdr& h = headers_[i].msg_hdr;
+        iovecs[i] = {batch[i].buffer.data(), batch[i].buffer.size()};
+        msghdr& h = headers[i].msg_hdr;
         h = {};
         h.msg_name = batch[i].peer.get();
         h.msg_namelen = SocketAddress::capacity();
-        h.msg_iov = &iovecs_[i];
+        h.msg_iov = &iovecs[i];
         h.msg_iovlen = 1;
     }
     for (;;) {
-        const int n = ::recvmmsg(socket_.fd(), headers_.data(), static_cast<unsigned>(batch.size()), MSG_DONTWAIT, nullptr);
+        const int n = ::recvmmsg(socket_.fd(), headers.data(), static_cast<unsigned>(batch.size()), MSG_DONTWAIT, nullptr);
         if (n > 0) {
             for (int i = 0; i < n; ++i) {
-                batch[i].size = headers_[i].msg_len;
-                *batch[i].peer.size_ptr() = headers_[i].msg_hdr.msg_namelen;
+                batch[i].size = headers[i].msg_len;
+                *batch[i].peer.size_ptr() = headers[i].msg_hdr.msg_namelen;
             }
             return static_cast<std::size_t>(n);
         }
@@ -80,20 +81,21 @@ std::size_t UdpSocket::recv_batch(std::span<Datagram> batch, MaybeTimeout timeou
 }
 
 std::size_t UdpSocket::send_batch(std::span<const Datagram> batch, MaybeTimeout timeout) {
-    prepare_headers(batch.size());
+    auto& [headers, iovecs] = sending_;
+    sending_.prepare(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
-        iovecs_[i] = {batch[i].buffer.data(), batch[i].size};
-        msghdr& h = headers_[i].msg_hdr;
+        iovecs[i] = {batch[i].buffer.data(), batch[i].size};
+        msghdr& h = headers[i].msg_hdr;
         h = {};
         h.msg_name = const_cast<sockaddr*>(batch[i].peer.get());
         h.msg_namelen = batch[i].peer.size();
-        h.msg_iov = &iovecs_[i];
+        h.msg_iov = &iovecs[i];
         h.msg_iovlen = 1;
     }
     std::size_t done = 0;
     std::size_t refused = 0;
     while (done < batch.size()) {
-        const int n = ::sendmmsg(socket_.fd(), headers_.data() + done, static_cast<unsigned>(batch.size() - done),
+        const int n = ::sendmmsg(socket_.fd(), headers.data() + done, static_cast<unsigned>(batch.size() - done),
                                  MSG_DONTWAIT);
         if (n > 0) {
             done += static_cast<std::size_t>(n);

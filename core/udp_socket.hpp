@@ -3,7 +3,8 @@
 // recv_batch() parks until at least one datagram is there, then takes as many as fit in one system call; a
 // send_batch() hands the kernel a whole batch at once. Batching saves a system call per packet when the socket queue
 // is deep (+17-30% packets per core here); at low load a batch is simply one datagram. The message headers are kept
-// in the socket and reused, so a batch allocates nothing.
+// in the socket and reused, so a batch allocates nothing: one set for receiving and one for sending, so one greenlet
+// may receive while another sends (at most one of each at a time).
 #pragma once
 
 #include "core/socket.hpp"
@@ -53,12 +54,17 @@ public:
     std::size_t send_batch(std::span<const Datagram> batch, MaybeTimeout timeout = std::nullopt);
 
 private:
+    // The kernel's view of one batch; filled and read only by the greenlet that owns that direction.
+    struct Batch {
+        std::vector<mmsghdr> headers;
+        std::vector<iovec> iovecs;
+        void prepare(std::size_t n);
+    };
     explicit UdpSocket(Socket s) : socket_(std::move(s)) {}
-    void prepare_headers(std::size_t n);
 
     Socket socket_;
-    std::vector<mmsghdr> headers_;
-    std::vector<iovec> iovecs_;
+    Batch receiving_;
+    Batch sending_;
 };
 
 }  // namespace greenfinch::core
