@@ -71,8 +71,8 @@ Hub::~Hub() {
 
 void Hub::unwind_live_greenlets() noexcept {
     // Each live greenlet gets one GreenletExit, returning here when it dies. The hub greenlet has ended, so one that
-    // parks again instead switches straight back here (the hub's live ancestor) and is left where it is, its stack
-    // kept rather than reused, instead of running the loop again.
+    // parks again instead switches straight back here (the hub's live ancestor) rather than running the loop again;
+    // its stack is then unwound by force.
     std::vector<Ref<RawGreenlet>> snapshot;
     live_.for_each([&](LiveGreenlet& lg) { snapshot.push_back(lg.self); });
     for (auto& g : snapshot) {
@@ -84,9 +84,10 @@ void Hub::unwind_live_greenlets() noexcept {
         }
     }
     live_.for_each([&](LiveGreenlet& lg) {
-        spdlog::warn("hub destroyed while a greenlet refused to exit; its stack is leaked");
+        spdlog::warn("hub destroyed while a greenlet ignored GreenletExit; unwinding its stack by force");
+        Ref<RawGreenlet> g = std::move(lg.self);
         lg.node.unlink();
-        lg.self->add_ref();
+        g->force_unwind();
     });
 }
 

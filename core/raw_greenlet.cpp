@@ -180,7 +180,22 @@ RawGreenlet::RawGreenlet(Ref<RawGreenlet> parent) : owner_(&thread_state()), par
     if (parent_->owner_ != owner_) throw GreenletError("a greenlet's parent must belong to the same thread");
 }
 
-RawGreenlet::~RawGreenlet() = default;
+RawGreenlet::~RawGreenlet() { force_unwind(); }
+
+void RawGreenlet::force_unwind() noexcept {
+    if (state_ != State::Active || is_main_ || !context_) return;
+    // The unwinding leaves the catch blocks the greenlet was suspended in: give it its own exception state meanwhile.
+    CxaEhGlobals& eh = eh_globals();
+    const CxaEhGlobals ours = eh;
+    eh.caught_exceptions = caught_exceptions_;
+    eh.uncaught_exceptions = uncaught_exceptions_;
+    {
+        ctx::fiber doomed = std::move(context_);
+    }  // destroying a suspended fiber unwinds it
+    eh = ours;
+    state_ = State::Dead;
+    coroutine_.reset();
+}
 
 RawGreenlet& RawGreenlet::current() { return *thread_state().current; }
 RawGreenlet& RawGreenlet::main() { return *thread_state().main; }

@@ -71,6 +71,11 @@ public:
     // The refcount hook (see Ref): unwinds a suspended greenlet, then deletes it.
     void last_ref_dropped() noexcept;
 
+    // The last resort for a suspended greenlet that will not die of GreenletExit: Boost.Context's forced unwind runs
+    // the destructors on its stack without running any more of its code (catch blocks that rethrow still run; a
+    // catch (...) that swallows the unwind is a bug, as with GreenletExit). The greenlet is dead afterwards.
+    void force_unwind() noexcept;
+
     // The hub's bookkeeping: bumped whenever a park ends, so that a deferred wake-up can tell whether the park it
     // was meant for is still the one in progress (see Hub::ParkTicket).
     std::uint64_t park_generation = 0;
