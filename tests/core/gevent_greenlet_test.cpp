@@ -10,6 +10,8 @@
 #include "core/event.hpp"
 #include "core/greenlet.hpp"
 
+#include "tests/core/test_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -21,29 +23,10 @@
 #include <vector>
 
 using namespace greenfinch::core;
+using namespace greenfinch::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// Captures what the hub reports (and keeps test output quiet).
-struct ErrorLog {
-    explicit ErrorLog(Hub& h) : hub(h) {
-        hub.set_error_handler([this](std::string_view where, std::exception_ptr e) {
-            entries.emplace_back(std::string(where), describe(e));
-        });
-    }
-    ~ErrorLog() { hub.set_error_handler({}); }
-    std::size_t count(std::string_view where) const {
-        return static_cast<std::size_t>(
-            std::count_if(entries.begin(), entries.end(), [&](const auto& e) { return e.first == where; }));
-    }
-    Hub& hub;
-    std::vector<std::pair<std::string, std::string>> entries;
-};
 
 struct ExpectedError : std::runtime_error {
     ExpectedError(const std::string& what, int attr = 0) : std::runtime_error(what), myattr(attr) {}

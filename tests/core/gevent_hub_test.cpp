@@ -14,6 +14,8 @@
 #include "core/queue.hpp"
 #include "core/signal.hpp"
 
+#include "tests/core/test_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <sys/time.h>
@@ -26,24 +28,10 @@
 #include <vector>
 
 using namespace greenfinch::core;
+using namespace greenfinch::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-struct ErrorLog {
-    explicit ErrorLog(Hub& h) : hub(h) {
-        hub.set_error_handler([this](std::string_view where, std::exception_ptr e) {
-            entries.emplace_back(std::string(where), describe(e));
-        });
-    }
-    ~ErrorLog() { hub.set_error_handler({}); }
-    Hub& hub;
-    std::vector<std::pair<std::string, std::string>> entries;
-};
 
 struct ExpectedException : std::runtime_error {
     using std::runtime_error::runtime_error;

@@ -13,6 +13,8 @@
 #include "core/greenlet.hpp"
 #include "core/pool.hpp"
 
+#include "tests/core/test_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -23,22 +25,10 @@
 #include <vector>
 
 using namespace greenfinch::core;
+using namespace greenfinch::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-struct QuietErrors {
-    explicit QuietErrors(Hub& h) : hub(h) {
-        hub.set_error_handler([this](std::string_view, std::exception_ptr) { ++count; });
-    }
-    ~QuietErrors() { hub.set_error_handler({}); }
-    Hub& hub;
-    int count = 0;
-};
 
 double divide_by(int x) {
     if (x == 0) throw std::domain_error("division by zero");
@@ -196,11 +186,11 @@ TEST_CASE("test__pool PoolBasicTests test_execute_async: free_count while spawni
 
 TEST_CASE("test__pool TestErrorInHandler test_map: map raises the failing call's exception [#52]", "[gevent][pool]") {
     Hub hub;
-    QuietErrors errors(hub);
+    ErrorLog errors(hub);
     Pool p(3);
     CHECK_THROWS_AS(p.map(std::vector<int>{1, 0, 2}, divide_by), std::domain_error);
     CHECK(p.join(1s));
-    CHECK(errors.count == 1);  // the failing greenlet is reported once
+    CHECK(errors.entries.size() == 1);  // the failing greenlet is reported once
     // TestErrorInHandler test_imap / test_imap_unordered (1.0, ZeroDivisionError, 0.5, StopIteration) are not
     // portable: there is no imap(), and imap_unordered() returns a vector rather than an iterator.
     Pool p1(1);
@@ -280,8 +270,8 @@ TEST_CASE("test__greenletset Test test_kill_block / test_kill_noblock: Group.kil
     SECTION("join(raise_error) rethrows a member's failure") {
         s.kill();
         s.spawn([] { throw std::domain_error("member failed"); });
-        QuietErrors errors(hub);
+        ErrorLog errors(hub);
         CHECK_THROWS_AS(s.join(1s, true), std::domain_error);
-        CHECK(errors.count == 1);
+        CHECK(errors.entries.size() == 1);
     }
 }

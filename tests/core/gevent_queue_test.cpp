@@ -11,6 +11,8 @@
 #include "core/greenlet.hpp"
 #include "core/queue.hpp"
 
+#include "tests/core/test_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -21,13 +23,10 @@
 #include <vector>
 
 using namespace greenfinch::core;
+using namespace greenfinch::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 struct RuntimeError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -44,6 +43,22 @@ void do_receive(Q& q, AsyncResult<std::string>& evt) {
     }
 }
 
+// Two hub callbacks each put_nowait() one item; records "ok" or "Full" for each.
+template <class Q>
+void put_nowait_twice_from_hub(Hub& hub, Q& q, std::vector<std::string>& result) {
+    for (int v : {2, 3}) {
+        hub.run_callback([&q, &result, v] {
+            try {
+                q.put_nowait(v);
+                result.push_back("ok");
+            } catch (const QueueFull&) {
+                result.push_back("Full");
+            }
+        });
+    }
+    sleep(0s);
+}
+
 }  // namespace
 
 TEST_CASE("test__queue test_put_nowait_simple / test_put_nowait_unlock: put_nowait works from the hub [#32]",
@@ -52,36 +67,12 @@ TEST_CASE("test__queue test_put_nowait_simple / test_put_nowait_unlock: put_nowa
     std::vector<std::string> result;
     SECTION("Queue(1): [None, Full]") {
         Queue<int> q(1);
-        auto store_result = [&](int v) {
-            return [&q, &result, v] {
-                try {
-                    q.put_nowait(v);
-                    result.push_back("ok");
-                } catch (const QueueFull&) {
-                    result.push_back("Full");
-                }
-            };
-        };
-        hub.run_callback(store_result(2));
-        hub.run_callback(store_result(3));
-        sleep(0s);
+        put_nowait_twice_from_hub(hub, q, result);
         CHECK(result == std::vector<std::string>{"ok", "Full"});
     }
     SECTION("Channel: [Full, Full] (no getter waiting)") {
         Channel<int> q;
-        auto store_result = [&](int v) {
-            return [&q, &result, v] {
-                try {
-                    q.put_nowait(v);
-                    result.push_back("ok");
-                } catch (const QueueFull&) {
-                    result.push_back("Full");
-                }
-            };
-        };
-        hub.run_callback(store_result(2));
-        hub.run_callback(store_result(3));
-        sleep(0s);
+        put_nowait_twice_from_hub(hub, q, result);
         CHECK(result == std::vector<std::string>{"Full", "Full"});
     }
     SECTION("test_put_nowait_unlock: Queue") {

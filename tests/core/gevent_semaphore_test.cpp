@@ -9,6 +9,8 @@
 #include "core/greenlet.hpp"
 #include "core/semaphore.hpp"
 
+#include "tests/core/test_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -19,13 +21,10 @@
 #include <vector>
 
 using namespace greenfinch::core;
+using namespace greenfinch::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 }  // namespace
 

@@ -11,6 +11,8 @@
 #include "core/greenlet.hpp"
 #include "core/timeout.hpp"
 
+#include "tests/core/test_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -20,13 +22,10 @@
 #include <system_error>
 
 using namespace greenfinch::core;
+using namespace greenfinch::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 constexpr double DELAY = 0.01;  // gevent's SMALL_TICK
 constexpr Seconds T{DELAY};
