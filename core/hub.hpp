@@ -12,7 +12,8 @@
 // - `run()` (from the main greenlet) returns once `stop()` is called or nothing is left that could wake anything;
 //   a main greenlet blocked in anything else gets LoopExit instead, as gevent's would.
 // - `post()` is the only thread-safe member: another thread hands the hub a callback (ev_async).
-// - Destroying the hub unwinds every greenlet still alive on it with GreenletExit, so their destructors run.
+// - Destroying the hub stops its loop, then unwinds every greenlet still alive on it with GreenletExit (by force if
+//   one parks again instead), so their destructors run.
 //
 // `Hub::current()` is per-thread (a hub is constructed on the thread it serves); all other state hangs off the hub.
 #pragma once

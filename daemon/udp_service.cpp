@@ -63,8 +63,9 @@ void UdpService::send_loop() {
         sending.swap(outgoing_);
         batch.clear();
         for (auto& r : sending) batch.push_back({r.bytes, r.bytes.size(), r.peer});
-        stats_.send_errors += socket_.send_batch(batch);
-        stats_.answered += batch.size();
+        const std::size_t refused = socket_.send_batch(batch);
+        stats_.send_errors += refused;
+        stats_.answered += batch.size() - refused;
         sending.clear();
         if (stopping_ && outgoing_.empty() && queries_.size() == 0) return;
     }
