@@ -16,6 +16,13 @@ struct RawGreenlet::Coroutine {
     RawGreenlet* assigned = nullptr;
 };
 
+// The Itanium C++ ABI's per-thread exception state (libstdc++'s __cxa_eh_globals; <cxxabi.h> leaves it opaque).
+struct CxaEhGlobals {
+    void* caught_exceptions;
+    unsigned int uncaught_exceptions;
+};
+CxaEhGlobals& eh_globals() noexcept { return *reinterpret_cast<CxaEhGlobals*>(abi::__cxa_get_globals()); }
+
 class MainGreenlet final : public RawGreenlet {
 public:
     explicit MainGreenlet(ThreadState& ts) : RawGreenlet(ts, true) {}
@@ -37,6 +44,7 @@ struct ThreadState {
     ctx::fiber scratch;               // save_slot for a coroutine that ends for good
     TraceHook trace;
     bool shutting_down = false;
+    CxaEhGlobals& eh = eh_globals();  // its address is fixed for the thread; looking it up costs a TLS call
 
     ~ThreadState() {
         shutting_down = true;
@@ -64,13 +72,6 @@ ThreadState& thread_state() {
     return *tls_state;
 }
 
-// The Itanium C++ ABI's per-thread exception state (libstdc++'s __cxa_eh_globals; <cxxabi.h> leaves it opaque).
-struct CxaEhGlobals {
-    void* caught_exceptions;
-    unsigned int uncaught_exceptions;
-};
-CxaEhGlobals& eh_globals() noexcept { return *reinterpret_cast<CxaEhGlobals*>(abi::__cxa_get_globals()); }
-
 RawGreenlet& live_ancestor(RawGreenlet& g) {
     RawGreenlet* t = &g;
     while (t->dead()) t = t->parent();
@@ -93,7 +94,7 @@ struct RawGreenlet::Switch {
         ts.previous = std::move(ts.current);
         ts.current = Ref<RawGreenlet>(&target);
         ts.save_slot = &self.context_;
-        CxaEhGlobals& eh = eh_globals();
+        CxaEhGlobals& eh = ts.eh;
         self.caught_exceptions_ = eh.caught_exceptions;
         self.uncaught_exceptions_ = eh.uncaught_exceptions;
         ctx::fiber from = std::move(target.context_).resume();
@@ -102,7 +103,7 @@ struct RawGreenlet::Switch {
 
     static std::any resumed(ThreadState& ts, RawGreenlet& self, ctx::fiber&& from) {
         *ts.save_slot = std::move(from);
-        CxaEhGlobals& eh = eh_globals();
+        CxaEhGlobals& eh = ts.eh;
         eh.caught_exceptions = self.caught_exceptions_;
         eh.uncaught_exceptions = self.uncaught_exceptions_;
         std::exception_ptr err = std::exchange(self.transfer_error_, nullptr);
@@ -133,7 +134,7 @@ struct RawGreenlet::Switch {
         *ts.save_slot = std::move(caller);
         for (;;) {
             RawGreenlet& g = *co->assigned;
-            CxaEhGlobals& eh = eh_globals();  // a new greenlet starts outside any catch block
+            CxaEhGlobals& eh = ts.eh;  // a new greenlet starts outside any catch block
             eh.caught_exceptions = nullptr;
             eh.uncaught_exceptions = 0;
             std::any arg = std::exchange(g.transfer_value_, std::any{});
