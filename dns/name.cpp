@@ -1,0 +1,72 @@
+#include "dns/name.hpp"
+
+#include "dns/header.hpp"
+
+namespace greenfinch::dns {
+
+std::optional<NameSpan> read_name(std::span<const std::byte> m, std::size_t offset,
+                                  std::span<std::byte> expanded) noexcept {
+    std::size_t at = offset;
+    std::size_t length = 0;
+    std::optional<std::size_t> end;  // set at the first pointer: the name continues elsewhere
+    for (;;) {
+        if (at >= m.size()) return std::nullopt;
+        const auto b = std::to_integer<std::size_t>(m[at]);
+        const std::size_t kind = b & 0xc0;
+        if (kind == 0xc0) {
+            if (at + 1 >= m.size()) return std::nullopt;
+            const std::size_t target = ((b & 0x3f) << 8) | std::to_integer<std::size_t>(m[at + 1]);
+            // Only strictly backwards (no loops, no forward references), and never into the header.
+            if (target >= at || target < kHeaderSize) return std::nullopt;
+            if (!end) end = at + 2;
+            at = target;
+            continue;
+        }
+        if (kind != 0) return std::nullopt;  // 0x40 and 0x80: reserved / obsolete label types
+        if (length + b + 1 > kMaxNameLength) return std::nullopt;
+        if (at + 1 + b > m.size()) return std::nullopt;
+        if (expanded.size() >= length + b + 1) {
+            for (std::size_t i = 0; i <= b; ++i) expanded[length + i] = m[at + i];
+        }
+        length += b + 1;
+        if (b == 0) break;
+        at += 1 + b;
+    }
+    return NameSpan{end ? *end : at + 1, length, end.has_value()};
+}
+
+void lowercase_name(std::span<std::byte> name) noexcept {
+    for (auto& b : name) {
+        const auto c = std::to_integer<unsigned char>(b);
+        if (c >= 'A' && c <= 'Z') b = static_cast<std::byte>(c + ('a' - 'A'));
+    }
+}
+
+void append_presentation(std::string& out, std::span<const std::byte> wire) {
+    std::size_t at = 0;
+    if (wire.empty() || wire[0] == std::byte{0}) {
+        out += '.';
+        return;
+    }
+    while (at < wire.size()) {
+        const auto len = std::to_integer<std::size_t>(wire[at++]);
+        if (len == 0) break;
+        for (std::size_t i = 0; i < len && at < wire.size(); ++i, ++at) {
+            const auto c = std::to_integer<unsigned char>(wire[at]);
+            if (c == '.' || c == '\\') {
+                out += '\\';
+                out += static_cast<char>(c);
+            } else if (c < 0x21 || c > 0x7e) {
+                out += '\\';
+                out += static_cast<char>('0' + c / 100);
+                out += static_cast<char>('0' + c / 10 % 10);
+                out += static_cast<char>('0' + c % 10);
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+        out += '.';
+    }
+}
+
+}  // namespace greenfinch::dns

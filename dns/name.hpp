@@ -1,0 +1,38 @@
+// Domain names on the wire (RFC 1035 3.1, 4.1.4): reading them without trusting a byte.
+//
+// A name is a run of labels (length byte 1-63, then the label) ending in the root label (0), possibly cut short by a
+// compression pointer (two bytes, 0b11 then a 14-bit offset) to a name earlier in the message. read_name() accepts a
+// pointer only if it points strictly backwards from the pointer itself, so it cannot loop, and past the header; it
+// refuses the reserved
+// label types (0b01, 0b10), labels past the end, and names longer than 255 bytes once expanded.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace greenfinch::dns {
+
+inline constexpr std::size_t kMaxNameLength = 255;
+inline constexpr std::size_t kMaxLabelLength = 63;
+
+struct NameSpan {
+    std::size_t end;     // offset just past the name where it starts (past the pointer, if it ends in one)
+    std::size_t length;  // length of the expanded name in wire form, root label included (1 for the root)
+    bool compressed;     // it ended in a compression pointer
+};
+
+// Reads the name at `offset`. With `expanded` (at least kMaxNameLength bytes), writes the name there, uncompressed.
+std::optional<NameSpan> read_name(std::span<const std::byte> message, std::size_t offset,
+                                  std::span<std::byte> expanded = {}) noexcept;
+
+// ASCII lowercase of a wire-form name in place (labels' length bytes are below 'A', so they are left alone).
+void lowercase_name(std::span<std::byte> name) noexcept;
+
+// The name in presentation form ("www.example.com."), for logs and tools; `wire` must be a valid uncompressed name.
+// Bytes outside printable ASCII, dots and backslashes inside labels are escaped as \DDD.
+void append_presentation(std::string& out, std::span<const std::byte> wire);
+
+}  // namespace greenfinch::dns

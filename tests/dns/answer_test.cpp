@@ -1,0 +1,106 @@
+// Cache keys and the rewriting of a stored answer for one client.
+#include "dns/answer.hpp"
+#include "dns/query_key.hpp"
+#include "tests/dns/wire_builder.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <array>
+
+using namespace greenfinch::dns;
+using greenfinch::test::Wire;
+
+namespace {
+Message parsed(const std::vector<std::byte>& w) {
+    Message m;
+    REQUIRE(parse_message(w, m) == ParseStatus::Ok);
+    return m;
+}
+std::span<const std::byte> qname_of(const std::vector<std::byte>& w, const Message& m) {
+    return std::span(w.data() + m.question.name_offset, m.question.name_length);
+}
+}  // namespace
+
+TEST_CASE("the cache key ignores the name's case and the ID, and tells DO, CD, type and class apart") {
+    const std::vector<std::byte> a = Wire().header(1, 0x0100, 1, 0, 0, 0).question("WWW.Example.com", type::A);
+    const std::vector<std::byte> b = Wire().header(2, 0x0100, 1, 0, 0, 0).question("www.example.COM", type::A);
+    const std::vector<std::byte> aaaa = Wire().header(1, 0x0100, 1, 0, 0, 0).question("www.example.com", type::AAAA);
+    const std::vector<std::byte> chaos = Wire().header(1, 0x0100, 1, 0, 0, 0).question("www.example.com", type::A, 3);
+    const std::vector<std::byte> cd = Wire().header(1, 0x0110, 1, 0, 0, 0).question("www.example.com", type::A);
+    const std::vector<std::byte> dnssec = Wire().header(1, 0x0100, 1, 0, 0, 1).question("www.example.com", type::A).opt(1232, true);
+    const std::vector<std::byte> edns = Wire().header(1, 0x0100, 1, 0, 0, 1).question("www.example.com", type::A).opt(4096);
+    auto key = [](const std::vector<std::byte>& w) { return QueryKey(w, parsed(w)); };
+    CHECK(key(a) == key(b));
+    CHECK(key(a).hash() == key(b).hash());
+    CHECK(key(a) == key(edns));  // EDNS without DO does not change the answer
+    CHECK_FALSE(key(a) == key(aaaa));
+    CHECK_FALSE(key(a) == key(chaos));
+    CHECK_FALSE(key(a) == key(cd));
+    CHECK_FALSE(key(a) == key(dnssec));
+    CHECK(key(cd).checking_disabled());
+    CHECK(key(dnssec).dnssec_ok());
+    CHECK(key(aaaa).qtype() == type::AAAA);
+    CHECK(key(chaos).qclass() == 3);
+}
+
+TEST_CASE("an answer from cache gets the client's ID and name case, and TTLs aged by its time in cache") {
+    const std::vector<std::byte> stored = Wire()
+                                              .header(0xaaaa, 0x8180, 1, 2, 0, 0)
+                                              .question("www.example.com", type::A)
+                                              .pointer(12).rr_fixed(type::A, 300, 4).raw({192, 0, 2, 1})
+                                              .pointer(12).rr_fixed(type::A, 20, 4).raw({192, 0, 2, 2});
+    const Message sm = parsed(stored);
+    const std::vector<std::byte> query = Wire().header(0x0bee, 0x0100, 1, 0, 0, 0).question("WwW.ExAmPlE.CoM", type::A);
+    const Message qm = parsed(query);
+    std::array<std::byte, 512> out{};
+    const std::size_t n = write_answer(stored, sm, {0x0bee, qname_of(query, qm), 30, std::nullopt, udp_limit(qm, 1232)}, out);
+    REQUIRE(n == stored.size());
+    const std::vector<std::byte> answer(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
+    const Message am = parsed(answer);
+    CHECK(am.header.id == 0x0bee);
+    CHECK(std::equal(qname_of(answer, am).begin(), qname_of(answer, am).end(), qname_of(query, qm).begin()));
+    CHECK(read_u32(answer, am.ttl_offsets[0]) == 270);
+    CHECK(read_u32(answer, am.ttl_offsets[1]) == 0);  // aged past zero: zero, never wrapped
+    // The stored copy is untouched.
+    CHECK(read_u32(stored, sm.ttl_offsets[0]) == 300);
+
+    SECTION("a stale answer carries the fixed TTL instead") {
+        const std::size_t s = write_answer(stored, sm, {1, qname_of(query, qm), 100000, 30u, 512}, out);
+        REQUIRE(s == stored.size());
+        const std::vector<std::byte> stale(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(s));
+        const Message st = parsed(stale);
+        CHECK(read_u32(stale, st.ttl_offsets[0]) == 30);
+        CHECK(read_u32(stale, st.ttl_offsets[1]) == 30);
+    }
+}
+
+TEST_CASE("an answer too large for the client's UDP size becomes TC=1 with the question (and OPT)") {
+    Wire big;
+    big.header(5, 0x8180, 1, 30, 0, 1).question("big.example", type::TXT);
+    for (int i = 0; i < 30; ++i) big.pointer(12).rr_fixed(type::TXT, 60, 21).u8(20).raw({'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'});
+    big.opt(1232);
+    const std::vector<std::byte> stored = big;
+    const Message sm = parsed(stored);
+    REQUIRE(stored.size() > 512);
+    REQUIRE(stored.size() <= 1232);
+
+    const std::vector<std::byte> plain = Wire().header(9, 0x0100, 1, 0, 0, 0).question("big.example", type::TXT);
+    const Message pm = parsed(plain);
+    CHECK(udp_limit(pm, 1232) == 512);
+    std::array<std::byte, 4096> out{};
+    std::size_t n = write_answer(stored, sm, {9, qname_of(plain, pm), 0, std::nullopt, udp_limit(pm, 1232)}, out);
+    std::vector<std::byte> tc(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
+    Message tm = parsed(tc);
+    CHECK(tm.truncated());
+    CHECK(tm.header.id == 9);
+    CHECK(tm.header.ancount == 0);
+    CHECK(tm.edns.present);  // the stored answer's OPT, so the client keeps talking EDNS
+
+    const std::vector<std::byte> large = Wire().header(9, 0x0100, 1, 0, 0, 1).question("big.example", type::TXT).opt(4096);
+    const Message lm = parsed(large);
+    CHECK(udp_limit(lm, 1232) == 1232);  // capped
+    n = write_answer(stored, sm, {9, qname_of(large, lm), 0, std::nullopt, udp_limit(lm, 1232)}, out);
+    CHECK(n == stored.size());  // fits in 1232
+    const std::vector<std::byte> tiny_edns = Wire().header(9, 0x0100, 1, 0, 0, 1).question("big.example", type::TXT).opt(100);
+    CHECK(udp_limit(parsed(tiny_edns), 1232) == 512);  // below 512 counts as 512
+}
