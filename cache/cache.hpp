@@ -1,0 +1,65 @@
+// Cache: where answers are kept between queries. MemoryCache implements it in process; the Redis backend too.
+//
+// An Answer is an upstream response as stored: its wire bytes (TTLs already normalised, see policy.hpp), its parse,
+// when it was stored and for how long it is fresh. Answers are immutable and shared (workers on other threads may be
+// serving the same one), except for the one-shot prefetch claim.
+//
+// lookup() says how usable an answer is at `now` (seconds on the daemon's monotonic clock):
+// - Fresh: serve it, TTLs aged by `age`.
+// - Refresh: fresh, but in the last 10% of its TTL: serve it, and the first caller to see this (only the first)
+//   should refresh it in the background (prefetch).
+// - Stale: expired, but within the serve-stale window: serve it only if the upstream fails (RFC 8767).
+// A backend may block the calling greenlet cooperatively (Redis does), never the thread.
+#pragma once
+
+#include "dns/message.hpp"
+#include "dns/query_key.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace greenfinch::cache {
+
+struct Answer {
+    std::vector<std::byte> wire;
+    dns::Message parsed;
+    double stored_at = 0;
+    std::uint32_t ttl = 0;
+    mutable std::atomic<bool> refresh_claimed{false};
+
+    // Parses `wire` (which must parse: it came from parse_message already) and takes it over.
+    static std::shared_ptr<const Answer> make(std::vector<std::byte> wire, double stored_at, std::uint32_t ttl);
+};
+using AnswerPtr = std::shared_ptr<const Answer>;
+
+enum class Freshness : std::uint8_t { Fresh, Refresh, Stale };
+
+struct Hit {
+    AnswerPtr answer;
+    Freshness freshness;
+    std::uint32_t age;  // whole seconds since it was stored
+};
+
+struct CacheStats {
+    std::uint64_t hits = 0;
+    std::uint64_t misses = 0;
+    std::uint64_t stale_hits = 0;
+    std::uint64_t evictions = 0;
+    std::uint64_t expired = 0;
+    std::uint64_t size = 0;
+};
+
+class Cache {
+public:
+    virtual ~Cache() = default;
+    virtual std::optional<Hit> lookup(const dns::QueryKey& key, double now) = 0;
+    virtual void store(const dns::QueryKey& key, AnswerPtr answer) = 0;
+    virtual void erase(const dns::QueryKey& key) = 0;
+    virtual void clear() = 0;
+    virtual CacheStats stats() const = 0;
+};
+
+}  // namespace greenfinch::cache

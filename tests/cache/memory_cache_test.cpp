@@ -1,0 +1,118 @@
+#include "cache/memory_cache.hpp"
+#include "tests/dns/wire_builder.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <thread>
+
+using namespace greenfinch;
+using greenfinch::test::Wire;
+
+namespace {
+std::vector<std::byte> query_for(const std::string& name) {
+    return Wire().header(1, 0x0100, 1, 0, 0, 0).question(name, dns::type::A);
+}
+dns::QueryKey key_for(const std::string& name) {
+    const auto w = query_for(name);
+    dns::Message m;
+    REQUIRE(dns::parse_message(w, m) == dns::ParseStatus::Ok);
+    return dns::QueryKey(w, m);
+}
+cache::AnswerPtr answer_for(const std::string& name, double stored_at, std::uint32_t ttl) {
+    return cache::Answer::make(Wire()
+                                   .header(1, 0x8180, 1, 1, 0, 0)
+                                   .question(name, dns::type::A)
+                                   .pointer(12).rr_fixed(dns::type::A, ttl, 4).raw({192, 0, 2, 1}),
+                               stored_at, ttl);
+}
+}  // namespace
+
+TEST_CASE("an entry is fresh for its TTL, then stale within the serve-stale window, then gone") {
+    cache::MemoryCache c({100, 60, 4});
+    const auto k = key_for("a.example");
+    c.store(k, answer_for("a.example", 1000.0, 100));
+    auto hit = c.lookup(k, 1050.5);
+    REQUIRE(hit);
+    CHECK(hit->freshness == cache::Freshness::Fresh);
+    CHECK(hit->age == 50);
+    hit = c.lookup(k, 1120.0);
+    REQUIRE(hit);
+    CHECK(hit->freshness == cache::Freshness::Stale);
+    CHECK_FALSE(c.lookup(k, 1161.0));
+    CHECK(c.stats().expired == 1);
+    CHECK(c.stats().size == 0);
+}
+
+TEST_CASE("without serve-stale an expired entry is a miss at once") {
+    cache::MemoryCache c({100, 0, 4});
+    const auto k = key_for("a.example");
+    c.store(k, answer_for("a.example", 0.0, 10));
+    CHECK(c.lookup(k, 9.9));
+    CHECK_FALSE(c.lookup(k, 10.0));
+}
+
+TEST_CASE("in the last 10% of its TTL an entry asks for one refresh, from the first caller only") {
+    cache::MemoryCache c({100, 0, 4});
+    const auto k = key_for("a.example");
+    c.store(k, answer_for("a.example", 0.0, 100));
+    CHECK(c.lookup(k, 85.0)->freshness == cache::Freshness::Fresh);
+    CHECK(c.lookup(k, 91.0)->freshness == cache::Freshness::Refresh);
+    CHECK(c.lookup(k, 92.0)->freshness == cache::Freshness::Fresh);  // claimed already
+    c.store(k, answer_for("a.example", 92.0, 100));                  // the refreshed answer
+    CHECK(c.lookup(k, 93.0)->age == 1);
+    CHECK(c.stats().size == 1);
+}
+
+TEST_CASE("popular names survive a scan of names asked once (segmented LRU)") {
+    cache::MemoryCache c({100, 0, 1});
+    std::vector<dns::QueryKey> hot;
+    for (int i = 0; i < 20; ++i) {
+        hot.push_back(key_for("hot" + std::to_string(i) + ".example"));
+        c.store(hot.back(), answer_for("hot" + std::to_string(i) + ".example", 0.0, 3600));
+        REQUIRE(c.lookup(hot.back(), 1.0));  // used twice: protected
+    }
+    for (int i = 0; i < 1000; ++i) {
+        const std::string name = "scan" + std::to_string(i) + ".example";
+        c.store(key_for(name), answer_for(name, 2.0, 3600));
+    }
+    int survivors = 0;
+    for (const auto& k : hot) survivors += c.lookup(k, 3.0) ? 1 : 0;
+    CHECK(survivors == 20);
+    CHECK(c.stats().size == 100);
+    CHECK(c.stats().evictions == 920);
+}
+
+TEST_CASE("erase and clear") {
+    cache::MemoryCache c({100, 0, 4});
+    const auto a = key_for("a.example");
+    const auto b = key_for("b.example");
+    c.store(a, answer_for("a.example", 0.0, 100));
+    c.store(b, answer_for("b.example", 0.0, 100));
+    c.erase(a);
+    CHECK_FALSE(c.lookup(a, 1.0));
+    CHECK(c.lookup(b, 1.0));
+    c.clear();
+    CHECK(c.stats().size == 0);
+}
+
+TEST_CASE("several threads share one cache") {
+    cache::MemoryCache c({1000, 0, 16});
+    std::vector<dns::QueryKey> keys;
+    for (int i = 0; i < 200; ++i) keys.push_back(key_for("n" + std::to_string(i) + ".example"));
+    auto work = [&](int offset) {
+        for (int round = 0; round < 50; ++round) {
+            for (int i = 0; i < 200; ++i) {
+                const auto& k = keys[static_cast<std::size_t>((i + offset) % 200)];
+                if (!c.lookup(k, 1.0)) c.store(k, answer_for("n" + std::to_string((i + offset) % 200) + ".example", 0.0, 100));
+            }
+        }
+    };
+    std::thread t1(work, 0), t2(work, 100);
+    t1.join();
+    t2.join();
+    const auto s = c.stats();
+    CHECK(s.size == 200);
+    CHECK(s.hits + s.misses == 2 * 50 * 200);
+    CHECK(s.misses >= 200);
+}
