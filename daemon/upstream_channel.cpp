@@ -1,0 +1,122 @@
+#include "daemon/upstream_channel.hpp"
+
+#include "dns/bytes.hpp"
+#include "dns/header.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace greenfinch::daemon {
+
+UpstreamChannel::UpstreamChannel(core::Hub& hub, Options options) : hub_(hub) {
+    if (options.servers.empty()) throw std::invalid_argument("an upstream channel needs at least one server");
+    ares_options ao{};
+    ao.sock_state_cb = &UpstreamChannel::on_sock_state;
+    ao.sock_state_cb_data = this;
+    ao.timeout = options.attempt_timeout_ms;
+    ao.tries = options.tries;
+    ao.flags = ARES_FLAG_NOSEARCH;
+    const int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
+    if (const int rc = ares_init_options(&channel_, &ao, mask); rc != ARES_SUCCESS) {
+        throw std::runtime_error(std::string("c-ares: ") + ares_strerror(rc));
+    }
+    std::string csv;
+    for (const auto& s : options.servers) csv += (csv.empty() ? "" : ",") + s.to_string();
+    if (const int rc = ares_set_servers_ports_csv(channel_, csv.c_str()); rc != ARES_SUCCESS) {
+        ares_destroy(channel_);
+        throw std::runtime_error("c-ares: upstream servers \"" + csv + "\": " + ares_strerror(rc));
+    }
+    ev_timer_init(&timer_, &UpstreamChannel::on_timer, 0., 0.);
+    timer_.data = this;
+}
+
+UpstreamChannel::~UpstreamChannel() {
+    // Every query still in flight gets its callback now (ARES_EDESTRUCTION); their waiters wake to a failure.
+    ares_destroy(channel_);
+    ev_timer_stop(hub_.loop(), &timer_);
+    for (auto& [fd, w] : watchers_) ev_io_stop(hub_.loop(), &w->io);
+}
+
+UpstreamChannel::Result UpstreamChannel::query(std::span<const std::byte> query, core::MaybeTimeout timeout) {
+    if (query.size() < dns::kHeaderSize) return {Status::Failed, ARES_EBADQUERY, {}, 0};
+    std::vector<std::byte> wire(query.begin(), query.end());
+    const auto id = static_cast<std::uint16_t>(::arc4random());
+    dns::write_u16(wire, 0, id);
+
+    core::Ref<Pending> pending = core::make_ref<Pending>(hub_);
+    pending->in_flight = &in_flight_;
+    pending->add_ref();  // c-ares' reference, given back in on_answer (always called, exactly once)
+    ++in_flight_;
+    ares_send(channel_, reinterpret_cast<const unsigned char*>(wire.data()), static_cast<int>(wire.size()),
+              &UpstreamChannel::on_answer, pending.get());
+    rearm_timer();
+    if (!pending->done) core::wait_in(hub_, pending->waiter, timeout);
+    if (!pending->done) return {Status::TimedOut, ARES_ETIMEOUT, {}, id};
+    if (pending->status != ARES_SUCCESS) return {Status::Failed, pending->status, {}, id};
+    return {Status::Answered, ARES_SUCCESS, std::move(pending->answer), id};
+}
+
+void UpstreamChannel::on_answer(void* arg, int status, int, unsigned char* abuf, int alen) {
+    core::Ref<Pending> p(static_cast<Pending*>(arg));
+    p->release();  // this Ref now holds what was c-ares' reference
+    --*p->in_flight;
+    p->done = true;
+    p->status = status;
+    if (status == ARES_SUCCESS && abuf && alen > 0) {
+        const auto* b = reinterpret_cast<const std::byte*>(abuf);
+        p->answer.assign(b, b + alen);
+    }
+    core::wake_first_later(p->hub, p->waiter);  // nobody waiting (gone, or not parked yet) is fine
+}
+
+void UpstreamChannel::on_sock_state(void* data, ares_socket_t fd, int readable, int writable) {
+    auto* self = static_cast<UpstreamChannel*>(data);
+    struct ev_loop* loop = self->hub_.loop();
+    const int events = (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0);
+    auto it = self->watchers_.find(fd);
+    if (events == 0) {
+        if (it != self->watchers_.end()) {
+            ev_io_stop(loop, &it->second->io);
+            self->watchers_.erase(it);
+        }
+        return;
+    }
+    if (it == self->watchers_.end()) {
+        auto w = std::make_unique<Watcher>();
+        w->channel = self;
+        ev_io_init(&w->io, &UpstreamChannel::on_io, fd, events);
+        w->io.data = w.get();
+        it = self->watchers_.emplace(fd, std::move(w)).first;
+    } else if (it->second->io.events != events) {
+        ev_io_stop(loop, &it->second->io);
+        ev_io_set(&it->second->io, fd, events);
+    }
+    ev_io_start(loop, &it->second->io);
+}
+
+void UpstreamChannel::on_io(struct ev_loop*, ev_io* w, int revents) {
+    auto* self = static_cast<Watcher*>(w->data)->channel;
+    const ares_socket_t fd = w->fd;  // the watcher may be gone once c-ares has processed the socket
+    ares_process_fd(self->channel_, (revents & EV_READ) ? fd : ARES_SOCKET_BAD,
+                    (revents & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+    self->rearm_timer();
+}
+
+void UpstreamChannel::on_timer(struct ev_loop*, ev_timer* w, int) {
+    auto* self = static_cast<UpstreamChannel*>(w->data);
+    ares_process_fd(self->channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    self->rearm_timer();
+}
+
+void UpstreamChannel::rearm_timer() {
+    timeval tv{};
+    if (!ares_timeout(channel_, nullptr, &tv)) {
+        ev_timer_stop(hub_.loop(), &timer_);
+        return;
+    }
+    ev_timer_stop(hub_.loop(), &timer_);
+    ev_timer_set(&timer_, static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6, 0.);
+    ev_timer_start(hub_.loop(), &timer_);
+}
+
+}  // namespace greenfinch::daemon

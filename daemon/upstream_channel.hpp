@@ -1,0 +1,80 @@
+// UpstreamChannel: c-ares on the hub, for the upstream resolvers of one worker.
+//
+// c-ares reports which sockets it wants watched (ARES_OPT_SOCK_STATE_CB); the channel mirrors them as libev
+// watchers on the hub and keeps one timer armed from ares_timeout(), so retries and per-attempt timeouts run on the
+// loop with no thread and no polling. Servers are tried in order (failover on timeout, SERVFAIL or REFUSED);
+// a truncated UDP answer is retried over TCP by c-ares itself.
+//
+// query() sends the client's query under a fresh random ID (c-ares 1.18 keeps the caller's ID, and clients' IDs
+// would collide and be guessable) and parks the calling greenlet until the answer, a failure, or `timeout`. The
+// c-ares callback only copies the answer into state shared with the waiter and schedules its wake-up, so it stays
+// safe when the waiting greenlet was killed or timed out long before.
+#pragma once
+
+#include "core/hub.hpp"
+#include "core/socket_address.hpp"
+#include "core/waiter.hpp"
+
+#include <ares.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace greenfinch::daemon {
+
+class UpstreamChannel {
+public:
+    struct Options {
+        std::vector<core::SocketAddress> servers;
+        int attempt_timeout_ms = 800;  // per try, per server, before c-ares moves on
+        int tries = 2;                 // rounds over the server list
+    };
+    enum class Status : std::uint8_t { Answered, Failed, TimedOut };
+    struct Result {
+        Status status;
+        int ares_status = ARES_SUCCESS;  // for Failed: why, as c-ares says (ares_strerror)
+        std::vector<std::byte> answer;   // for Answered: the response, with our random ID
+        std::uint16_t sent_id = 0;
+    };
+
+    UpstreamChannel(core::Hub& hub, Options options);
+    ~UpstreamChannel();
+    UpstreamChannel(const UpstreamChannel&) = delete;
+    UpstreamChannel& operator=(const UpstreamChannel&) = delete;
+
+    Result query(std::span<const std::byte> query, core::MaybeTimeout timeout);
+    std::size_t in_flight() const noexcept { return in_flight_; }
+
+private:
+    struct Pending : core::RefCounted<Pending> {
+        explicit Pending(core::Hub& h) : hub(h) {}
+        core::Hub& hub;
+        core::WaitList waiter;
+        bool done = false;
+        int status = ARES_SUCCESS;
+        std::vector<std::byte> answer;
+        std::size_t* in_flight;
+    };
+    struct Watcher {
+        ev_io io;
+        UpstreamChannel* channel;
+    };
+
+    static void on_sock_state(void* data, ares_socket_t fd, int readable, int writable);
+    static void on_io(struct ev_loop*, ev_io* w, int revents);
+    static void on_timer(struct ev_loop*, ev_timer* w, int);
+    static void on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
+    void rearm_timer();
+
+    core::Hub& hub_;
+    ares_channel channel_ = nullptr;
+    std::unordered_map<ares_socket_t, std::unique_ptr<Watcher>> watchers_;
+    ev_timer timer_;
+    std::size_t in_flight_ = 0;
+};
+
+}  // namespace greenfinch::daemon

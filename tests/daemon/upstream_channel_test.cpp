@@ -1,0 +1,135 @@
+// c-ares on the hub against scripted upstreams on loopback.
+#include "core/greenlet.hpp"
+#include "daemon/upstream_channel.hpp"
+#include "dns/message.hpp"
+#include "tests/dns/wire_builder.hpp"
+#include "tests/support/test_upstream.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+using namespace greenfinch;
+using namespace std::chrono_literals;
+using greenfinch::test::TestUpstream;
+using greenfinch::test::Wire;
+using Channel = daemon::UpstreamChannel;
+
+namespace {
+std::vector<std::byte> query_for(const std::string& name, std::uint16_t id = 0x1234) {
+    return Wire().header(id, 0x0100, 1, 0, 0, 0).question(name, dns::type::A);
+}
+Channel::Options options(std::vector<core::SocketAddress> servers, int attempt_ms = 500, int tries = 1) {
+    return Channel::Options{std::move(servers), attempt_ms, tries};
+}
+double since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+TEST_CASE("upstream: a query goes out under a fresh random ID and its answer comes back") {
+    core::Hub hub;
+    TestUpstream up;
+    Channel ch(hub, options({up.address()}));
+    auto r = ch.query(query_for("www.example"), 2s);
+    REQUIRE(r.status == Channel::Status::Answered);
+    dns::Message m;
+    REQUIRE(dns::parse_message(r.answer, m) == dns::ParseStatus::Ok);
+    CHECK(m.header.id == r.sent_id);
+    CHECK(m.header.ancount == 1);
+    CHECK(up.count("www.example") == 1);
+    // IDs are random, not the client's: of 20 queries at most a couple may share the client's ID by chance.
+    int same = 0;
+    for (int i = 0; i < 20; ++i) same += ch.query(query_for("www.example"), 2s).sent_id == 0x1234 ? 1 : 0;
+    CHECK(same <= 2);
+    CHECK(ch.in_flight() == 0);
+}
+
+TEST_CASE("upstream: a silent server times out within the caller's budget") {
+    core::Hub hub;
+    TestUpstream up({TestUpstream::Action::Drop});
+    Channel ch(hub, options({up.address()}, 5000));
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = ch.query(query_for("dead.example"), 200ms);
+    CHECK(r.status == Channel::Status::TimedOut);
+    CHECK(since(t0) >= 0.18);
+    CHECK(since(t0) < 1.0);
+}
+
+TEST_CASE("upstream: when c-ares gives up first, the failure says why") {
+    core::Hub hub;
+    TestUpstream up({TestUpstream::Action::Drop});
+    Channel ch(hub, options({up.address()}, 100, 1));
+    auto r = ch.query(query_for("dead.example"), 5s);
+    CHECK(r.status == Channel::Status::Failed);
+    CHECK(r.ares_status == ARES_ETIMEOUT);
+}
+
+TEST_CASE("upstream: failover to the next server when the first is silent or answers SERVFAIL") {
+    core::Hub hub;
+    TestUpstream silent({TestUpstream::Action::Drop});
+    TestUpstream broken({TestUpstream::Action::ServFail});
+    TestUpstream good;
+    SECTION("silent first") {
+        Channel ch(hub, options({silent.address(), good.address()}, 100, 1));
+        auto r = ch.query(query_for("a.example"), 2s);
+        CHECK(r.status == Channel::Status::Answered);
+        CHECK(silent.count("a.example") == 1);
+        CHECK(good.count("a.example") == 1);
+    }
+    SECTION("SERVFAIL first") {
+        Channel ch(hub, options({broken.address(), good.address()}, 500, 1));
+        auto r = ch.query(query_for("a.example"), 2s);
+        REQUIRE(r.status == Channel::Status::Answered);
+        dns::Message m;
+        REQUIRE(dns::parse_message(r.answer, m) == dns::ParseStatus::Ok);
+        CHECK(m.header.rcode() == dns::Rcode::NoError);
+        CHECK(broken.count("a.example") == 1);
+    }
+}
+
+TEST_CASE("upstream: a truncated UDP answer is retried over TCP") {
+    core::Hub hub;
+    TestUpstream up({TestUpstream::Action::Truncate});
+    Channel ch(hub, options({up.address()}));
+    auto r = ch.query(query_for("big.example"), 2s);
+    REQUIRE(r.status == Channel::Status::Answered);
+    dns::Message m;
+    REQUIRE(dns::parse_message(r.answer, m) == dns::ParseStatus::Ok);
+    CHECK_FALSE(m.truncated());
+    CHECK(m.header.ancount == 1);
+    CHECK(up.count("big.example") == 2);  // once over UDP, once over TCP
+}
+
+TEST_CASE("upstream: an answer with the wrong ID is ignored") {
+    core::Hub hub;
+    TestUpstream up({TestUpstream::Action::WrongId});
+    Channel ch(hub, options({up.address()}, 5000));
+    auto r = ch.query(query_for("spoof.example"), 200ms);
+    CHECK(r.status == Channel::Status::TimedOut);
+}
+
+TEST_CASE("upstream: the callback is safe after its greenlet was killed, and many queries run at once") {
+    core::Hub hub;
+    TestUpstream up;
+    up.script("slow.example", {TestUpstream::Action::Answer, 0.05});
+    Channel ch(hub, options({up.address()}));
+    auto victim = core::spawn([&] { return ch.query(query_for("slow.example"), 5s); });
+    core::sleep(10ms);
+    victim->kill();
+    CHECK(victim->killed());
+    std::vector<core::Ref<core::Greenlet>> gs;
+    int answered = 0;
+    for (int i = 0; i < 100; ++i) {
+        gs.push_back(core::spawn([&, i] {
+            if (ch.query(query_for("n" + std::to_string(i) + ".example"), 5s).status == Channel::Status::Answered) {
+                ++answered;
+            }
+        }));
+    }
+    core::joinall(gs);
+    CHECK(answered == 100);
+    core::sleep(100ms);  // the killed greenlet's answer arrives meanwhile, to no one
+    CHECK(ch.in_flight() == 0);
+    CHECK(up.count("slow.example") == 1);
+}

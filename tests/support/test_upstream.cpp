@@ -1,0 +1,136 @@
+#include "tests/support/test_upstream.hpp"
+
+#include "core/semaphore.hpp"
+#include "dns/bytes.hpp"
+#include "dns/message.hpp"
+#include "dns/name.hpp"
+
+#include <cctype>
+#include <mutex>
+
+namespace greenfinch::test {
+
+namespace {
+std::string lower_name(std::span<const std::byte> query, const dns::Message& m) {
+    std::string text;
+    dns::append_presentation(text, query.subspan(m.question.name_offset, m.question.name_length));
+    if (text.size() > 1 && text.back() == '.') text.pop_back();
+    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+void put16(std::vector<std::byte>& v, unsigned x) {
+    v.push_back(static_cast<std::byte>(x >> 8));
+    v.push_back(static_cast<std::byte>(x & 0xff));
+}
+void put32(std::vector<std::byte>& v, std::uint32_t x) {
+    put16(v, x >> 16);
+    put16(v, x & 0xffff);
+}
+}  // namespace
+
+TestUpstream::TestUpstream() : TestUpstream(Script{}) {}
+
+TestUpstream::TestUpstream(Script default_script)
+    : default_(default_script),
+      udp_(core::UdpSocket::bind(core::SocketAddress::loopback_v4())),
+      tcp_(core::TcpListener::bind(udp_.local_address())) {
+    greenlets_.spawn([this] { serve_udp(); });
+    greenlets_.spawn([this] {
+        for (;;) {
+            core::TcpStream conn = tcp_.accept();
+            greenlets_.spawn([this](core::TcpStream c) { serve_tcp_connection(std::move(c)); }, std::move(conn));
+        }
+    });
+}
+
+TestUpstream::~TestUpstream() { greenlets_.kill(); }
+
+int TestUpstream::count(const std::string& name) const {
+    auto it = counts_.find(name);
+    return it == counts_.end() ? 0 : it->second;
+}
+
+std::vector<std::byte> TestUpstream::respond(std::span<const std::byte> query, bool over_tcp) {
+    dns::Message m;
+    if (dns::parse_message(query, m) != dns::ParseStatus::Ok) return {};
+    const std::string name = lower_name(query, m);
+    ++counts_[name];
+    ++total_;
+    auto it = scripts_.find(name);
+    const Script s = it == scripts_.end() ? default_ : it->second;
+    if (s.delay > 0) core::sleep(core::Seconds(s.delay));
+    if (s.action == Action::Drop) return {};
+
+    std::vector<std::byte> r(query.begin(), query.begin() + static_cast<std::ptrdiff_t>(m.question.end));
+    std::uint16_t flags = 0x8180 | (m.header.flags & 0x0100);
+    std::uint16_t an = 0, ns = 0;
+    std::vector<std::byte> records;
+    const bool tc = s.action == Action::Truncate && !over_tcp;
+    if (s.action == Action::ServFail) {
+        flags |= 2;
+    } else if (s.action == Action::NxDomain || (m.question.qtype != dns::type::A && !tc)) {
+        if (s.action == Action::NxDomain) flags |= 3;
+        ns = 1;  // SOA: owner, MNAME and RNAME all the query name
+        put16(records, 0xc00c);
+        put16(records, dns::type::SOA);
+        put16(records, dns::kClassIN);
+        put32(records, 3600);
+        put16(records, 2 + 2 + 20);
+        put16(records, 0xc00c);
+        put16(records, 0xc00c);
+        for (std::uint32_t v : {1u, 7200u, 900u, 86400u}) put32(records, v);
+        put32(records, s.ttl);
+    } else if (tc) {
+        flags |= 0x0200;
+    } else {
+        an = 1;
+        put16(records, 0xc00c);
+        put16(records, dns::type::A);
+        put16(records, dns::kClassIN);
+        put32(records, s.ttl);
+        put16(records, 4);
+        for (auto b : s.address) records.push_back(static_cast<std::byte>(b));
+    }
+    r.insert(r.end(), records.begin(), records.end());
+    if (s.action == Action::WrongId) dns::write_u16(r, 0, static_cast<std::uint16_t>(m.header.id ^ 0x5a5a));
+    dns::write_u16(r, 2, flags);
+    dns::write_u16(r, 6, an);
+    dns::write_u16(r, 8, ns);
+    dns::write_u16(r, 10, 0);
+    return r;
+}
+
+void TestUpstream::serve_udp() {
+    for (;;) {
+        std::array<std::byte, 4096> buf{};
+        core::SocketAddress from;
+        const std::size_t n = udp_.recv_from(buf, from);
+        std::vector<std::byte> query(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+        greenlets_.spawn([this, from](std::vector<std::byte> q) {
+            auto r = respond(q, false);
+            if (!r.empty()) udp_.send_to(r, from);
+        }, std::move(query));
+    }
+}
+
+void TestUpstream::serve_tcp_connection(core::TcpStream conn) {
+    auto write_lock = std::make_shared<core::Lock>();
+    try {
+        for (;;) {
+            std::array<std::byte, 2> len{};
+            if (!conn.read_exact(len)) return;
+            std::vector<std::byte> q(dns::read_u16(len, 0));
+            if (!conn.read_exact(q)) return;
+            auto r = respond(q, true);
+            if (r.empty()) continue;
+            std::lock_guard guard(*write_lock);
+            std::array<std::byte, 2> out_len{};
+            dns::write_u16(out_len, 0, static_cast<std::uint16_t>(r.size()));
+            conn.write_all(out_len);
+            conn.write_all(r);
+        }
+    } catch (const std::system_error&) {
+    }
+}
+
+}  // namespace greenfinch::test

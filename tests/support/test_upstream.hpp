@@ -1,0 +1,56 @@
+// TestUpstream: a scriptable DNS server for tests, built on our own runtime and run on the test's hub.
+//
+// It listens on 127.0.0.1 with a kernel-chosen port, UDP and TCP alike, answers each query in its own greenlet, and
+// does to each name what the test scripted: answer (an A record with a TTL), wait first, stay silent, SERVFAIL,
+// NXDOMAIN (with an SOA whose MINIMUM is the script's TTL), answer TC=1 over UDP (the full answer over TCP), or answer
+// with the wrong ID. It counts the queries for each name, so a test can prove how many reached it.
+#pragma once
+
+#include "core/greenlet.hpp"
+#include "core/pool.hpp"
+#include "core/tcp.hpp"
+#include "core/udp_socket.hpp"
+
+#include <array>
+#include <map>
+#include <string>
+
+namespace greenfinch::test {
+
+class TestUpstream {
+public:
+    enum class Action { Answer, Drop, ServFail, NxDomain, Truncate, WrongId };
+    struct Script {
+        Action action = Action::Answer;
+        double delay = 0;  // seconds before answering
+        std::uint32_t ttl = 300;
+        std::array<std::uint8_t, 4> address{192, 0, 2, 1};
+    };
+
+    TestUpstream();
+    explicit TestUpstream(Script default_script);
+    ~TestUpstream();
+    TestUpstream(const TestUpstream&) = delete;
+    TestUpstream& operator=(const TestUpstream&) = delete;
+
+    // `name` in lowercase presentation form without the final dot ("www.example.com").
+    void script(const std::string& name, Script s) { scripts_[name] = s; }
+    core::SocketAddress address() const { return udp_.local_address(); }
+    int count(const std::string& name) const;
+    int total() const noexcept { return total_; }
+
+private:
+    std::vector<std::byte> respond(std::span<const std::byte> query, bool over_tcp);
+    void serve_udp();
+    void serve_tcp_connection(core::TcpStream conn);
+
+    Script default_;
+    std::map<std::string, Script> scripts_;
+    std::map<std::string, int> counts_;
+    int total_ = 0;
+    core::UdpSocket udp_;
+    core::TcpListener tcp_;
+    core::Group greenlets_;
+};
+
+}  // namespace greenfinch::test
