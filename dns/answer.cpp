@@ -20,10 +20,15 @@ std::size_t write_answer(std::span<const std::byte> stored, const Message& parse
                          std::span<std::byte> out) noexcept {
     const std::size_t qend = parsed.question.end;
     if (rw.client_qname.size() != parsed.question.name_length || out.size() < qend) return 0;
-    const bool fits = parsed.end <= rw.limit && parsed.end <= out.size();
+    // Without EDNS from the client, the stored OPT is left out when it is the last record, as it almost always is.
+    const bool drop_opt = !rw.client_edns && parsed.edns.present &&
+                          parsed.edns.offset + kOptSize + read_u16(stored, parsed.edns.offset + 9) == parsed.end;
+    const std::size_t end = drop_opt ? parsed.edns.offset : parsed.end;
+    const bool fits = end <= rw.limit && end <= out.size();
     if (!fits) {
         // Header and question only, TC=1; an OPT record if the stored answer had one, so EDNS survives the retry.
-        const bool opt = parsed.edns.present && qend + kOptSize <= out.size() && qend + kOptSize <= rw.limit;
+        const bool opt = parsed.edns.present && rw.client_edns && qend + kOptSize <= out.size() &&
+                         qend + kOptSize <= rw.limit;
         std::memcpy(out.data(), stored.data(), qend);
         write_u16(out, 2, static_cast<std::uint16_t>(read_u16(out, 2) | kTcBit));
         write_u16(out, 6, 0);
@@ -37,8 +42,9 @@ std::size_t write_answer(std::span<const std::byte> stored, const Message& parse
         std::memcpy(out.data() + kHeaderSize, rw.client_qname.data(), rw.client_qname.size());
         return qend + (opt ? kOptSize : 0);
     }
-    std::memcpy(out.data(), stored.data(), parsed.end);
+    std::memcpy(out.data(), stored.data(), end);
     write_u16(out, 0, rw.id);
+    if (drop_opt) write_u16(out, 10, static_cast<std::uint16_t>(read_u16(out, 10) - 1));
     std::memcpy(out.data() + kHeaderSize, rw.client_qname.data(), rw.client_qname.size());
     for (const std::uint16_t at : parsed.ttl_offsets) {
         std::uint32_t ttl = read_u32(out, at);
@@ -46,7 +52,7 @@ std::size_t write_answer(std::span<const std::byte> stored, const Message& parse
         ttl = rw.fixed_ttl ? *rw.fixed_ttl : (ttl > rw.age ? ttl - rw.age : 0);
         write_u32(out, at, ttl);
     }
-    return parsed.end;
+    return end;
 }
 
 }  // namespace greenfinch::dns

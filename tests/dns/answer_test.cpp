@@ -96,6 +96,13 @@ TEST_CASE("an answer too large for the client's UDP size becomes TC=1 with the q
     CHECK(tm.header.ancount == 0);
     CHECK(tm.edns.present);  // the stored answer's OPT, so the client keeps talking EDNS
 
+    // A client without EDNS gets no OPT back, when the answer fits.
+    const std::vector<std::byte> small_stored = Wire().header(5, 0x8180, 1, 0, 0, 1).question("big.example", type::TXT).opt(1232);
+    const Message ssm = parsed(small_stored);
+    n = write_answer(small_stored, ssm, {9, qname_of(plain, pm), 0, std::nullopt, 512, false}, out);
+    CHECK(n == small_stored.size() - 11);
+    CHECK_FALSE(parsed(std::vector<std::byte>(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n))).edns.present);
+
     const std::vector<std::byte> large = Wire().header(9, 0x0100, 1, 0, 0, 1).question("big.example", type::TXT).opt(4096);
     const Message lm = parsed(large);
     CHECK(udp_limit(lm, 1232) == 1232);  // capped

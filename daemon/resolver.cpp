@@ -1,0 +1,148 @@
+#include "daemon/resolver.hpp"
+
+#include "core/greenlet.hpp"
+#include "core/timeout.hpp"
+#include "dns/answer.hpp"
+#include "dns/name.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstring>
+
+namespace greenfinch::daemon {
+
+namespace {
+// The question of an upstream answer must be the one we asked, name compared case-insensitively.
+bool same_question(std::span<const std::byte> answer, const dns::Message& m, const dns::QueryKey& key) {
+    if (m.question.name_length != key.name().size() || m.question.qtype != key.qtype() ||
+        m.question.qclass != key.qclass()) {
+        return false;
+    }
+    std::array<std::byte, dns::kMaxNameLength> name{};
+    std::memcpy(name.data(), answer.data() + m.question.name_offset, m.question.name_length);
+    dns::lowercase_name(std::span(name.data(), m.question.name_length));
+    return std::memcmp(name.data(), key.name().data(), key.name().size()) == 0;
+}
+}  // namespace
+
+Resolver::Resolver(cache::Cache& cache, UpstreamChannel& upstream, Options options)
+    : cache_(cache), upstream_(upstream), options_(options), upstream_slots_(options.max_upstream_inflight) {}
+
+Resolver::~Resolver() { refreshes_.kill(); }
+
+double Resolver::now() noexcept {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::size_t Resolver::resolve(std::span<const std::byte> query, bool over_udp, std::span<std::byte> out) {
+    ++stats_.queries;
+    dns::Message q;
+    switch (dns::parse_message(query, q)) {
+        case dns::ParseStatus::Drop:
+            ++stats_.dropped;
+            return 0;
+        case dns::ParseStatus::FormErr: {
+            const std::size_t n = dns::make_error_response(query, dns::Rcode::FormErr, out);
+            (n ? stats_.formerr : stats_.dropped)++;
+            return n;
+        }
+        case dns::ParseStatus::Ok:
+            break;
+    }
+    if (q.header.qr()) {  // a response sent to us: answering it could start a loop
+        ++stats_.dropped;
+        return 0;
+    }
+    if (q.header.opcode() != 0) return dns::make_error_response(query, dns::Rcode::NotImp, out);
+
+    const dns::QueryKey key(query, q);
+    dns::AnswerRewrite rw{q.header.id, query.subspan(q.question.name_offset, q.question.name_length), 0,
+                          std::nullopt, over_udp ? dns::udp_limit(q, options_.udp_payload) : 65535,
+                          q.edns.present};
+
+    std::optional<cache::Hit> hit = cache_.lookup(key, options_.clock());
+    if (hit && hit->freshness != cache::Freshness::Stale) {
+        ++stats_.cache_hits;
+        if (hit->freshness == cache::Freshness::Refresh && options_.prefetch) prefetch(key, query);
+        rw.age = hit->age;
+        return dns::write_answer(hit->answer->wire, hit->answer->parsed, rw, out);
+    }
+    ++stats_.cache_misses;
+    if (cache::AnswerPtr fresh = fetch(key, query)) {
+        return dns::write_answer(fresh->wire, fresh->parsed, rw, out);
+    }
+    if (hit) {
+        ++stats_.stale_served;
+        rw.fixed_ttl = options_.stale_ttl;
+        return dns::write_answer(hit->answer->wire, hit->answer->parsed, rw, out);
+    }
+    ++stats_.servfail;
+    return dns::make_error_response(query, dns::Rcode::ServFail, out);
+}
+
+cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, std::span<const std::byte> query) {
+    if (auto it = flights_.find(key); it != flights_.end()) {
+        ++stats_.coalesced;
+        core::Ref<Flight> flight = it->second;
+        core::Timeout budget(options_.upstream_timeout);
+        try {
+            return flight->result.get();
+        } catch (const core::TimeoutExpired& e) {
+            if (!budget.owns(e)) throw;
+            return nullptr;
+        }
+    }
+    core::Ref<Flight> flight = core::make_ref<Flight>();
+    flights_.emplace(key, flight);
+    cache::AnswerPtr answer;
+    try {
+        answer = ask_upstream(key, query);
+    } catch (...) {
+        flights_.erase(key);
+        flight->result.set(nullptr);  // followers hear "no answer" rather than waiting out their budget
+        throw;
+    }
+    flights_.erase(key);
+    flight->result.set(answer);
+    return answer;
+}
+
+cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key, std::span<const std::byte> query) {
+    core::Timeout budget(options_.upstream_timeout);
+    try {
+        upstream_slots_.acquire();
+        std::lock_guard<core::Semaphore> slot(upstream_slots_, std::adopt_lock);
+        ++stats_.upstream_queries;
+        auto r = upstream_.query(query, std::nullopt);
+        if (r.status != UpstreamChannel::Status::Answered) {
+            ++stats_.upstream_failures;
+            spdlog::debug("upstream failed for a query: {}", ares_strerror(r.ares_status));
+            return nullptr;
+        }
+        dns::Message m;
+        if (dns::parse_message(r.answer, m) != dns::ParseStatus::Ok || !m.header.qr() || !same_question(r.answer, m, key)) {
+            ++stats_.upstream_failures;
+            return nullptr;
+        }
+        const double stored_at = options_.clock();
+        const std::optional<std::uint32_t> ttl = cache::cache_ttl(m, options_.policy);
+        if (!ttl) return cache::Answer::make(std::move(r.answer), stored_at, 0);  // served, not stored
+        cache::normalize_ttls(r.answer, m, *ttl, options_.policy);
+        cache::AnswerPtr answer = cache::Answer::make(std::move(r.answer), stored_at, *ttl);
+        cache_.store(key, answer);
+        return answer;
+    } catch (const core::TimeoutExpired& e) {
+        if (!budget.owns(e)) throw;
+        ++stats_.upstream_timeouts;
+        return nullptr;
+    }
+}
+
+void Resolver::prefetch(const dns::QueryKey& key, std::span<const std::byte> query) {
+    ++stats_.prefetches;
+    refreshes_.spawn([this, key](std::vector<std::byte> q) { fetch(key, q); },
+                     std::vector<std::byte>(query.begin(), query.end()));
+}
+
+}  // namespace greenfinch::daemon

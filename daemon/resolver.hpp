@@ -1,0 +1,84 @@
+// Resolver: the path of one query, from the client's bytes to the bytes of its answer (DESIGN.md, "One query").
+//
+//   parse (malformed: FORMERR, or dropped) -> key -> cache
+//     fresh hit: answered from cache, TTLs aged; in the last 10% of its TTL the first hit also refreshes it in a
+//       background greenlet (prefetch)
+//     miss or stale: fetch, coalesced: the first asker for a key leads, the others wait on its AsyncResult under
+//       their own Timeout; the leader takes a unit of the upstream Semaphore and asks the upstream channel, all
+//       within the upstream budget, validates the answer (its question must be ours), stores it and wakes them
+//     no answer in time: the stale entry (TTL 30, RFC 8767) if there is one, else SERVFAIL. Never silence.
+// resolve() runs in the query's own greenlet and blocks only it. One Resolver per hub; the cache may be shared.
+#pragma once
+
+#include "cache/cache.hpp"
+#include "cache/policy.hpp"
+#include "core/event.hpp"
+#include "core/pool.hpp"
+#include "core/semaphore.hpp"
+#include "daemon/upstream_channel.hpp"
+#include "dns/query_key.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <unordered_map>
+
+namespace greenfinch::daemon {
+
+class Resolver {
+public:
+    struct Options {
+        cache::CachePolicy policy;
+        bool prefetch = true;
+        core::Seconds upstream_timeout{2.0};  // the whole budget of one upstream resolution
+        int max_upstream_inflight = 1000;
+        std::size_t udp_payload = 1232;       // the largest UDP answer we send, whatever the client offers
+        std::uint32_t stale_ttl = 30;         // the TTL a stale answer is served with
+        // Monotonic seconds, the clock cache entries are stamped with; tests substitute their own.
+        std::function<double()> clock = &Resolver::now;
+    };
+    struct Stats {
+        std::uint64_t queries = 0;
+        std::uint64_t cache_hits = 0;
+        std::uint64_t cache_misses = 0;
+        std::uint64_t stale_served = 0;
+        std::uint64_t prefetches = 0;
+        std::uint64_t coalesced = 0;
+        std::uint64_t upstream_queries = 0;
+        std::uint64_t upstream_failures = 0;
+        std::uint64_t upstream_timeouts = 0;
+        std::uint64_t servfail = 0;
+        std::uint64_t formerr = 0;
+        std::uint64_t dropped = 0;
+    };
+
+    Resolver(cache::Cache& cache, UpstreamChannel& upstream, Options options);
+    ~Resolver();  // stops the background refreshes, which point back here
+    Resolver(const Resolver&) = delete;
+    Resolver& operator=(const Resolver&) = delete;
+
+    // Writes the answer to `query` into `out` and returns its size; 0 means send nothing (not a query at all).
+    // `over_udp` applies the client's UDP size limit (TC=1 beyond it).
+    std::size_t resolve(std::span<const std::byte> query, bool over_udp, std::span<std::byte> out);
+
+    const Stats& stats() const noexcept { return stats_; }
+    // The steady clock in seconds: the default Options::clock.
+    static double now() noexcept;
+
+private:
+    struct Flight : core::RefCounted<Flight> {
+        core::AsyncResult<cache::AnswerPtr> result;  // nullptr: the upstream gave no usable answer
+    };
+    cache::AnswerPtr fetch(const dns::QueryKey& key, std::span<const std::byte> query);
+    cache::AnswerPtr ask_upstream(const dns::QueryKey& key, std::span<const std::byte> query);
+    void prefetch(const dns::QueryKey& key, std::span<const std::byte> query);
+
+    cache::Cache& cache_;
+    UpstreamChannel& upstream_;
+    Options options_;
+    core::Semaphore upstream_slots_;
+    std::unordered_map<dns::QueryKey, core::Ref<Flight>> flights_;
+    core::Group refreshes_;
+    Stats stats_;
+};
+
+}  // namespace greenfinch::daemon

@@ -1,0 +1,153 @@
+// The path of a query through cache, coalescing and upstream, against a scripted upstream on loopback.
+#include "cache/memory_cache.hpp"
+#include "core/greenlet.hpp"
+#include "daemon/resolver.hpp"
+#include "dns/message.hpp"
+#include "tests/dns/wire_builder.hpp"
+#include "tests/support/test_upstream.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <chrono>
+
+using namespace greenfinch;
+using namespace std::chrono_literals;
+using greenfinch::test::TestUpstream;
+using greenfinch::test::Wire;
+
+namespace {
+struct Rig {
+    explicit Rig(TestUpstream::Script script = {}, std::uint32_t serve_stale = 0, double budget = 1.0)
+        : up(script),
+          cache({1000, serve_stale, 4}),
+          channel(hub, {{up.address()}, 300, 1}),
+          resolver(cache, channel, options(budget)) {}
+
+    daemon::Resolver::Options options(double budget) {
+        daemon::Resolver::Options o;
+        o.upstream_timeout = core::Seconds(budget);
+        o.clock = [this] { return clock; };
+        return o;
+    }
+
+    struct Answer {
+        dns::Message m;
+        std::vector<std::byte> wire;
+        std::uint32_t first_ttl() const { return dns::read_u32(wire, m.ttl_offsets.at(0)); }
+    };
+    Answer ask(const std::string& name, std::uint16_t id = 1, unsigned qtype = dns::type::A) {
+        const std::vector<std::byte> q = Wire().header(id, 0x0100, 1, 0, 0, 0).question(name, qtype);
+        std::array<std::byte, 4096> out{};
+        const std::size_t n = resolver.resolve(q, true, out);
+        Answer a;
+        a.wire.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
+        REQUIRE(dns::parse_message(a.wire, a.m) == dns::ParseStatus::Ok);
+        return a;
+    }
+
+    core::Hub hub;
+    double clock = 1000.0;
+    TestUpstream up;
+    cache::MemoryCache cache;
+    daemon::UpstreamChannel channel;
+    daemon::Resolver resolver;
+};
+}  // namespace
+
+TEST_CASE("resolver: a miss goes upstream once, then the cache answers with the client's ID and aged TTLs") {
+    Rig rig;
+    auto first = rig.ask("www.example", 11);
+    CHECK(first.m.header.id == 11);
+    CHECK(first.m.header.rcode() == dns::Rcode::NoError);
+    CHECK(first.first_ttl() == 300);
+    rig.clock += 42;
+    auto second = rig.ask("WWW.example", 12);
+    CHECK(second.m.header.id == 12);
+    CHECK(second.first_ttl() == 258);
+    CHECK(rig.up.count("www.example") == 1);
+    CHECK(rig.resolver.stats().cache_hits == 1);
+}
+
+TEST_CASE("resolver: identical concurrent queries share one upstream query") {
+    Rig rig;
+    rig.up.script("popular.example", {TestUpstream::Action::Answer, 0.05});
+    std::vector<core::Ref<core::Greenlet>> gs;
+    int answered = 0;
+    for (int i = 0; i < 50; ++i) {
+        gs.push_back(core::spawn([&rig, &answered, i] {
+            if (rig.ask("popular.example", static_cast<std::uint16_t>(i)).m.header.ancount == 1) ++answered;
+        }));
+    }
+    core::joinall(gs);
+    CHECK(answered == 50);
+    CHECK(rig.up.count("popular.example") == 1);
+    CHECK(rig.resolver.stats().coalesced == 49);
+}
+
+TEST_CASE("resolver: a dead upstream gets SERVFAIL within the budget while cached names still answer at once") {
+    Rig rig({}, 0, 0.2);
+    rig.ask("cached.example");
+    rig.up.script("dead.example", {TestUpstream::Action::Drop});
+    const auto t0 = std::chrono::steady_clock::now();
+    auto slow = core::spawn([&] { return rig.ask("dead.example").m.header.rcode(); });
+    auto fast = rig.ask("cached.example");
+    const double fast_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(fast.m.header.rcode() == dns::Rcode::NoError);
+    CHECK(fast_s < 0.1);
+    CHECK(slow->get() == dns::Rcode::ServFail);
+    const double slow_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(slow_s >= 0.15);
+    CHECK(slow_s < 1.0);
+}
+
+TEST_CASE("resolver: an expired answer is served stale with TTL 30 when the upstream fails") {
+    Rig rig({TestUpstream::Action::Answer, 0, 10}, 3600, 0.2);
+    CHECK(rig.ask("stale.example").first_ttl() == 10);
+    rig.clock += 100;  // expired, inside the serve-stale window
+    rig.up.script("stale.example", {TestUpstream::Action::Drop});
+    auto a = rig.ask("stale.example");
+    CHECK(a.m.header.rcode() == dns::Rcode::NoError);
+    CHECK(a.first_ttl() == 30);
+    CHECK(rig.resolver.stats().stale_served == 1);
+}
+
+TEST_CASE("resolver: a hit in the last 10% of the TTL refreshes the entry in the background") {
+    Rig rig;
+    rig.ask("busy.example");
+    rig.clock += 280;  // 20 of 300 seconds left
+    auto a = rig.ask("busy.example");
+    CHECK(a.first_ttl() == 20);  // served from cache at once
+    for (int i = 0; i < 100 && rig.up.count("busy.example") < 2; ++i) core::sleep(5ms);
+    CHECK(rig.up.count("busy.example") == 2);
+    core::sleep(10ms);
+    CHECK(rig.ask("busy.example").first_ttl() == 300);  // the refreshed answer
+    CHECK(rig.resolver.stats().prefetches == 1);
+}
+
+TEST_CASE("resolver: NXDOMAIN is cached for the SOA's negative TTL, and its SOA counts down from it") {
+    Rig rig({TestUpstream::Action::NxDomain, 0, 120});
+    auto first = rig.ask("nope.example");
+    CHECK(first.m.header.rcode() == dns::Rcode::NxDomain);
+    rig.clock += 20;
+    auto second = rig.ask("nope.example");
+    CHECK(second.m.header.rcode() == dns::Rcode::NxDomain);
+    CHECK(dns::read_u32(second.wire, second.m.ttl_offsets.at(0)) == 100);
+    CHECK(rig.up.count("nope.example") == 1);
+}
+
+TEST_CASE("resolver: malformed queries get FORMERR, responses are dropped, other opcodes NOTIMP") {
+    Rig rig;
+    std::array<std::byte, 512> out{};
+    const std::vector<std::byte> broken = Wire().header(5, 0x0100, 1, 0, 0, 0).u8(9).raw({'a'});
+    std::size_t n = rig.resolver.resolve(broken, true, out);
+    REQUIRE(n == 12);
+    CHECK(dns::parse_header(out)->rcode() == dns::Rcode::FormErr);
+    const std::vector<std::byte> response = Wire().header(5, 0x8180, 1, 0, 0, 0).question("a.example", 1);
+    CHECK(rig.resolver.resolve(response, true, out) == 0);
+    const std::vector<std::byte> notify = Wire().header(5, 0x2000, 1, 0, 0, 0).question("a.example", dns::type::SOA);
+    n = rig.resolver.resolve(notify, true, out);
+    REQUIRE(n > 0);
+    CHECK(dns::parse_header(out)->rcode() == dns::Rcode::NotImp);
+    CHECK(rig.up.total() == 0);
+}
