@@ -5,6 +5,8 @@
 #include <toml++/toml.h>
 
 #include <array>
+#include <fstream>
+#include <sstream>
 #include <string_view>
 
 namespace greenfinch::daemon {
@@ -21,7 +23,10 @@ void read(const std::string& path, const toml::table& table, std::string_view se
     const toml::node* node = table.get(key);
     if (!node) return;
     const std::string name = std::string(section) + "." + std::string(key);
-    if constexpr (std::is_same_v<T, int>) {
+    if constexpr (std::is_same_v<T, bool>) {
+        if (!node->is_boolean()) throw ConfigError(where(path, *node, name) + ": expected true or false");
+        out = *node->value<bool>();
+    } else if constexpr (std::is_same_v<T, int>) {
         auto v = node->value<std::int64_t>();
         if (!node->is_integer() || !v || *v < 0 || *v > 1'000'000'000) {
             throw ConfigError(where(path, *node, name) + ": expected a whole number from 0 to 1000000000");
@@ -72,13 +77,28 @@ Config load_config(const std::string& path) {
     }
     Config c;
     const toml::table empty;
-    reject_unknown(path, root, "", {"server", "log"});
+    reject_unknown(path, root, "", {"server", "upstream", "cache", "log"});
     const auto& server = section(path, root, "server", empty);
     reject_unknown(path, server, "server", {"listen", "max_inflight", "max_tcp_connections", "tcp_idle_timeout_ms"});
     read(path, server, "server", "listen", c.server.listen);
     read(path, server, "server", "max_inflight", c.server.max_inflight);
     read(path, server, "server", "max_tcp_connections", c.server.max_tcp_connections);
     read(path, server, "server", "tcp_idle_timeout_ms", c.server.tcp_idle_timeout_ms);
+    const auto& upstream = section(path, root, "upstream", empty);
+    reject_unknown(path, upstream, "upstream", {"servers", "timeout_ms", "max_inflight"});
+    read(path, upstream, "upstream", "servers", c.upstream.servers);
+    read(path, upstream, "upstream", "timeout_ms", c.upstream.timeout_ms);
+    read(path, upstream, "upstream", "max_inflight", c.upstream.max_inflight);
+    const auto& cache = section(path, root, "cache", empty);
+    reject_unknown(path, cache, "cache",
+                   {"max_entries", "min_ttl", "max_ttl", "negative_ttl_max", "servfail_ttl", "serve_stale", "prefetch"});
+    read(path, cache, "cache", "max_entries", c.cache.max_entries);
+    read(path, cache, "cache", "min_ttl", c.cache.min_ttl);
+    read(path, cache, "cache", "max_ttl", c.cache.max_ttl);
+    read(path, cache, "cache", "negative_ttl_max", c.cache.negative_ttl_max);
+    read(path, cache, "cache", "servfail_ttl", c.cache.servfail_ttl);
+    read(path, cache, "cache", "serve_stale", c.cache.serve_stale);
+    read(path, cache, "cache", "prefetch", c.cache.prefetch);
     const auto& log = section(path, root, "log", empty);
     reject_unknown(path, log, "log", {"level"});
     read(path, log, "log", "level", c.log.level);
@@ -93,6 +113,15 @@ void validate(const Config& c, const std::string& origin) {
             throw ConfigError(origin + ": server.listen: \"" + a + "\" is not ADDR:PORT (IPv6 in brackets: [::1]:5335)");
         }
     }
+    for (const auto& a : c.upstream.servers) {
+        if (!core::SocketAddress::parse(a, 53)) {
+            throw ConfigError(origin + ": upstream.servers: \"" + a + "\" is not ADDR[:PORT] (IPv6 with a port: [::1]:53)");
+        }
+    }
+    if (c.upstream.timeout_ms < 1) throw ConfigError(origin + ": upstream.timeout_ms: must be at least 1");
+    if (c.upstream.max_inflight < 1) throw ConfigError(origin + ": upstream.max_inflight: must be at least 1");
+    if (c.cache.max_entries < 1) throw ConfigError(origin + ": cache.max_entries: must be at least 1");
+    if (c.cache.min_ttl > c.cache.max_ttl) throw ConfigError(origin + ": cache.min_ttl: must not exceed cache.max_ttl");
     if (c.server.max_inflight < 1) throw ConfigError(origin + ": server.max_inflight: must be at least 1");
     if (c.server.max_tcp_connections < 1) throw ConfigError(origin + ": server.max_tcp_connections: must be at least 1");
     if (c.server.tcp_idle_timeout_ms < 1) throw ConfigError(origin + ": server.tcp_idle_timeout_ms: must be at least 1");
@@ -100,6 +129,36 @@ void validate(const Config& c, const std::string& origin) {
     bool known = false;
     for (auto l : levels) known = known || c.log.level == l;
     if (!known) throw ConfigError(origin + ": log.level: \"" + c.log.level + "\" is not one of trace, debug, info, warn, error, critical, off");
+}
+
+std::vector<std::string> resolv_conf_nameservers(const std::string& path) {
+    std::vector<std::string> out;
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream words(line);
+        std::string keyword, address;
+        if (words >> keyword >> address && keyword == "nameserver") {
+            if (auto a = core::SocketAddress::parse(address, 53)) out.push_back(a->to_string());
+        }
+    }
+    return out;
+}
+
+void check_not_forwarding_to_self(const std::vector<std::string>& listen, const std::vector<std::string>& upstreams) {
+    for (const auto& u : upstreams) {
+        const auto up = core::SocketAddress::parse(u, 53);
+        if (!up) continue;
+        for (const auto& l : listen) {
+            const auto own = core::SocketAddress::parse(l);
+            if (!own) continue;
+            const bool wildcard = own->to_string().rfind("0.0.0.0:", 0) == 0 || own->to_string().rfind("[::]:", 0) == 0;
+            if (*up == *own || (wildcard && up->is_loopback() && up->port() == own->port())) {
+                throw ConfigError("upstream " + up->to_string() + " is greenfinch's own listen address " + l +
+                                  ": it would forward to itself");
+            }
+        }
+    }
 }
 
 }  // namespace greenfinch::daemon

@@ -18,6 +18,20 @@ struct Config {
         int max_tcp_connections = 128;   // open TCP connections per listener
         int tcp_idle_timeout_ms = 10000; // a TCP connection without a query for this long is closed
     } server;
+    struct Upstream {
+        std::vector<std::string> servers;  // empty: the nameservers of /etc/resolv.conf
+        int timeout_ms = 2000;             // the whole budget of one upstream resolution
+        int max_inflight = 1000;           // upstream queries in flight at once, per worker
+    } upstream;
+    struct Cache {
+        int max_entries = 100000;
+        int min_ttl = 0;
+        int max_ttl = 86400;
+        int negative_ttl_max = 3600;
+        int servfail_ttl = 5;
+        int serve_stale = 0;  // seconds an expired answer may still be served when the upstream fails; 0: off
+        bool prefetch = true;
+    } cache;
     struct Log {
         std::string level = "info";  // trace, debug, info, warn, error, critical, off
     } log;
@@ -31,5 +45,12 @@ struct ConfigError : std::runtime_error {
 Config load_config(const std::string& path);
 // Checks values that flags may also have set. Throws ConfigError naming `origin` (a file, or "command line").
 void validate(const Config& config, const std::string& origin);
+
+// The "nameserver" addresses of a resolv.conf file (port 53), in order; empty if it cannot be read.
+std::vector<std::string> resolv_conf_nameservers(const std::string& path);
+
+// Refuses upstreams that are the daemon itself (one of its listen addresses, or its port on loopback when it listens
+// on a wildcard address): forwarding to itself would loop until every query times out. Throws ConfigError.
+void check_not_forwarding_to_self(const std::vector<std::string>& listen, const std::vector<std::string>& upstreams);
 
 }  // namespace greenfinch::daemon

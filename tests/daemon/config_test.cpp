@@ -54,7 +54,36 @@ TEST_CASE("the shipped conf/greenfinch.toml loads and equals the built-in defaul
     CHECK(c.server.max_inflight == d.server.max_inflight);
     CHECK(c.server.max_tcp_connections == d.server.max_tcp_connections);
     CHECK(c.server.tcp_idle_timeout_ms == d.server.tcp_idle_timeout_ms);
+    CHECK(c.upstream.servers == d.upstream.servers);
+    CHECK(c.upstream.timeout_ms == d.upstream.timeout_ms);
+    CHECK(c.upstream.max_inflight == d.upstream.max_inflight);
+    CHECK(c.cache.max_entries == d.cache.max_entries);
+    CHECK(c.cache.min_ttl == d.cache.min_ttl);
+    CHECK(c.cache.max_ttl == d.cache.max_ttl);
+    CHECK(c.cache.negative_ttl_max == d.cache.negative_ttl_max);
+    CHECK(c.cache.servfail_ttl == d.cache.servfail_ttl);
+    CHECK(c.cache.serve_stale == d.cache.serve_stale);
+    CHECK(c.cache.prefetch == d.cache.prefetch);
     CHECK(c.log.level == d.log.level);
+}
+
+TEST_CASE("upstream and cache sections are read and checked") {
+    TempFile f("[upstream]\nservers = [\"192.0.2.1\", \"[2001:db8::1]:5353\"]\ntimeout_ms = 500\n"
+               "[cache]\nserve_stale = 3600\nprefetch = false\n");
+    const Config c = load_config(f.path());
+    CHECK(c.upstream.servers.size() == 2);
+    CHECK(c.upstream.timeout_ms == 500);
+    CHECK(c.cache.serve_stale == 3600);
+    CHECK_FALSE(c.cache.prefetch);
+    CHECK(error_of("[cache]\nprefetch = 1\n") == ":2: cache.prefetch: expected true or false");
+    CHECK(error_of("[upstream]\nservers = [\"resolver.example\"]\n").find("upstream.servers") != std::string::npos);
+    CHECK(error_of("[cache]\nmin_ttl = 100\nmax_ttl = 10\n").find("cache.min_ttl") != std::string::npos);
+}
+
+TEST_CASE("resolv.conf nameservers become upstreams on port 53") {
+    TempFile f("# comment\nsearch example\nnameserver 192.0.2.53\nnameserver 2001:db8::53\noptions ndots:1\n");
+    CHECK(resolv_conf_nameservers(f.path()) == std::vector<std::string>{"192.0.2.53:53", "[2001:db8::53]:53"});
+    CHECK(resolv_conf_nameservers("/nonexistent/resolv.conf").empty());
 }
 
 TEST_CASE("a config file overrides the defaults it names") {
@@ -79,9 +108,14 @@ TEST_CASE("config errors name the line and the key") {
 }
 
 TEST_CASE("greenfinch with check-config exits 0 on a good file and 2 on a bad one") {
-    CHECK(run_binary("--config " GREENFINCH_SOURCE_DIR "/conf/greenfinch.toml --check-config") == 0);
+    // --upstream: the result must not depend on this machine's /etc/resolv.conf.
+    CHECK(run_binary("--config " GREENFINCH_SOURCE_DIR "/conf/greenfinch.toml --upstream 127.0.0.1:9 --check-config") == 0);
     TempFile bad("[server]\nmax_inflight = -1\n");
-    CHECK(run_binary("--config " + bad.path() + " --check-config") == 2);
-    CHECK(run_binary("--listen nonsense --check-config") == 2);
+    CHECK(run_binary("--config " + bad.path() + " --upstream 127.0.0.1:9 --check-config") == 2);
+    CHECK(run_binary("--listen nonsense --upstream 127.0.0.1:9 --check-config") == 2);
     CHECK(run_binary("--config /nonexistent/greenfinch.toml --check-config") == 2);
+    // Forwarding to itself is refused.
+    CHECK(run_binary("--listen 127.0.0.1:5399 --upstream 127.0.0.1:5399 --check-config") == 2);
+    CHECK(run_binary("--listen 0.0.0.0:5399 --upstream 127.0.0.1:5399 --check-config") == 2);
+    CHECK(run_binary("--listen 127.0.0.1:5399 --upstream 127.0.0.1:5398 --check-config") == 0);
 }

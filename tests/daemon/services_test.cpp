@@ -5,6 +5,7 @@
 #include "daemon/tcp_service.hpp"
 #include "daemon/udp_service.hpp"
 #include "dns/header.hpp"
+#include "tests/support/test_upstream.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -91,14 +92,17 @@ TEST_CASE("TCP service: several queries on one connection, idle connections are 
     CHECK(service.stats().answered == 3);
 }
 
-TEST_CASE("the greenfinch binary serves on a kernel-chosen port and exits 0 on SIGTERM") {
+TEST_CASE("the greenfinch binary forwards to its upstream, caches, and exits 0 on SIGTERM") {
+    core::Hub hub;
+    test::TestUpstream upstream;
+    const std::string upstream_address = upstream.address().to_string();
     int out[2];
     REQUIRE(::pipe(out) == 0);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
-    const char* argv[] = {GREENFINCH_BINARY, "--listen", "127.0.0.1:0", nullptr};
+    const char* argv[] = {GREENFINCH_BINARY, "--listen", "127.0.0.1:0", "--upstream", upstream_address.c_str(), nullptr};
     pid_t pid = 0;
     REQUIRE(::posix_spawn(&pid, GREENFINCH_BINARY, &actions, nullptr, const_cast<char**>(argv), environ) == 0);
     posix_spawn_file_actions_destroy(&actions);
@@ -116,15 +120,19 @@ TEST_CASE("the greenfinch binary serves on a kernel-chosen port and exits 0 on S
     }
     const auto address = core::SocketAddress::parse(m[1].str());
     REQUIRE(address);
-    {
-        core::Hub hub;
-        auto client = core::UdpSocket::open(AF_INET);
-        client.send_to(query(42), *address);
+    auto client = core::UdpSocket::open(AF_INET);
+    for (std::uint16_t id : {42, 43}) {
+        client.send_to(query(id), *address);
         std::array<std::byte, 512> buf{};
         core::SocketAddress from;
-        const std::size_t n = client.recv_from(buf, from, 5s);
-        CHECK(dns::parse_header(std::span(buf.data(), n))->id == 42);
+        const std::size_t n = client.recv_from(buf, from, 5s);  // parked: the test upstream runs meanwhile
+        auto h = dns::parse_header(std::span(buf.data(), n));
+        REQUIRE(h);
+        CHECK(h->id == id);
+        CHECK(h->rcode() == dns::Rcode::NoError);
+        CHECK(h->ancount == 1);
     }
+    CHECK(upstream.count("a") == 1);  // the second came from the cache
     REQUIRE(::kill(pid, SIGTERM) == 0);
     int status = 0;
     REQUIRE(::waitpid(pid, &status, 0) == pid);
