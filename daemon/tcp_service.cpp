@@ -1,8 +1,11 @@
 #include "daemon/tcp_service.hpp"
 
+#include "core/queue.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <memory>
 #include <vector>
 
 namespace greenfinch::daemon {
@@ -31,31 +34,71 @@ void TcpService::accept_loop() {
     }
 }
 
-void TcpService::serve(core::TcpStream conn) {
-    std::vector<std::byte> query(65535);
-    std::vector<std::byte> out(2 + 65535);
+namespace {
+// What one connection's greenlets share. Held by each of them, so none outlives what it uses, however the
+// connection ends.
+struct Connection {
+    Connection(core::TcpStream s, int max_pipelined) : stream(std::move(s)), queries(max_pipelined) {}
+    core::TcpStream stream;
+    core::Pool queries;
+    core::Queue<std::vector<std::byte>> answers;  // framed; an empty one tells the writer to finish
+};
+}  // namespace
+
+void TcpService::serve(core::TcpStream stream) {
+    auto conn = std::make_shared<Connection>(std::move(stream), options_.max_pipelined);
+    auto writer = core::spawn([conn, this] {
+        try {
+            for (;;) {
+                std::vector<std::byte> framed = conn->answers.get();
+                if (framed.empty()) return;
+                conn->stream.write_all(framed, options_.idle_timeout);
+                ++stats_.answered;
+            }
+        } catch (const core::SocketTimeout&) {
+        } catch (const std::system_error&) {
+            // the client went away; its remaining answers have nowhere to go
+        }
+    });
+    struct Cleanup {  // on any exit, killed included: stop this connection's greenlets without waiting for them
+        std::shared_ptr<Connection>& conn;
+        core::Ref<core::Greenlet> writer;
+        ~Cleanup() {
+            conn->queries.kill(nullptr, false);
+            writer->kill(nullptr, false);
+        }
+    } cleanup{conn, writer};
+
     try {
         for (;;) {
             std::array<std::byte, 2> prefix{};
-            if (!conn.read_exact(prefix, options_.idle_timeout)) return;  // the client closed
+            if (!conn->stream.read_exact(prefix, options_.idle_timeout)) break;  // the client closed
             const std::size_t length =
                 (std::to_integer<std::size_t>(prefix[0]) << 8) | std::to_integer<std::size_t>(prefix[1]);
-            if (!conn.read_exact(std::span(query.data(), length), options_.idle_timeout)) return;
-            const std::size_t size = responder_(std::span(query.data(), length), std::span(out).subspan(2));
-            if (size == 0) {
-                ++stats_.dropped;
-                return;  // not a query: a TCP client gets no second chance to desynchronise the stream
-            }
-            out[0] = static_cast<std::byte>(size >> 8);
-            out[1] = static_cast<std::byte>(size & 0xff);
-            conn.write_all(std::span(out.data(), size + 2), options_.idle_timeout);
-            ++stats_.answered;
+            std::vector<std::byte> query(length);
+            if (!conn->stream.read_exact(query, options_.idle_timeout)) break;
+            conn->queries.spawn([conn, this](std::vector<std::byte> q) {
+                std::vector<std::byte> framed(2 + 65535);
+                const std::size_t size = responder_(q, std::span(framed).subspan(2));
+                if (size == 0) {
+                    ++stats_.dropped;
+                    return;
+                }
+                framed[0] = static_cast<std::byte>(size >> 8);
+                framed[1] = static_cast<std::byte>(size & 0xff);
+                framed.resize(size + 2);
+                conn->answers.put(std::move(framed));
+            }, std::move(query));
         }
     } catch (const core::SocketTimeout&) {
-        // idle (or a stalled writer): close
+        // idle
     } catch (const std::system_error& e) {
         spdlog::debug("tcp connection closed: {}", e.what());
     }
+    // No more queries: let the ones in flight finish and their answers go out, then close.
+    conn->queries.join();
+    conn->answers.put({});
+    writer->join(options_.idle_timeout);
 }
 
 void TcpService::stop() {

@@ -1,8 +1,12 @@
-// TcpService: DNS over TCP (RFC 7766 framing: a two-byte length before each message) on one listening socket.
+// TcpService: DNS over TCP (RFC 7766: a two-byte length before each message, pipelining, answers out of order) on one
+// listening socket.
 //
 // An accept greenlet takes connections while fewer than `max_connections` are open (beyond that they wait in the
-// listen backlog); each connection is served by its own greenlet, which closes it after `idle_timeout` without a
-// query. stop() stops accepting; drain() waits for the open connections, then closes what is left.
+// listen backlog). Per connection, a reader greenlet spawns a greenlet per query (at most `max_pipelined` at once:
+// beyond that it stops reading, and TCP's own flow control holds the client back), and a writer greenlet sends the
+// answers from the connection's Queue as they complete, in whatever order that is. A connection with no query for
+// `idle_timeout` is closed once its answers are out. stop() stops accepting; drain() waits for the open connections,
+// then closes what is left.
 #pragma once
 
 #include "core/pool.hpp"
@@ -18,6 +22,7 @@ public:
     struct Options {
         int max_connections = 128;
         core::Seconds idle_timeout{10.0};
+        int max_pipelined = 100;  // queries in flight on one connection
     };
     struct Stats {
         std::uint64_t connections = 0;

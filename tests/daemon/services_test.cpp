@@ -92,6 +92,41 @@ TEST_CASE("TCP service: several queries on one connection, idle connections are 
     CHECK(service.stats().answered == 3);
 }
 
+TEST_CASE("TCP service: pipelined queries are answered as they complete, out of order") {
+    core::Hub hub;
+    daemon::Responder slow_first = [](std::span<const std::byte> q, std::span<std::byte> out) {
+        if (dns::parse_header(q)->id == 1) core::sleep(50ms);
+        return dns::make_error_response(q, dns::Rcode::Refused, out);
+    };
+    daemon::TcpService service(core::TcpListener::bind(core::SocketAddress::loopback_v4()), slow_first,
+                               daemon::TcpService::Options{4, core::Seconds(2.0), 10});
+    service.start();
+    auto conn = core::TcpStream::connect(service.local_address(), 2s);
+    std::vector<std::byte> pipelined;
+    for (std::uint16_t id = 1; id <= 3; ++id) {
+        auto q = query(id);
+        pipelined.push_back(std::byte{0});
+        pipelined.push_back(static_cast<std::byte>(q.size()));
+        pipelined.insert(pipelined.end(), q.begin(), q.end());
+    }
+    conn.write_all(pipelined);
+    std::vector<std::uint16_t> order;
+    for (int i = 0; i < 3; ++i) {
+        std::array<std::byte, 2> len{};
+        REQUIRE(conn.read_exact(len, 2s));
+        std::vector<std::byte> answer(std::to_integer<std::size_t>(len[1]));
+        REQUIRE(conn.read_exact(answer, 2s));
+        order.push_back(dns::parse_header(answer)->id);
+    }
+    CHECK(order == std::vector<std::uint16_t>{2, 3, 1});
+    conn.shutdown_write();
+    std::array<std::byte, 1> b{};
+    CHECK(conn.read_some(b, 2s) == 0);  // all answered, then closed
+    service.stop();
+    CHECK(service.drain(1s));
+    CHECK(service.stats().answered == 3);
+}
+
 TEST_CASE("the greenfinch binary forwards to its upstream, caches, and exits 0 on SIGTERM") {
     core::Hub hub;
     test::TestUpstream upstream;
