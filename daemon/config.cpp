@@ -79,7 +79,9 @@ Config load_config(const std::string& path) {
     const toml::table empty;
     reject_unknown(path, root, "", {"server", "upstream", "cache", "log"});
     const auto& server = section(path, root, "server", empty);
-    reject_unknown(path, server, "server", {"listen", "max_inflight", "max_tcp_connections", "tcp_idle_timeout_ms"});
+    reject_unknown(path, server, "server",
+                   {"listen", "workers", "max_inflight", "max_tcp_connections", "tcp_idle_timeout_ms"});
+    read(path, server, "server", "workers", c.server.workers);
     read(path, server, "server", "listen", c.server.listen);
     read(path, server, "server", "max_inflight", c.server.max_inflight);
     read(path, server, "server", "max_tcp_connections", c.server.max_tcp_connections);
@@ -122,6 +124,7 @@ void validate(const Config& c, const std::string& origin) {
     if (c.upstream.max_inflight < 1) throw ConfigError(origin + ": upstream.max_inflight: must be at least 1");
     if (c.cache.max_entries < 1) throw ConfigError(origin + ": cache.max_entries: must be at least 1");
     if (c.cache.min_ttl > c.cache.max_ttl) throw ConfigError(origin + ": cache.min_ttl: must not exceed cache.max_ttl");
+    if (c.server.workers < 1 || c.server.workers > 256) throw ConfigError(origin + ": server.workers: must be 1 to 256");
     if (c.server.max_inflight < 1) throw ConfigError(origin + ": server.max_inflight: must be at least 1");
     if (c.server.max_tcp_connections < 1) throw ConfigError(origin + ": server.max_tcp_connections: must be at least 1");
     if (c.server.tcp_idle_timeout_ms < 1) throw ConfigError(origin + ": server.tcp_idle_timeout_ms: must be at least 1");

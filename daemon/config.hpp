@@ -17,6 +17,7 @@ struct Config {
         int max_inflight = 10000;        // queries served at once per UDP listener
         int max_tcp_connections = 128;   // open TCP connections per listener
         int tcp_idle_timeout_ms = 10000; // a TCP connection without a query for this long is closed
+        int workers = 1;                 // threads, each with a hub and its own SO_REUSEPORT sockets
     } server;
     struct Upstream {
         std::vector<std::string> servers;  // empty: the nameservers of /etc/resolv.conf

@@ -52,6 +52,7 @@ TEST_CASE("the shipped conf/greenfinch.toml loads and equals the built-in defaul
     const Config d;
     CHECK(c.server.listen == d.server.listen);
     CHECK(c.server.max_inflight == d.server.max_inflight);
+    CHECK(c.server.workers == d.server.workers);
     CHECK(c.server.max_tcp_connections == d.server.max_tcp_connections);
     CHECK(c.server.tcp_idle_timeout_ms == d.server.tcp_idle_timeout_ms);
     CHECK(c.upstream.servers == d.upstream.servers);

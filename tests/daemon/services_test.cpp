@@ -127,51 +127,98 @@ TEST_CASE("TCP service: pipelined queries are answered as they complete, out of 
     CHECK(service.stats().answered == 3);
 }
 
+namespace {
+// The real binary, started with `args`, its log read until it says where it listens.
+class DaemonProcess {
+public:
+    explicit DaemonProcess(std::vector<std::string> args) {
+        int out[2];
+        REQUIRE(::pipe(out) == 0);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+        posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
+        args.insert(args.begin(), GREENFINCH_BINARY);
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        REQUIRE(::posix_spawn(&pid_, GREENFINCH_BINARY, &actions, nullptr, argv.data(), environ) == 0);
+        posix_spawn_file_actions_destroy(&actions);
+        ::close(out[1]);
+        log_fd_ = out[0];
+        std::smatch m;
+        const std::regex listening(R"(listening on (127\.0\.0\.1:\d+))");
+        char chunk[256];
+        while (!std::regex_search(log_, m, listening)) {
+            const ssize_t n = ::read(log_fd_, chunk, sizeof(chunk));
+            REQUIRE(n > 0);
+            log_.append(chunk, static_cast<std::size_t>(n));
+        }
+        address_ = *core::SocketAddress::parse(m[1].str());
+    }
+    ~DaemonProcess() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        ::close(log_fd_);
+    }
+    const core::SocketAddress& address() const { return address_; }
+    // SIGTERM, then its exit status (-1 if it did not exit normally).
+    int terminate() {
+        REQUIRE(::kill(pid_, SIGTERM) == 0);
+        int status = 0;
+        REQUIRE(::waitpid(pid_, &status, 0) == pid_);
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+
+private:
+    pid_t pid_ = -1;
+    int log_fd_ = -1;
+    std::string log_;
+    core::SocketAddress address_;
+};
+
+// One query from `client`; the test hub runs (and with it the test upstream) while we wait.
+dns::Header ask(core::UdpSocket& client, const core::SocketAddress& server, std::uint16_t id) {
+    client.send_to(query(id), server);
+    std::array<std::byte, 512> buf{};
+    core::SocketAddress from;
+    const std::size_t n = client.recv_from(buf, from, 5s);
+    auto h = dns::parse_header(std::span(buf.data(), n));
+    REQUIRE(h);
+    return *h;
+}
+}  // namespace
+
 TEST_CASE("the greenfinch binary forwards to its upstream, caches, and exits 0 on SIGTERM") {
     core::Hub hub;
     test::TestUpstream upstream;
-    const std::string upstream_address = upstream.address().to_string();
-    int out[2];
-    REQUIRE(::pipe(out) == 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
-    const char* argv[] = {GREENFINCH_BINARY, "--listen", "127.0.0.1:0", "--upstream", upstream_address.c_str(), nullptr};
-    pid_t pid = 0;
-    REQUIRE(::posix_spawn(&pid, GREENFINCH_BINARY, &actions, nullptr, const_cast<char**>(argv), environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out[1]);
-
-    // Read its log until it says where it listens.
-    std::string log;
-    std::smatch m;
-    const std::regex listening(R"(listening on (127\.0\.0\.1:\d+))");
-    char chunk[256];
-    while (!std::regex_search(log, m, listening)) {
-        const ssize_t n = ::read(out[0], chunk, sizeof(chunk));
-        REQUIRE(n > 0);
-        log.append(chunk, static_cast<std::size_t>(n));
-    }
-    const auto address = core::SocketAddress::parse(m[1].str());
-    REQUIRE(address);
+    DaemonProcess daemon({"--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
     auto client = core::UdpSocket::open(AF_INET);
     for (std::uint16_t id : {42, 43}) {
-        client.send_to(query(id), *address);
-        std::array<std::byte, 512> buf{};
-        core::SocketAddress from;
-        const std::size_t n = client.recv_from(buf, from, 5s);  // parked: the test upstream runs meanwhile
-        auto h = dns::parse_header(std::span(buf.data(), n));
-        REQUIRE(h);
-        CHECK(h->id == id);
-        CHECK(h->rcode() == dns::Rcode::NoError);
-        CHECK(h->ancount == 1);
+        const auto h = ask(client, daemon.address(), id);
+        CHECK(h.id == id);
+        CHECK(h.rcode() == dns::Rcode::NoError);
+        CHECK(h.ancount == 1);
     }
     CHECK(upstream.count("a") == 1);  // the second came from the cache
-    REQUIRE(::kill(pid, SIGTERM) == 0);
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    ::close(out[0]);
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(daemon.terminate() == 0);
+}
+
+TEST_CASE("the greenfinch binary with two workers shares one cache between them") {
+    core::Hub hub;
+    test::TestUpstream upstream;
+    DaemonProcess daemon({"--listen", "127.0.0.1:0", "--workers", "2", "--upstream", upstream.address().to_string()});
+    // Many client sockets: SO_REUSEPORT spreads them over both workers' sockets.
+    int answered = 0;
+    for (std::uint16_t id = 1; id <= 20; ++id) {
+        auto client = core::UdpSocket::open(AF_INET);
+        const auto h = ask(client, daemon.address(), id);
+        answered += (h.id == id && h.ancount == 1) ? 1 : 0;
+    }
+    CHECK(answered == 20);
+    CHECK(upstream.count("a") == 1);
+    CHECK(daemon.terminate() == 0);
 }
