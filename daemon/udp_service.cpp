@@ -8,8 +8,6 @@ namespace greenfinch::daemon {
 
 namespace {
 constexpr std::size_t kBatch = 64;
-constexpr std::size_t kMaxDatagram = 65535;
-constexpr std::size_t kMaxUdpAnswer = 4096;
 }  // namespace
 
 UdpService::UdpService(core::UdpSocket socket, Responder& responder, int max_inflight)
@@ -20,10 +18,20 @@ void UdpService::start() {
     sender_ = core::spawn([this] { send_loop(); });
 }
 
+UdpService::ExchangePtr UdpService::take_exchange() {
+    if (free_.empty()) return std::make_unique<Exchange>();
+    ExchangePtr e = std::move(free_.back());
+    free_.pop_back();
+    return e;
+}
+
 void UdpService::receive_loop() {
-    std::vector<std::byte> storage(kBatch * kMaxDatagram);
+    std::array<ExchangePtr, kBatch> slots;
     std::array<core::Datagram, kBatch> batch;
-    for (std::size_t i = 0; i < kBatch; ++i) batch[i].buffer = std::span(storage).subspan(i * kMaxDatagram, kMaxDatagram);
+    for (std::size_t i = 0; i < kBatch; ++i) {
+        slots[i] = take_exchange();
+        batch[i].buffer = slots[i]->query;
+    }
     for (;;) {
         std::size_t n = 0;
         try {
@@ -35,37 +43,39 @@ void UdpService::receive_loop() {
         }
         stats_.received += n;
         for (std::size_t i = 0; i < n; ++i) {
-            std::vector<std::byte> query(batch[i].buffer.begin(), batch[i].buffer.begin() + batch[i].size);
-            queries_.spawn([this](std::vector<std::byte> q, core::SocketAddress peer) { answer(std::move(q), peer); },
-                           std::move(query), batch[i].peer);
+            ExchangePtr e = std::exchange(slots[i], take_exchange());
+            e->query_size = batch[i].size;
+            e->peer = batch[i].peer;
+            batch[i].buffer = slots[i]->query;
+            queries_.spawn([this](ExchangePtr q) { answer(std::move(q)); }, std::move(e));
         }
     }
 }
 
-void UdpService::answer(std::vector<std::byte> query, core::SocketAddress peer) {
-    std::vector<std::byte> out(kMaxUdpAnswer);
-    const std::size_t size = responder_(query, out);
-    if (size == 0) {
+void UdpService::answer(ExchangePtr e) {
+    e->answer_size = responder_(std::span(e->query.data(), e->query_size), e->answer);
+    if (e->answer_size == 0) {
         ++stats_.dropped;
+        free_.push_back(std::move(e));
         return;
     }
-    out.resize(size);
-    outgoing_.push_back({std::move(out), peer});
+    outgoing_.push_back(std::move(e));
     outgoing_ready_.set();
 }
 
 void UdpService::send_loop() {
-    std::vector<Reply> sending;
+    std::vector<ExchangePtr> sending;
     std::vector<core::Datagram> batch;
     for (;;) {
         outgoing_ready_.wait();
         outgoing_ready_.clear();
         sending.swap(outgoing_);
         batch.clear();
-        for (auto& r : sending) batch.push_back({r.bytes, r.bytes.size(), r.peer});
+        for (auto& e : sending) batch.push_back({std::span(e->answer.data(), e->answer_size), e->answer_size, e->peer});
         const std::size_t refused = socket_.send_batch(batch);
         stats_.send_errors += refused;
         stats_.answered += batch.size() - refused;
+        for (auto& e : sending) free_.push_back(std::move(e));
         sending.clear();
         if (stopping_ && outgoing_.empty() && queries_.size() == 0) return;
     }

@@ -2,7 +2,10 @@
 //
 // A receive greenlet reads datagrams in batches (recvmmsg) and spawns a greenlet per query through a Pool of
 // `max_inflight`; while the pool is full the receive loop waits and the kernel's socket buffer takes the pressure.
-// Answers are queued and a send greenlet hands them to the kernel in batches (sendmmsg).
+// Answers are queued and a send greenlet hands them to the kernel in batches (sendmmsg). Each query lives in an
+// Exchange (its datagram, its answer, its peer) taken from a free list: the kernel writes the query straight into it,
+// the query's greenlet writes the answer next to it, and the sender gives it back, so serving allocates nothing once
+// warm.
 // stop() stops receiving; drain() waits for the queries in flight and flushes their answers.
 #pragma once
 
@@ -11,7 +14,9 @@
 #include "core/udp_socket.hpp"
 #include "daemon/responder.hpp"
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace greenfinch::daemon {
@@ -38,18 +43,27 @@ public:
     const Stats& stats() const noexcept { return stats_; }
 
 private:
-    struct Reply {
-        std::vector<std::byte> bytes;
+    static constexpr std::size_t kMaxQuery = 4096;   // a larger datagram is cut short, and gets FORMERR
+    static constexpr std::size_t kMaxAnswer = 4096;  // above the 1232-byte EDNS cap the resolver applies
+    struct Exchange {
+        std::array<std::byte, kMaxQuery> query;
+        std::array<std::byte, kMaxAnswer> answer;
+        std::size_t query_size = 0;
+        std::size_t answer_size = 0;
         core::SocketAddress peer;
     };
+    using ExchangePtr = std::unique_ptr<Exchange>;
+
     void receive_loop();
     void send_loop();
-    void answer(std::vector<std::byte> query, core::SocketAddress peer);
+    void answer(ExchangePtr exchange);
+    ExchangePtr take_exchange();
 
     core::UdpSocket socket_;
     Responder& responder_;
     core::Pool queries_;
-    std::vector<Reply> outgoing_;
+    std::vector<ExchangePtr> free_;
+    std::vector<ExchangePtr> outgoing_;
     core::Event outgoing_ready_;
     bool stopping_ = false;
     core::Ref<core::Greenlet> receiver_;
