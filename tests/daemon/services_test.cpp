@@ -16,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <random>
 #include <regex>
 #include <string>
 #include <vector>
@@ -220,5 +221,53 @@ TEST_CASE("the greenfinch binary with two workers shares one cache between them"
     }
     CHECK(answered == 20);
     CHECK(upstream.count("a") == 1);
+    CHECK(daemon.terminate() == 0);
+}
+
+TEST_CASE("the greenfinch binary survives a flood of malformed datagrams and answers every valid query") {
+    core::Hub hub;
+    test::TestUpstream upstream;
+    DaemonProcess daemon({"--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
+    auto flooder = core::UdpSocket::open(AF_INET);
+    auto client = core::UdpSocket::open(AF_INET);
+    std::mt19937 rng(7);
+    int answered = 0;
+    for (int round = 0; round < 20; ++round) {
+        std::vector<core::Datagram> junk(100);
+        std::vector<std::vector<std::byte>> bytes(100);
+        for (std::size_t i = 0; i < junk.size(); ++i) {
+            bytes[i].resize(1 + rng() % 300);
+            for (auto& b : bytes[i]) b = static_cast<std::byte>(rng());
+            if (bytes[i].size() > 2) bytes[i][2] &= std::byte{0x7f};  // mostly "queries": many get FORMERR back
+            junk[i] = {bytes[i], bytes[i].size(), daemon.address()};
+        }
+        flooder.send_batch(junk);
+        const auto h = ask(client, daemon.address(), static_cast<std::uint16_t>(1000 + round));
+        answered += (h.rcode() == dns::Rcode::NoError && h.ancount == 1) ? 1 : 0;
+    }
+    CHECK(answered == 20);
+    CHECK(daemon.terminate() == 0);
+}
+
+TEST_CASE("through greenfinch, an answer too big for UDP comes back TC=1, and whole over TCP") {
+    core::Hub hub;
+    test::TestUpstream upstream;
+    upstream.script("a", {test::TestUpstream::Action::Answer, 0, 300, {192, 0, 2, 1}, 40});  // about 680 bytes
+    DaemonProcess daemon({"--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
+    auto client = core::UdpSocket::open(AF_INET);
+    const auto h = ask(client, daemon.address(), 7);  // no EDNS: 512 bytes at most
+    CHECK(h.flags & 0x0200);
+    CHECK(h.ancount == 0);
+    auto conn = core::TcpStream::connect(daemon.address(), 5s);
+    auto q = query(8);
+    std::array<std::byte, 2> len{std::byte{0}, static_cast<std::byte>(q.size())};
+    conn.write_all(len);
+    conn.write_all(q);
+    REQUIRE(conn.read_exact(len, 5s));
+    std::vector<std::byte> answer((std::to_integer<std::size_t>(len[0]) << 8) | std::to_integer<std::size_t>(len[1]));
+    REQUIRE(conn.read_exact(answer, 5s));
+    const auto th = dns::parse_header(answer);
+    CHECK_FALSE(th->flags & 0x0200);
+    CHECK(th->ancount == 40);
     CHECK(daemon.terminate() == 0);
 }

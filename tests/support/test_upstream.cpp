@@ -83,13 +83,16 @@ std::vector<std::byte> TestUpstream::respond(std::span<const std::byte> query, b
     } else if (tc) {
         flags |= 0x0200;
     } else {
-        an = 1;
-        put16(records, 0xc00c);
-        put16(records, dns::type::A);
-        put16(records, dns::kClassIN);
-        put32(records, s.ttl);
-        put16(records, 4);
-        for (auto b : s.address) records.push_back(static_cast<std::byte>(b));
+        an = s.records;
+        for (std::uint16_t i = 0; i < s.records; ++i) {
+            put16(records, 0xc00c);
+            put16(records, dns::type::A);
+            put16(records, dns::kClassIN);
+            put32(records, s.ttl);
+            put16(records, 4);
+            for (int b = 0; b < 3; ++b) records.push_back(static_cast<std::byte>(s.address[static_cast<std::size_t>(b)]));
+            records.push_back(static_cast<std::byte>((s.address[3] + i) & 0xff));
+        }
     }
     r.insert(r.end(), records.begin(), records.end());
     if (s.action == Action::WrongId) dns::write_u16(r, 0, static_cast<std::uint16_t>(m.header.id ^ 0x5a5a));

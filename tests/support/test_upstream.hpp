@@ -25,6 +25,7 @@ public:
         double delay = 0;  // seconds before answering
         std::uint32_t ttl = 300;
         std::array<std::uint8_t, 4> address{192, 0, 2, 1};
+        std::uint16_t records = 1;  // A records in the answer (the last octet counts up): many make a big answer
     };
 
     TestUpstream();
