@@ -17,7 +17,6 @@
 
 #include <array>
 #include <random>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -147,15 +146,21 @@ public:
         posix_spawn_file_actions_destroy(&actions);
         ::close(out[1]);
         log_fd_ = out[0];
-        std::smatch m;
-        const std::regex listening(R"(listening on (127\.0\.0\.1:\d+))");
+        const std::string marker = "listening on ";
         char chunk[256];
-        while (!std::regex_search(log_, m, listening)) {
+        for (;;) {
+            const auto at = log_.find(marker);
+            const auto end = at == std::string::npos ? at : log_.find(' ', at + marker.size());
+            if (end != std::string::npos) {
+                auto parsed = core::SocketAddress::parse(log_.substr(at + marker.size(), end - at - marker.size()));
+                REQUIRE(parsed);
+                address_ = *parsed;
+                break;
+            }
             const ssize_t n = ::read(log_fd_, chunk, sizeof(chunk));
             REQUIRE(n > 0);
             log_.append(chunk, static_cast<std::size_t>(n));
         }
-        address_ = *core::SocketAddress::parse(m[1].str());
     }
     ~DaemonProcess() {
         if (pid_ > 0) {
