@@ -17,7 +17,10 @@ Group::~Group() {
 }
 
 void Group::add(const Ref<Greenlet>& g) {
-    if (contains(*g)) return;
+    if (!contains(*g)) add_new(g);
+}
+
+void Group::add_new(const Ref<Greenlet>& g) {
     State& s = *state_;
     std::size_t index;
     if (!s.free.empty()) {

@@ -35,7 +35,7 @@ public:
     template <class F, class... Args>
     auto spawn(F&& fn, Args&&... args) {
         auto g = make_greenlet(std::forward<F>(fn), std::forward<Args>(args)...);
-        add(g);
+        add_new(g);
         g->start();
         return g;
     }
@@ -47,6 +47,8 @@ public:
 protected:
     // Called once a member has left (died or discarded).
     virtual void on_removed() {}
+    // add() for a greenlet just made, which cannot be a member yet: no membership scan (spawn's hot path).
+    void add_new(const Ref<Greenlet>& g);
 
 private:
     struct Slot {
@@ -75,7 +77,8 @@ public:
     template <class F, class... Args>
     auto spawn(F&& fn, Args&&... args) {
         auto g = make_greenlet(std::forward<F>(fn), std::forward<Args>(args)...);
-        add(g);
+        if (slots_) slots_->acquire();  // blocks while the pool is full
+        add_new(g);
         g->start();
         return g;
     }

@@ -32,7 +32,7 @@ public:
 
 private:
     std::uint8_t flags() const noexcept { return std::to_integer<std::uint8_t>(bytes_[size_ - 1u]); }
-    std::array<std::byte, kMaxNameLength + 5> bytes_{};
+    std::array<std::byte, kMaxNameLength + 5> bytes_;  // only the first size_ bytes mean anything: not zeroed
     std::uint16_t size_ = 0;
     std::uint64_t hash_ = 0;
 };
