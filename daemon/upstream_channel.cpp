@@ -15,7 +15,7 @@ UpstreamChannel::UpstreamChannel(core::Hub& hub, Options options) : hub_(hub) {
     ao.sock_state_cb_data = this;
     ao.timeout = options.attempt_timeout_ms;
     ao.tries = options.tries;
-    ao.flags = ARES_FLAG_NOSEARCH;
+    ao.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_STAYOPEN;
     const int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
     if (const int rc = ares_init_options(&channel_, &ao, mask); rc != ARES_SUCCESS) {
         throw std::runtime_error(std::string("c-ares: ") + ares_strerror(rc));

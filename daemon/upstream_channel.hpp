@@ -3,7 +3,10 @@
 // c-ares reports which sockets it wants watched (ARES_OPT_SOCK_STATE_CB); the channel mirrors them as libev
 // watchers on the hub and keeps one timer armed from ares_timeout(), so retries and per-attempt timeouts run on the
 // loop with no thread and no polling. Servers are tried in order (failover on timeout, SERVFAIL or REFUSED);
-// a truncated UDP answer is retried over TCP by c-ares itself.
+// a truncated UDP answer is retried over TCP by c-ares itself. Sockets stay open between queries
+// (ARES_FLAG_STAYOPEN): without it c-ares 1.18 closes them whenever no query is pending, and a lightly loaded
+// daemon paid a socket, connect and close per query. As with dnsdist's per-backend sockets, the source port is then
+// fixed per server for the channel's life; the query ID stays random.
 //
 // query() sends the client's query under a fresh random ID (c-ares 1.18 keeps the caller's ID, and clients' IDs
 // would collide and be guessable) and parks the calling greenlet until the answer, a failure, or `timeout`. The
