@@ -2,7 +2,8 @@
 //
 // With `workers = N` the daemon binds every listen address N times with SO_REUSEPORT, so the kernel spreads
 // clients over N sockets, and each Worker runs a hub with its own sockets, c-ares channel and Resolver; the memory
-// cache is shared, so a name one worker cached is a hit for all. The main thread keeps only signals: it asks each
+// cache is shared, so a name one worker cached is a hit for all. Coalescing of in-flight queries is per worker (it
+// lives on the worker's hub): a burst for one new name spread over N workers costs at most N upstream queries. The main thread keeps only signals: it asks each
 // worker to stop through WorkerControl, which hands the request to the worker's hub from any thread.
 #pragma once
 
