@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <system_error>
+#include <utility>
 
 namespace greenfinch::core {
 
@@ -65,6 +66,7 @@ std::size_t UdpSocket::recv_batch(std::span<Datagram> batch, MaybeTimeout timeou
         h.msg_iov = &iovecs[i];
         h.msg_iovlen = 1;
     }
+    if (std::exchange(drained_, false) && !wait_readable(timeout)) throw SocketTimeout();
     for (;;) {
         const int n = ::recvmmsg(socket_.fd(), headers.data(), static_cast<unsigned>(batch.size()), MSG_DONTWAIT, nullptr);
         if (n > 0) {
@@ -72,12 +74,18 @@ std::size_t UdpSocket::recv_batch(std::span<Datagram> batch, MaybeTimeout timeou
                 batch[i].size = headers[i].msg_len;
                 *batch[i].peer.size_ptr() = headers[i].msg_hdr.msg_namelen;
             }
+            drained_ = static_cast<std::size_t>(n) < batch.size();
             return static_cast<std::size_t>(n);
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && !would_block(errno)) throw_errno("recvmmsg");
-        socket_.wait(EV_READ, timeout);
+        if (!wait_readable(timeout)) throw SocketTimeout();
     }
+}
+
+bool UdpSocket::wait_readable(MaybeTimeout timeout) {
+    if (!read_watch_) read_watch_ = std::make_unique<IoWatch>(Hub::current(), socket_.fd(), EV_READ);
+    return read_watch_->wait(timeout);
 }
 
 std::size_t UdpSocket::send_batch(std::span<const Datagram> batch, MaybeTimeout timeout) {

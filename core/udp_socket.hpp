@@ -4,14 +4,17 @@
 // send_batch() hands the kernel a whole batch at once. Batching saves a system call per packet when the socket queue
 // is deep (+17-30% packets per core here); at low load a batch is simply one datagram. The message headers are kept
 // in the socket and reused, so a batch allocates nothing: one set for receiving and one for sending, so one greenlet
-// may receive while another sends (at most one of each at a time).
+// may receive while another sends (at most one of each at a time). A batch that comes back short means the queue is
+// empty, so the next recv_batch() waits for readiness first instead of spending a recvmmsg on EAGAIN.
 #pragma once
 
+#include "core/io_watch.hpp"
 #include "core/socket.hpp"
 
 #include <sys/socket.h>
 
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -41,7 +44,10 @@ public:
 
     SocketAddress local_address() const { return socket_.local_address(); }
     int fd() const noexcept { return socket_.fd(); }
-    void close() noexcept { socket_.close(); }
+    void close() noexcept {
+        read_watch_.reset();
+        socket_.close();
+    }
 
     // One datagram into `buffer`; returns its size (truncated to the buffer) and sender.
     std::size_t recv_from(std::span<std::byte> buffer, SocketAddress& from, MaybeTimeout timeout = std::nullopt);
@@ -61,10 +67,16 @@ private:
         void prepare(std::size_t n);
     };
     explicit UdpSocket(Socket s) : socket_(std::move(s)) {}
+    bool wait_readable(MaybeTimeout timeout);
 
     Socket socket_;
     Batch receiving_;
     Batch sending_;
+    // recv_batch()'s watch stays armed between batches (see IoWatch); it goes before the descriptor closes.
+    std::unique_ptr<IoWatch> read_watch_;
+    // The last batch came back short, so the queue is empty: wait before the next recvmmsg rather than spend a
+    // system call on learning EAGAIN.
+    bool drained_ = false;
 };
 
 }  // namespace greenfinch::core

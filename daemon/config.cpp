@@ -102,8 +102,9 @@ Config load_config(const std::string& path) {
     read(path, cache, "cache", "serve_stale", c.cache.serve_stale);
     read(path, cache, "cache", "prefetch", c.cache.prefetch);
     const auto& log = section(path, root, "log", empty);
-    reject_unknown(path, log, "log", {"level"});
+    reject_unknown(path, log, "log", {"level", "queries"});
     read(path, log, "log", "level", c.log.level);
+    read(path, log, "log", "queries", c.log.queries);
     validate(c, path);
     return c;
 }

@@ -35,6 +35,7 @@ struct Config {
     } cache;
     struct Log {
         std::string level = "info";  // trace, debug, info, warn, error, critical, off
+        bool queries = false;        // one info line per query (client, name, type, rcode, source, time)
     } log;
 };
 

@@ -4,9 +4,11 @@
 #include "core/timeout.hpp"
 #include "dns/answer.hpp"
 #include "dns/name.hpp"
+#include "dns/presentation.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <chrono>
 #include <cstring>
 
@@ -35,8 +37,22 @@ double Resolver::now() noexcept {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-std::size_t Resolver::resolve(std::span<const std::byte> query, bool over_udp, std::span<std::byte> out) {
+std::size_t Resolver::resolve(std::span<const std::byte> query, const QueryOrigin& origin, std::span<std::byte> out) {
     ++stats_.queries;
+    if (!options_.log_queries) {
+        Source source;
+        return answer(query, origin.transport, out, source);
+    }
+    const double started = now();
+    Source source = Source::None;
+    const std::size_t n = answer(query, origin.transport, out, source);
+    log_query(query, origin, out.first(n), source, started);
+    return n;
+}
+
+std::size_t Resolver::answer(std::span<const std::byte> query, Transport transport, std::span<std::byte> out,
+                             Source& source) {
+    source = Source::Local;
     dns::Message q;
     switch (dns::parse_message(query, q)) {
         case dns::ParseStatus::Drop:
@@ -58,7 +74,7 @@ std::size_t Resolver::resolve(std::span<const std::byte> query, bool over_udp, s
 
     const dns::QueryKey key(query, q);
     dns::AnswerRewrite rw{q.header.id, query.subspan(q.question.name_offset, q.question.name_length), 0,
-                          std::nullopt, over_udp ? dns::udp_limit(q, options_.udp_payload) : 65535,
+                          std::nullopt, transport == Transport::Udp ? dns::udp_limit(q, options_.udp_payload) : 65535,
                           q.edns.present};
 
     std::optional<cache::Hit> hit = cache_.lookup(key, options_.clock());
@@ -66,15 +82,18 @@ std::size_t Resolver::resolve(std::span<const std::byte> query, bool over_udp, s
         ++stats_.cache_hits;
         if (hit->freshness == cache::Freshness::Refresh && options_.prefetch) prefetch(key, query);
         rw.age = hit->age;
+        source = Source::Cache;
         return dns::write_answer(hit->answer->wire, hit->answer->parsed, rw, out);
     }
     ++stats_.cache_misses;
     if (cache::AnswerPtr fresh = fetch(key, query)) {
+        source = Source::Upstream;
         return dns::write_answer(fresh->wire, fresh->parsed, rw, out);
     }
     if (hit) {
         ++stats_.stale_served;
         rw.fixed_ttl = options_.stale_ttl;
+        source = Source::Stale;
         return dns::write_answer(hit->answer->wire, hit->answer->parsed, rw, out);
     }
     ++stats_.servfail;
@@ -117,12 +136,13 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key, std::span<cons
         auto r = upstream_.query(query, std::nullopt);
         if (r.status != UpstreamChannel::Status::Answered) {
             ++stats_.upstream_failures;
-            spdlog::debug("upstream failed for a query: {}", ares_strerror(r.ares_status));
+            warn_upstream(r.status == UpstreamChannel::Status::TimedOut ? "no answer in time" : ares_strerror(r.ares_status));
             return nullptr;
         }
         dns::Message m;
         if (dns::parse_message(r.answer, m) != dns::ParseStatus::Ok || !m.header.qr() || !same_question(r.answer, m, key)) {
             ++stats_.upstream_failures;
+            warn_upstream("a malformed answer, or one to another question");
             return nullptr;
         }
         const double stored_at = options_.clock();
@@ -135,8 +155,36 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key, std::span<cons
     } catch (const core::TimeoutExpired& e) {
         if (!budget.owns(e)) throw;
         ++stats_.upstream_timeouts;
+        warn_upstream("no answer within the upstream budget");
         return nullptr;
     }
+}
+
+void Resolver::warn_upstream(std::string_view what) {
+    if (auto held = upstream_warnings_.admit(now())) {
+        spdlog::warn("upstream: {} (and {} more upstream failures in the last 10 s; clients get stale answers or SERVFAIL)",
+                     what, *held);
+    }
+}
+
+void Resolver::log_query(std::span<const std::byte> query, const QueryOrigin& origin,
+                         std::span<const std::byte> response, Source source, double started) const {
+    static constexpr std::array<std::string_view, 5> kSource{"dropped", "cache", "upstream", "stale", "local"};
+    const char* transport = origin.transport == Transport::Udp ? "udp" : "tcp";
+    const double ms = (now() - started) * 1000.0;
+    dns::Message q;
+    if (dns::parse_message(query, q) != dns::ParseStatus::Ok) {
+        spdlog::info("query {} {} malformed ({} bytes) -> {} {:.2f}ms", origin.peer.to_string(), transport, query.size(),
+                     response.empty() ? "dropped" : "FORMERR", ms);
+        return;
+    }
+    std::string name;
+    dns::append_presentation(name, query.subspan(q.question.name_offset, q.question.name_length));
+    const std::string rcode = response.size() >= dns::kHeaderSize
+                                  ? dns::rcode_name(std::to_integer<unsigned>(response[3]) & 0x0fu)
+                                  : std::string("-");
+    spdlog::info("query {} {} {} {} -> {} {} {:.2f}ms {}B", origin.peer.to_string(), transport, name,
+                 dns::type_name(q.question.qtype), rcode, kSource[static_cast<std::size_t>(source)], ms, response.size());
 }
 
 void Resolver::prefetch(const dns::QueryKey& key, std::span<const std::byte> query) {

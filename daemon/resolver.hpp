@@ -15,11 +15,14 @@
 #include "core/event.hpp"
 #include "core/pool.hpp"
 #include "core/semaphore.hpp"
+#include "daemon/log_throttle.hpp"
+#include "daemon/responder.hpp"
 #include "daemon/upstream_channel.hpp"
 #include "dns/query_key.hpp"
 
 #include <cstdint>
 #include <functional>
+#include <string_view>
 #include <unordered_map>
 
 namespace greenfinch::daemon {
@@ -33,6 +36,7 @@ public:
         int max_upstream_inflight = 1000;
         std::size_t udp_payload = 1232;       // the largest UDP answer we send, whatever the client offers
         std::uint32_t stale_ttl = 30;         // the TTL a stale answer is served with
+        bool log_queries = false;             // one info line per query: client, name, type, rcode, source, time
         // Monotonic seconds, the clock cache entries are stamped with; tests substitute their own.
         std::function<double()> clock = &Resolver::now;
     };
@@ -57,14 +61,21 @@ public:
     Resolver& operator=(const Resolver&) = delete;
 
     // Writes the answer to `query` into `out` and returns its size; 0 means send nothing (not a query at all).
-    // `over_udp` applies the client's UDP size limit (TC=1 beyond it).
-    std::size_t resolve(std::span<const std::byte> query, bool over_udp, std::span<std::byte> out);
+    // Over UDP the answer fits the client's size limit (TC=1 beyond it).
+    std::size_t resolve(std::span<const std::byte> query, const QueryOrigin& origin, std::span<std::byte> out);
 
     const Stats& stats() const noexcept { return stats_; }
     // The steady clock in seconds: the default Options::clock.
     static double now() noexcept;
 
 private:
+    // Where an answer came from, for the query log.
+    enum class Source : std::uint8_t { None, Cache, Upstream, Stale, Local };
+    std::size_t answer(std::span<const std::byte> query, Transport transport, std::span<std::byte> out, Source& source);
+    void log_query(std::span<const std::byte> query, const QueryOrigin& origin, std::span<const std::byte> response,
+                   Source source, double started) const;
+    void warn_upstream(std::string_view what);
+
     struct Flight : core::RefCounted<Flight> {
         core::AsyncResult<cache::AnswerPtr> result;  // nullptr: the upstream gave no usable answer
     };
@@ -79,6 +90,7 @@ private:
     std::unordered_map<dns::QueryKey, core::Ref<Flight>> flights_;
     core::Group refreshes_;
     Stats stats_;
+    LogThrottle upstream_warnings_{10.0};
 };
 
 }  // namespace greenfinch::daemon

@@ -1,15 +1,26 @@
 // Responder: what a listener calls for each query. It writes the response into `out` and returns its size, or 0 to
 // send nothing (the query was not worth an answer: too short, or itself a response). It runs in the query's own
-// greenlet and may block cooperatively.
+// greenlet and may block cooperatively. `origin` says who asked and how: UDP answers must fit the client's size, and
+// the query log names the client.
 #pragma once
 
 #include "core/small_function.hpp"
+#include "core/socket_address.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 
 namespace greenfinch::daemon {
 
-using Responder = core::SmallFunction<std::size_t(std::span<const std::byte> query, std::span<std::byte> out)>;
+enum class Transport : std::uint8_t { Udp, Tcp };
+
+struct QueryOrigin {
+    const core::SocketAddress& peer;
+    Transport transport;
+};
+
+using Responder =
+    core::SmallFunction<std::size_t(std::span<const std::byte> query, const QueryOrigin& origin, std::span<std::byte> out)>;
 
 }  // namespace greenfinch::daemon

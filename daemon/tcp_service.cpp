@@ -21,8 +21,9 @@ void TcpService::accept_loop() {
     for (;;) {
         connections_.wait_available();
         core::TcpStream conn;
+        core::SocketAddress peer;
         try {
-            conn = listener_.accept();
+            conn = listener_.accept(&peer);
         } catch (const std::system_error& e) {
             // EMFILE and friends: back off instead of spinning on a listener that stays readable.
             spdlog::warn("tcp {}: accept failed: {}", listener_.local_address().to_string(), e.what());
@@ -30,7 +31,7 @@ void TcpService::accept_loop() {
             continue;
         }
         ++stats_.connections;
-        connections_.spawn([this](core::TcpStream c) { serve(std::move(c)); }, std::move(conn));
+        connections_.spawn([this, peer](core::TcpStream c) { serve(std::move(c), peer); }, std::move(conn));
     }
 }
 
@@ -38,15 +39,17 @@ namespace {
 // What one connection's greenlets share. Held by each of them, so none outlives what it uses, however the
 // connection ends.
 struct Connection {
-    Connection(core::TcpStream s, int max_pipelined) : stream(std::move(s)), queries(max_pipelined) {}
+    Connection(core::TcpStream s, const core::SocketAddress& p, int max_pipelined)
+        : stream(std::move(s)), peer(p), queries(max_pipelined) {}
     core::TcpStream stream;
+    core::SocketAddress peer;
     core::Pool queries;
     core::Queue<std::vector<std::byte>> answers;  // framed; an empty one tells the writer to finish
 };
 }  // namespace
 
-void TcpService::serve(core::TcpStream stream) {
-    auto conn = std::make_shared<Connection>(std::move(stream), options_.max_pipelined);
+void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) {
+    auto conn = std::make_shared<Connection>(std::move(stream), peer, options_.max_pipelined);
     auto writer = core::spawn([conn, this] {
         try {
             for (;;) {
@@ -79,7 +82,7 @@ void TcpService::serve(core::TcpStream stream) {
             if (!conn->stream.read_exact(query, options_.idle_timeout)) break;
             conn->queries.spawn([conn, this](std::vector<std::byte> q) {
                 std::vector<std::byte> framed(2 + 65535);
-                const std::size_t size = responder_(q, std::span(framed).subspan(2));
+                const std::size_t size = responder_(q, {conn->peer, Transport::Tcp}, std::span(framed).subspan(2));
                 if (size == 0) {
                     ++stats_.dropped;
                     return;

@@ -43,7 +43,7 @@ public:
 
 private:
     void accept_loop();
-    void serve(core::TcpStream conn);
+    void serve(core::TcpStream stream, const core::SocketAddress& peer);
 
     core::TcpListener listener_;
     Responder& responder_;

@@ -53,7 +53,7 @@ void UdpService::receive_loop() {
 }
 
 void UdpService::answer(ExchangePtr e) {
-    e->answer_size = responder_(std::span(e->query.data(), e->query_size), e->answer);
+    e->answer_size = responder_(std::span(e->query.data(), e->query_size), {e->peer, Transport::Udp}, e->answer);
     if (e->answer_size == 0) {
         ++stats_.dropped;
         free_.push_back(std::move(e));

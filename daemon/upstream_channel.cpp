@@ -3,7 +3,6 @@
 #include "dns/bytes.hpp"
 #include "dns/header.hpp"
 
-#include <cstdlib>
 #include <stdexcept>
 
 namespace greenfinch::daemon {
@@ -40,7 +39,7 @@ UpstreamChannel::~UpstreamChannel() {
 UpstreamChannel::Result UpstreamChannel::query(std::span<const std::byte> query, core::MaybeTimeout timeout) {
     if (query.size() < dns::kHeaderSize) return {Status::Failed, ARES_EBADQUERY, {}, 0};
     std::vector<std::byte> wire(query.begin(), query.end());
-    const auto id = static_cast<std::uint16_t>(::arc4random());
+    const std::uint16_t id = ids_.next();
     dns::write_u16(wire, 0, id);
 
     core::Ref<Pending> pending = core::make_ref<Pending>(hub_);

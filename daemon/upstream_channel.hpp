@@ -17,6 +17,7 @@
 #include "core/hub.hpp"
 #include "core/socket_address.hpp"
 #include "core/waiter.hpp"
+#include "daemon/random_ids.hpp"
 
 #include <ares.h>
 
@@ -78,6 +79,7 @@ private:
     std::unordered_map<ares_socket_t, std::unique_ptr<Watcher>> watchers_;
     ev_timer timer_;
     std::size_t in_flight_ = 0;
+    RandomIds ids_;
 };
 
 }  // namespace greenfinch::daemon

@@ -75,12 +75,10 @@ WorkerResult run_worker(const Config& config, cache::MemoryCache& cache, std::ve
     options.prefetch = config.cache.prefetch;
     options.upstream_timeout = core::Seconds(config.upstream.timeout_ms / 1000.0);
     options.max_upstream_inflight = config.upstream.max_inflight;
+    options.log_queries = config.log.queries;
     Resolver resolver(cache, upstream, options);
-    Responder answer_udp = [&resolver](std::span<const std::byte> q, std::span<std::byte> out) {
-        return resolver.resolve(q, true, out);
-    };
-    Responder answer_tcp = [&resolver](std::span<const std::byte> q, std::span<std::byte> out) {
-        return resolver.resolve(q, false, out);
+    Responder answer = [&resolver](std::span<const std::byte> q, const QueryOrigin& origin, std::span<std::byte> out) {
+        return resolver.resolve(q, origin, out);
     };
 
     const TcpService::Options tcp_options{config.server.max_tcp_connections,
@@ -88,8 +86,8 @@ WorkerResult run_worker(const Config& config, cache::MemoryCache& cache, std::ve
     std::vector<std::unique_ptr<UdpService>> udp;
     std::vector<std::unique_ptr<TcpService>> tcp;
     for (auto& s : sockets) {
-        udp.push_back(std::make_unique<UdpService>(std::move(s.udp), answer_udp, config.server.max_inflight));
-        tcp.push_back(std::make_unique<TcpService>(std::move(s.tcp), answer_tcp, tcp_options));
+        udp.push_back(std::make_unique<UdpService>(std::move(s.udp), answer, config.server.max_inflight));
+        tcp.push_back(std::make_unique<TcpService>(std::move(s.tcp), answer, tcp_options));
     }
     for (auto& s : udp) s->start();
     for (auto& s : tcp) s->start();

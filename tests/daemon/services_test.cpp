@@ -33,7 +33,7 @@ std::vector<std::byte> query(std::uint16_t id) {
 }
 
 daemon::Responder refuse() {
-    return [](std::span<const std::byte> q, std::span<std::byte> out) {
+    return [](std::span<const std::byte> q, const daemon::QueryOrigin&, std::span<std::byte> out) {
         return dns::make_error_response(q, dns::Rcode::Refused, out);
     };
 }
@@ -94,7 +94,7 @@ TEST_CASE("TCP service: several queries on one connection, idle connections are 
 
 TEST_CASE("TCP service: pipelined queries are answered as they complete, out of order") {
     core::Hub hub;
-    daemon::Responder slow_first = [](std::span<const std::byte> q, std::span<std::byte> out) {
+    daemon::Responder slow_first = [](std::span<const std::byte> q, const daemon::QueryOrigin&, std::span<std::byte> out) {
         if (dns::parse_header(q)->id == 1) core::sleep(50ms);
         return dns::make_error_response(q, dns::Rcode::Refused, out);
     };
