@@ -32,6 +32,10 @@ struct Answer {
 
     // Parses `wire` (which must parse: it came from parse_message already) and takes it over.
     static std::shared_ptr<const Answer> make(std::vector<std::byte> wire, double stored_at, std::uint32_t ttl);
+    // Takes over `wire` with `parsed`, its parse (offsets into it, so they survive the move): no second parse.
+    // `parsed.min_ttl` and `parsed.soa` keep the TTLs as received; the wire holds the normalised ones.
+    static std::shared_ptr<const Answer> make(std::vector<std::byte> wire, dns::Message parsed, double stored_at,
+                                              std::uint32_t ttl);
 };
 using AnswerPtr = std::shared_ptr<const Answer>;
 

@@ -11,15 +11,6 @@ constexpr std::uint32_t kMinRefreshTtl = 10;  // shorter TTLs are not worth a ba
 constexpr std::size_t kProtectedPercent = 80;
 }  // namespace
 
-std::shared_ptr<const Answer> Answer::make(std::vector<std::byte> wire, double stored_at, std::uint32_t ttl) {
-    auto a = std::make_shared<Answer>();
-    a->wire = std::move(wire);
-    dns::parse_message(a->wire, a->parsed);
-    a->stored_at = stored_at;
-    a->ttl = ttl;
-    return a;
-}
-
 MemoryCache::MemoryCache(Options options)
     : shards_(std::bit_ceil(std::max<std::size_t>(options.shards, 1))),
       shard_capacity_(0),

@@ -147,9 +147,9 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key, std::span<cons
         }
         const double stored_at = options_.clock();
         const std::optional<std::uint32_t> ttl = cache::cache_ttl(m, options_.policy);
-        if (!ttl) return cache::Answer::make(std::move(r.answer), stored_at, 0);  // served, not stored
+        if (!ttl) return cache::Answer::make(std::move(r.answer), std::move(m), stored_at, 0);  // served, not stored
         cache::normalize_ttls(r.answer, m, *ttl, options_.policy);
-        cache::AnswerPtr answer = cache::Answer::make(std::move(r.answer), stored_at, *ttl);
+        cache::AnswerPtr answer = cache::Answer::make(std::move(r.answer), std::move(m), stored_at, *ttl);
         cache_.store(key, answer);
         return answer;
     } catch (const core::TimeoutExpired& e) {

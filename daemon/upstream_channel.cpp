@@ -3,6 +3,8 @@
 #include "dns/bytes.hpp"
 #include "dns/header.hpp"
 
+#include <array>
+#include <cstring>
 #include <stdexcept>
 
 namespace greenfinch::daemon {
@@ -38,7 +40,16 @@ UpstreamChannel::~UpstreamChannel() {
 
 UpstreamChannel::Result UpstreamChannel::query(std::span<const std::byte> query, core::MaybeTimeout timeout) {
     if (query.size() < dns::kHeaderSize) return {Status::Failed, ARES_EBADQUERY, {}, 0};
-    std::vector<std::byte> wire(query.begin(), query.end());
+    // c-ares copies the query, so ours with the fresh ID only has to live until ares_send() returns.
+    std::array<std::byte, 512> small;
+    std::vector<std::byte> large;
+    std::span<std::byte> wire = small;
+    if (query.size() > small.size()) {
+        large.resize(query.size());
+        wire = large;
+    }
+    wire = wire.first(query.size());
+    std::memcpy(wire.data(), query.data(), query.size());
     const std::uint16_t id = ids_.next();
     dns::write_u16(wire, 0, id);
 
