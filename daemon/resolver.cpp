@@ -86,8 +86,9 @@ std::size_t Resolver::answer(std::span<const std::byte> query, Transport transpo
         return dns::write_answer(hit->answer->wire, hit->answer->parsed, rw, out);
     }
     ++stats_.cache_misses;
-    if (cache::AnswerPtr fresh = fetch(key, query)) {
-        source = Source::Upstream;
+    bool led = true;
+    if (cache::AnswerPtr fresh = fetch(key, query, led)) {
+        source = led ? Source::Upstream : Source::Coalesced;
         return dns::write_answer(fresh->wire, fresh->parsed, rw, out);
     }
     if (hit) {
@@ -100,9 +101,10 @@ std::size_t Resolver::answer(std::span<const std::byte> query, Transport transpo
     return dns::make_error_response(query, dns::Rcode::ServFail, out);
 }
 
-cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, std::span<const std::byte> query) {
+cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, std::span<const std::byte> query, bool& led) {
     if (auto it = flights_.find(key); it != flights_.end()) {
         ++stats_.coalesced;
+        led = false;
         core::Ref<Flight> flight = it->second;
         core::Timeout budget(options_.upstream_timeout);
         try {
@@ -169,7 +171,7 @@ void Resolver::warn_upstream(std::string_view what) {
 
 void Resolver::log_query(std::span<const std::byte> query, const QueryOrigin& origin,
                          std::span<const std::byte> response, Source source, double started) const {
-    static constexpr std::array<std::string_view, 5> kSource{"dropped", "cache", "upstream", "stale", "local"};
+    static constexpr std::array<std::string_view, 6> kSource{"dropped", "cache", "upstream", "coalesced", "stale", "local"};
     const char* transport = origin.transport == Transport::Udp ? "udp" : "tcp";
     const double ms = (now() - started) * 1000.0;
     dns::Message q;
@@ -189,7 +191,10 @@ void Resolver::log_query(std::span<const std::byte> query, const QueryOrigin& or
 
 void Resolver::prefetch(const dns::QueryKey& key, std::span<const std::byte> query) {
     ++stats_.prefetches;
-    refreshes_.spawn([this, key](std::vector<std::byte> q) { fetch(key, q); },
+    refreshes_.spawn([this, key](std::vector<std::byte> q) {
+        bool led = true;
+        fetch(key, q, led);
+    },
                      std::vector<std::byte>(query.begin(), query.end()));
 }
 

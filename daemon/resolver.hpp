@@ -70,7 +70,7 @@ public:
 
 private:
     // Where an answer came from, for the query log.
-    enum class Source : std::uint8_t { None, Cache, Upstream, Stale, Local };
+    enum class Source : std::uint8_t { None, Cache, Upstream, Coalesced, Stale, Local };
     std::size_t answer(std::span<const std::byte> query, Transport transport, std::span<std::byte> out, Source& source);
     void log_query(std::span<const std::byte> query, const QueryOrigin& origin, std::span<const std::byte> response,
                    Source source, double started) const;
@@ -79,7 +79,8 @@ private:
     struct Flight : core::RefCounted<Flight> {
         core::AsyncResult<cache::AnswerPtr> result;  // nullptr: the upstream gave no usable answer
     };
-    cache::AnswerPtr fetch(const dns::QueryKey& key, std::span<const std::byte> query);
+    // `led`: false when this query joined another's flight instead of asking the upstream itself.
+    cache::AnswerPtr fetch(const dns::QueryKey& key, std::span<const std::byte> query, bool& led);
     cache::AnswerPtr ask_upstream(const dns::QueryKey& key, std::span<const std::byte> query);
     void prefetch(const dns::QueryKey& key, std::span<const std::byte> query);
 

@@ -5,13 +5,9 @@
 #include "daemon/tcp_service.hpp"
 #include "daemon/udp_service.hpp"
 #include "dns/header.hpp"
+#include "tests/support/daemon_process.hpp"
 #include "tests/support/test_upstream.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -128,64 +124,6 @@ TEST_CASE("TCP service: pipelined queries are answered as they complete, out of 
 }
 
 namespace {
-// The real binary, started with `args`, its log read until it says where it listens.
-class DaemonProcess {
-public:
-    explicit DaemonProcess(std::vector<std::string> args) {
-        int out[2];
-        REQUIRE(::pipe(out) == 0);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-        posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
-        args.insert(args.begin(), GREENFINCH_BINARY);
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        REQUIRE(::posix_spawn(&pid_, GREENFINCH_BINARY, &actions, nullptr, argv.data(), environ) == 0);
-        posix_spawn_file_actions_destroy(&actions);
-        ::close(out[1]);
-        log_fd_ = out[0];
-        const std::string marker = "listening on ";
-        char chunk[256];
-        for (;;) {
-            const auto at = log_.find(marker);
-            const auto end = at == std::string::npos ? at : log_.find(' ', at + marker.size());
-            if (end != std::string::npos) {
-                auto parsed = core::SocketAddress::parse(log_.substr(at + marker.size(), end - at - marker.size()));
-                REQUIRE(parsed);
-                address_ = *parsed;
-                break;
-            }
-            const ssize_t n = ::read(log_fd_, chunk, sizeof(chunk));
-            REQUIRE(n > 0);
-            log_.append(chunk, static_cast<std::size_t>(n));
-        }
-    }
-    ~DaemonProcess() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-        ::close(log_fd_);
-    }
-    const core::SocketAddress& address() const { return address_; }
-    // SIGTERM, then its exit status (-1 if it did not exit normally).
-    int terminate() {
-        REQUIRE(::kill(pid_, SIGTERM) == 0);
-        int status = 0;
-        REQUIRE(::waitpid(pid_, &status, 0) == pid_);
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-
-private:
-    pid_t pid_ = -1;
-    int log_fd_ = -1;
-    std::string log_;
-    core::SocketAddress address_;
-};
-
 // One query from `client`; the test hub runs (and with it the test upstream) while we wait.
 dns::Header ask(core::UdpSocket& client, const core::SocketAddress& server, std::uint16_t id) {
     client.send_to(query(id), server);
@@ -201,7 +139,7 @@ dns::Header ask(core::UdpSocket& client, const core::SocketAddress& server, std:
 TEST_CASE("the greenfinch binary forwards to its upstream, caches, and exits 0 on SIGTERM") {
     core::Hub hub;
     test::TestUpstream upstream;
-    DaemonProcess daemon({"--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
+    test::DaemonProcess daemon({"--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
     auto client = core::UdpSocket::open(AF_INET);
     for (std::uint16_t id : {42, 43}) {
         const auto h = ask(client, daemon.address(), id);
@@ -216,7 +154,7 @@ TEST_CASE("the greenfinch binary forwards to its upstream, caches, and exits 0 o
 TEST_CASE("the greenfinch binary with two workers shares one cache between them") {
     core::Hub hub;
     test::TestUpstream upstream;
-    DaemonProcess daemon({"--listen", "127.0.0.1:0", "--workers", "2", "--upstream", upstream.address().to_string()});
+    test::DaemonProcess daemon({"--listen", "127.0.0.1:0", "--workers", "2", "--upstream", upstream.address().to_string()});
     // Many client sockets: SO_REUSEPORT spreads them over both workers' sockets.
     int answered = 0;
     for (std::uint16_t id = 1; id <= 20; ++id) {
@@ -232,7 +170,7 @@ TEST_CASE("the greenfinch binary with two workers shares one cache between them"
 TEST_CASE("the greenfinch binary survives a flood of malformed datagrams and answers every valid query") {
     core::Hub hub;
     test::TestUpstream upstream;
-    DaemonProcess daemon({"--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
+    test::DaemonProcess daemon({"--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
     auto flooder = core::UdpSocket::open(AF_INET);
     auto client = core::UdpSocket::open(AF_INET);
     std::mt19937 rng(7);
@@ -258,7 +196,7 @@ TEST_CASE("through greenfinch, an answer too big for UDP comes back TC=1, and wh
     core::Hub hub;
     test::TestUpstream upstream;
     upstream.script("a", {test::TestUpstream::Action::Answer, 0, 300, {192, 0, 2, 1}, 40});  // about 680 bytes
-    DaemonProcess daemon({"--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
+    test::DaemonProcess daemon({"--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
     auto client = core::UdpSocket::open(AF_INET);
     const auto h = ask(client, daemon.address(), 7);  // no EDNS: 512 bytes at most
     CHECK(h.flags & 0x0200);

@@ -1,6 +1,7 @@
 #include "tests/support/test_upstream.hpp"
 
 #include "core/semaphore.hpp"
+#include "core/waiter.hpp"
 #include "dns/bytes.hpp"
 #include "dns/message.hpp"
 #include "dns/name.hpp"
@@ -50,12 +51,22 @@ int TestUpstream::count(const std::string& name) const {
     return it == counts_.end() ? 0 : it->second;
 }
 
+bool TestUpstream::wait_for_total(int n, core::Seconds timeout) {
+    core::Deadline deadline(core::Hub::current(), timeout);
+    while (total_ < n) {
+        arrived_.clear();
+        if (!arrived_.wait(deadline.remaining())) return total_ >= n;
+    }
+    return true;
+}
+
 std::vector<std::byte> TestUpstream::respond(std::span<const std::byte> query, bool over_tcp) {
     dns::Message m;
     if (dns::parse_message(query, m) != dns::ParseStatus::Ok) return {};
     const std::string name = lower_name(query, m);
     ++counts_[name];
     ++total_;
+    arrived_.set();
     auto it = scripts_.find(name);
     const Script s = it == scripts_.end() ? default_ : it->second;
     if (s.delay > 0) core::sleep(core::Seconds(s.delay));

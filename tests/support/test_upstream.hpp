@@ -6,6 +6,7 @@
 // with the wrong ID. It counts the queries for each name, so a test can prove how many reached it.
 #pragma once
 
+#include "core/event.hpp"
 #include "core/greenlet.hpp"
 #include "core/pool.hpp"
 #include "core/tcp.hpp"
@@ -39,6 +40,8 @@ public:
     core::SocketAddress address() const { return udp_.local_address(); }
     int count(const std::string& name) const;
     int total() const noexcept { return total_; }
+    // Parks until at least `n` queries have arrived in all; false if `timeout` passed first.
+    bool wait_for_total(int n, core::Seconds timeout);
 
 private:
     std::vector<std::byte> respond(std::span<const std::byte> query, bool over_tcp);
@@ -49,6 +52,7 @@ private:
     std::map<std::string, Script> scripts_;
     std::map<std::string, int> counts_;
     int total_ = 0;
+    core::Event arrived_;  // set on every query, cleared by the waiter in wait_for_total()
     core::UdpSocket udp_;
     core::TcpListener tcp_;
     core::Group greenlets_;

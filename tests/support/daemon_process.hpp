@@ -1,0 +1,54 @@
+// DaemonProcess: the real greenfinch binary, started with the test's arguments, watched without blocking the hub.
+//
+// Its output is read through cooperative waits, so the test's own servers (TestUpstream, Redis clients) keep running
+// while the test waits for a log line or for the exit. The constructor returns once the daemon logs where it
+// listens (port 0 gives a kernel-chosen port). The destructor kills it if the test did not stop it.
+#pragma once
+
+#include "core/hub.hpp"
+#include "core/socket_address.hpp"
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace greenfinch::test {
+
+class DaemonProcess {
+public:
+    explicit DaemonProcess(std::vector<std::string> args);
+    ~DaemonProcess();
+    DaemonProcess(const DaemonProcess&) = delete;
+    DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+    // The first address it listens on.
+    const core::SocketAddress& address() const { return address_; }
+    // Everything it logged so far.
+    const std::string& log() const { return log_; }
+    // Reads its log until `text` appears after `from` (an offset into log()); false if it did not within `timeout`.
+    bool wait_for_log(const std::string& text, core::Seconds timeout, std::size_t from = 0);
+
+    void signal(int signo);
+    // Waits for it to exit (reading its log to the end); its exit status, or -1 if a signal ended it or `timeout`
+    // passed (then it is killed).
+    int wait(core::Seconds timeout);
+    // SIGTERM, then wait().
+    int terminate(core::Seconds timeout = core::Seconds(10.0)) {
+        signal(SIGTERM);
+        return wait(timeout);
+    }
+
+private:
+    // Appends what is readable; false on EOF or timeout.
+    bool read_some(core::MaybeTimeout timeout);
+
+    pid_t pid_ = -1;
+    int log_fd_ = -1;
+    bool eof_ = false;
+    std::string log_;
+    core::SocketAddress address_;
+};
+
+}  // namespace greenfinch::test
