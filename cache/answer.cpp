@@ -1,6 +1,26 @@
 #include "cache/cache.hpp"
 
+#include <algorithm>
+
 namespace greenfinch::cache {
+
+namespace {
+constexpr double kRefreshFraction = 0.9;   // the last 10% of the TTL
+constexpr std::uint32_t kMinRefreshTtl = 10;  // shorter TTLs are not worth a background refresh
+}  // namespace
+
+std::optional<Hit> classify(AnswerPtr answer, double now, std::uint32_t serve_stale) {
+    const double age = std::max(0.0, now - answer->stored_at);
+    const auto ttl = static_cast<double>(answer->ttl);
+    if (age >= ttl + serve_stale) return std::nullopt;
+    Freshness f = Freshness::Fresh;
+    if (age >= ttl) {
+        f = Freshness::Stale;
+    } else if (answer->ttl >= kMinRefreshTtl && age >= kRefreshFraction * ttl && !answer->refresh_claimed.exchange(true)) {
+        f = Freshness::Refresh;
+    }
+    return Hit{std::move(answer), f, static_cast<std::uint32_t>(age)};
+}
 
 std::shared_ptr<const Answer> Answer::make(std::vector<std::byte> wire, double stored_at, std::uint32_t ttl) {
     dns::Message parsed;

@@ -56,6 +56,10 @@ struct CacheStats {
     std::uint64_t size = 0;
 };
 
+// How usable `answer` is at `now` in a cache that keeps expired answers `serve_stale` seconds more: nullopt once past
+// that. The first caller to find it in the last 10% of its TTL (TTLs of 10 s or more) gets Refresh, later ones Fresh.
+std::optional<Hit> classify(AnswerPtr answer, double now, std::uint32_t serve_stale);
+
 class Cache {
 public:
     virtual ~Cache() = default;

@@ -42,9 +42,17 @@ private:
         bool protected_segment = false;
     };
     using NodeList = std::list<Node>;
+    // The index points at the key inside its node rather than holding a second copy: a key is 264 bytes, and a
+    // smaller entry is fewer cache lines touched per lookup in a large cache.
+    struct KeyHash {
+        std::size_t operator()(const dns::QueryKey* k) const noexcept { return k->hash(); }
+    };
+    struct KeyEqual {
+        bool operator()(const dns::QueryKey* a, const dns::QueryKey* b) const noexcept { return *a == *b; }
+    };
     struct Shard {
         mutable std::mutex mutex;
-        std::unordered_map<dns::QueryKey, NodeList::iterator> index;
+        std::unordered_map<const dns::QueryKey*, NodeList::iterator, KeyHash, KeyEqual> index;
         NodeList probation;  // most recent first
         NodeList protected_;
         CacheStats stats;

@@ -1,5 +1,6 @@
 #include "daemon/config.hpp"
 
+#include "cache/redis_client.hpp"
 #include "core/socket_address.hpp"
 
 #include <toml++/toml.h>
@@ -77,7 +78,7 @@ Config load_config(const std::string& path) {
     }
     Config c;
     const toml::table empty;
-    reject_unknown(path, root, "", {"server", "upstream", "cache", "log"});
+    reject_unknown(path, root, "", {"server", "upstream", "cache", "redis", "log"});
     const auto& server = section(path, root, "server", empty);
     reject_unknown(path, server, "server",
                    {"listen", "workers", "max_inflight", "max_tcp_connections", "tcp_idle_timeout_ms"});
@@ -93,7 +94,9 @@ Config load_config(const std::string& path) {
     read(path, upstream, "upstream", "max_inflight", c.upstream.max_inflight);
     const auto& cache = section(path, root, "cache", empty);
     reject_unknown(path, cache, "cache",
-                   {"max_entries", "min_ttl", "max_ttl", "negative_ttl_max", "servfail_ttl", "serve_stale", "prefetch"});
+                   {"backend", "max_entries", "min_ttl", "max_ttl", "negative_ttl_max", "servfail_ttl", "serve_stale",
+                    "prefetch"});
+    read(path, cache, "cache", "backend", c.cache.backend);
     read(path, cache, "cache", "max_entries", c.cache.max_entries);
     read(path, cache, "cache", "min_ttl", c.cache.min_ttl);
     read(path, cache, "cache", "max_ttl", c.cache.max_ttl);
@@ -101,6 +104,13 @@ Config load_config(const std::string& path) {
     read(path, cache, "cache", "servfail_ttl", c.cache.servfail_ttl);
     read(path, cache, "cache", "serve_stale", c.cache.serve_stale);
     read(path, cache, "cache", "prefetch", c.cache.prefetch);
+    const auto& redis = section(path, root, "redis", empty);
+    reject_unknown(path, redis, "redis", {"address", "password", "db", "prefix", "timeout_ms"});
+    read(path, redis, "redis", "address", c.redis.address);
+    read(path, redis, "redis", "password", c.redis.password);
+    read(path, redis, "redis", "db", c.redis.db);
+    read(path, redis, "redis", "prefix", c.redis.prefix);
+    read(path, redis, "redis", "timeout_ms", c.redis.timeout_ms);
     const auto& log = section(path, root, "log", empty);
     reject_unknown(path, log, "log", {"level", "queries"});
     read(path, log, "log", "level", c.log.level);
@@ -125,6 +135,15 @@ void validate(const Config& c, const std::string& origin) {
     if (c.upstream.max_inflight < 1) throw ConfigError(origin + ": upstream.max_inflight: must be at least 1");
     if (c.cache.max_entries < 1) throw ConfigError(origin + ": cache.max_entries: must be at least 1");
     if (c.cache.min_ttl > c.cache.max_ttl) throw ConfigError(origin + ": cache.min_ttl: must not exceed cache.max_ttl");
+    if (c.cache.backend != "memory" && c.cache.backend != "redis") {
+        throw ConfigError(origin + ": cache.backend: \"" + c.cache.backend + "\" is not memory or redis");
+    }
+    if (!cache::parse_redis_address(c.redis.address)) {
+        throw ConfigError(origin + ": redis.address: \"" + c.redis.address +
+                          "\" is not IP:PORT, [IPv6]:PORT, localhost:PORT or unix:/path");
+    }
+    if (c.redis.prefix.empty()) throw ConfigError(origin + ": redis.prefix: must not be empty");
+    if (c.redis.timeout_ms < 1) throw ConfigError(origin + ": redis.timeout_ms: must be at least 1");
     if (c.server.workers < 1 || c.server.workers > 256) throw ConfigError(origin + ": server.workers: must be 1 to 256");
     if (c.server.max_inflight < 1) throw ConfigError(origin + ": server.max_inflight: must be at least 1");
     if (c.server.max_tcp_connections < 1) throw ConfigError(origin + ": server.max_tcp_connections: must be at least 1");

@@ -25,6 +25,7 @@ struct Config {
         int max_inflight = 1000;           // upstream queries in flight at once, per worker
     } upstream;
     struct Cache {
+        std::string backend = "memory";  // "redis": memory in front, Redis behind, shared by a fleet
         int max_entries = 100000;
         int min_ttl = 0;
         int max_ttl = 86400;
@@ -33,6 +34,13 @@ struct Config {
         int serve_stale = 0;  // seconds an expired answer may still be served when the upstream fails; 0: off
         bool prefetch = true;
     } cache;
+    struct Redis {
+        std::string address = "127.0.0.1:6379";  // IP:PORT, [IPv6]:PORT, localhost:PORT or unix:/path
+        std::string password;                     // AUTH when set
+        int db = 0;                               // SELECT when not 0
+        std::string prefix = "greenfinch:v1:";    // before every key; daemons that share entries share it
+        int timeout_ms = 50;                      // the longest a query waits on Redis
+    } redis;
     struct Log {
         std::string level = "info";  // trace, debug, info, warn, error, critical, off
         bool queries = false;        // one info line per query (client, name, type, rcode, source, time)

@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
     std::optional<int> max_inflight;
     std::optional<int> workers;
     std::vector<std::string> upstreams;
+    std::string cache_backend;
+    std::string redis_address;
     bool check_config = false;
     app.add_option("--config", config_file, "TOML configuration file (see conf/greenfinch.toml)");
     app.add_option("--listen", listen, "ADDR:PORT to serve on, UDP and TCP (repeatable; default 127.0.0.1:5335 and [::1]:5335)");
@@ -40,6 +42,10 @@ int main(int argc, char** argv) {
     app.add_option("--workers", workers, "worker threads, each with its own SO_REUSEPORT sockets (default 1)");
     app.add_option("--upstream", upstreams, "ADDR[:PORT] of an upstream resolver, tried in order (repeatable; "
                                             "default: the nameservers of /etc/resolv.conf)");
+    app.add_option("--cache", cache_backend, "memory, or redis: memory in front of a Redis shared by a fleet")
+        ->check(CLI::IsMember({"memory", "redis"}));
+    app.add_option("--redis", redis_address, "Redis for --cache redis: IP:PORT, localhost:PORT or unix:/path "
+                                             "(default 127.0.0.1:6379)");
     app.add_flag("--check-config", check_config, "validate the configuration and exit (non-zero when invalid)");
     app.set_version_flag("--version", std::string("greenfinch ") + GREENFINCH_VERSION);
     CLI11_PARSE(app, argc, argv);
@@ -52,6 +58,8 @@ int main(int argc, char** argv) {
         if (max_inflight) config.server.max_inflight = *max_inflight;
         if (!upstreams.empty()) config.upstream.servers = upstreams;
         if (workers) config.server.workers = *workers;
+        if (!cache_backend.empty()) config.cache.backend = cache_backend;
+        if (!redis_address.empty()) config.redis.address = redis_address;
         daemon::validate(config, config_file.empty() ? "command line" : config_file + " and command line");
         if (config.upstream.servers.empty()) {
             config.upstream.servers = daemon::resolv_conf_nameservers("/etc/resolv.conf");
@@ -79,8 +87,11 @@ int main(int argc, char** argv) {
     }
     std::string upstream_list;
     for (const auto& u : config.upstream.servers) upstream_list += (upstream_list.empty() ? "" : ", ") + u;
-    spdlog::info("greenfinch {}: {} worker(s), forwarding to {}; memory cache of {} entries", GREENFINCH_VERSION,
-                 config.server.workers, upstream_list, config.cache.max_entries);
+    spdlog::info("greenfinch {}: {} worker(s), forwarding to {}; memory cache of {} entries{}", GREENFINCH_VERSION,
+                 config.server.workers, upstream_list, config.cache.max_entries,
+                 config.cache.backend == "redis"
+                     ? " in front of redis " + config.redis.address + " (keys \"" + config.redis.prefix + "...\")"
+                     : std::string());
 
     cache::MemoryCache cache({static_cast<std::size_t>(config.cache.max_entries),
                               static_cast<std::uint32_t>(config.cache.serve_stale), 64});

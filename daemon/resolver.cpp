@@ -10,26 +10,15 @@
 
 #include <array>
 #include <chrono>
-#include <cstring>
 
 namespace greenfinch::daemon {
 
-namespace {
-// The question of an upstream answer must be the one we asked, name compared case-insensitively.
-bool same_question(std::span<const std::byte> answer, const dns::Message& m, const dns::QueryKey& key) {
-    if (m.question.name_length != key.name().size() || m.question.qtype != key.qtype() ||
-        m.question.qclass != key.qclass()) {
-        return false;
-    }
-    std::array<std::byte, dns::kMaxNameLength> name{};
-    std::memcpy(name.data(), answer.data() + m.question.name_offset, m.question.name_length);
-    dns::lowercase_name(std::span(name.data(), m.question.name_length));
-    return std::memcmp(name.data(), key.name().data(), key.name().size()) == 0;
-}
-}  // namespace
-
-Resolver::Resolver(cache::Cache& cache, UpstreamChannel& upstream, Options options)
-    : cache_(cache), upstream_(upstream), options_(options), upstream_slots_(options.max_upstream_inflight) {}
+Resolver::Resolver(cache::Cache& cache, cache::Cache* shared_cache, UpstreamChannel& upstream, Options options)
+    : cache_(cache),
+      back_(shared_cache),
+      upstream_(upstream),
+      options_(options),
+      upstream_slots_(options.max_upstream_inflight) {}
 
 Resolver::~Resolver() { refreshes_.kill(); }
 
@@ -86,10 +75,16 @@ std::size_t Resolver::answer(std::span<const std::byte> query, Transport transpo
         return dns::write_answer(hit->answer->wire, hit->answer->parsed, rw, out);
     }
     ++stats_.cache_misses;
-    bool led = true;
-    if (cache::AnswerPtr fresh = fetch(key, query, led)) {
-        source = led ? Source::Upstream : Source::Coalesced;
+    Source fetched = Source::Upstream;
+    if (cache::AnswerPtr fresh = fetch(key, query, fetched, false)) {
+        source = fetched;
+        const double age = options_.clock() - fresh->stored_at;  // 0 from upstream; more from the shared cache
+        rw.age = age > 0 ? static_cast<std::uint32_t>(age) : 0;
         return dns::write_answer(fresh->wire, fresh->parsed, rw, out);
+    }
+    if (!hit && back_) {  // the shared cache may have left a stale copy in memory (fetch)
+        hit = cache_.lookup(key, options_.clock());
+        if (hit && hit->freshness != cache::Freshness::Stale) hit.reset();
     }
     if (hit) {
         ++stats_.stale_served;
@@ -101,10 +96,11 @@ std::size_t Resolver::answer(std::span<const std::byte> query, Transport transpo
     return dns::make_error_response(query, dns::Rcode::ServFail, out);
 }
 
-cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, std::span<const std::byte> query, bool& led) {
+cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, std::span<const std::byte> query, Source& source,
+                                 bool refreshing) {
     if (auto it = flights_.find(key); it != flights_.end()) {
         ++stats_.coalesced;
-        led = false;
+        source = Source::Coalesced;
         core::Ref<Flight> flight = it->second;
         core::Timeout budget(options_.upstream_timeout);
         try {
@@ -118,7 +114,13 @@ cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, std::span<const std::
     flights_.emplace(key, flight);
     cache::AnswerPtr answer;
     try {
-        answer = ask_upstream(key, query);
+        answer = from_shared_cache(key, refreshing);
+        if (answer) {
+            source = Source::SharedCache;
+        } else {
+            source = Source::Upstream;
+            answer = ask_upstream(key, query);
+        }
     } catch (...) {
         flights_.erase(key);
         flight->result.set(nullptr);  // followers hear "no answer" rather than waiting out their budget
@@ -142,7 +144,7 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key, std::span<cons
             return nullptr;
         }
         dns::Message m;
-        if (dns::parse_message(r.answer, m) != dns::ParseStatus::Ok || !m.header.qr() || !same_question(r.answer, m, key)) {
+        if (dns::parse_message(r.answer, m) != dns::ParseStatus::Ok || !m.header.qr() || !key.same_question(r.answer, m)) {
             ++stats_.upstream_failures;
             warn_upstream("a malformed answer, or one to another question");
             return nullptr;
@@ -153,6 +155,7 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key, std::span<cons
         cache::normalize_ttls(r.answer, m, *ttl, options_.policy);
         cache::AnswerPtr answer = cache::Answer::make(std::move(r.answer), std::move(m), stored_at, *ttl);
         cache_.store(key, answer);
+        if (back_) back_->store(key, answer);  // only queued: nothing waits for the shared cache's write
         return answer;
     } catch (const core::TimeoutExpired& e) {
         if (!budget.owns(e)) throw;
@@ -160,6 +163,21 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key, std::span<cons
         warn_upstream("no answer within the upstream budget");
         return nullptr;
     }
+}
+
+cache::AnswerPtr Resolver::from_shared_cache(const dns::QueryKey& key, bool refreshing) {
+    if (!back_) return nullptr;
+    std::optional<cache::Hit> hit = back_->lookup(key, options_.clock());
+    if (!hit) return nullptr;
+    if (hit->freshness == cache::Freshness::Refresh) {
+        // As old as ours: a refresh must go upstream. Otherwise let the memory tier claim the prefetch itself.
+        if (refreshing) return nullptr;
+        hit->answer->refresh_claimed.store(false);
+    }
+    cache_.store(key, hit->answer);  // a stale copy too: it is the fallback if the upstream fails
+    if (hit->freshness == cache::Freshness::Stale) return nullptr;
+    ++stats_.shared_cache_hits;
+    return hit->answer;
 }
 
 void Resolver::warn_upstream(std::string_view what) {
@@ -171,7 +189,7 @@ void Resolver::warn_upstream(std::string_view what) {
 
 void Resolver::log_query(std::span<const std::byte> query, const QueryOrigin& origin,
                          std::span<const std::byte> response, Source source, double started) const {
-    static constexpr std::array<std::string_view, 6> kSource{"dropped", "cache", "upstream", "coalesced", "stale", "local"};
+    static constexpr std::array<std::string_view, 7> kSource{"dropped", "cache", "redis", "upstream", "coalesced", "stale", "local"};
     const char* transport = origin.transport == Transport::Udp ? "udp" : "tcp";
     const double ms = (now() - started) * 1000.0;
     dns::Message q;
@@ -192,8 +210,8 @@ void Resolver::log_query(std::span<const std::byte> query, const QueryOrigin& or
 void Resolver::prefetch(const dns::QueryKey& key, std::span<const std::byte> query) {
     ++stats_.prefetches;
     refreshes_.spawn([this, key](std::vector<std::byte> q) {
-        bool led = true;
-        fetch(key, q, led);
+        Source source;
+        fetch(key, q, source, true);
     },
                      std::vector<std::byte>(query.begin(), query.end()));
 }

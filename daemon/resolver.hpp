@@ -4,8 +4,10 @@
 //     fresh hit: answered from cache, TTLs aged; in the last 10% of its TTL the first hit also refreshes it in a
 //       background greenlet (prefetch)
 //     miss or stale: fetch, coalesced: the first asker for a key leads, the others wait on its AsyncResult under
-//       their own Timeout; the leader takes a unit of the upstream Semaphore and asks the upstream channel, all
-//       within the upstream budget, validates the answer (its question must be ours), stores it and wakes them
+//       their own Timeout; the leader asks the shared cache (Redis, if configured, within its own short timeout),
+//       and failing that takes a unit of the upstream Semaphore and asks the upstream channel, all within the
+//       upstream budget, validates the answer (its question must be ours), stores it in both tiers and wakes them.
+//       So a burst for a new name costs one Redis read and at most one upstream query.
 //     no answer in time: the stale entry (TTL 30, RFC 8767) if there is one, else SERVFAIL. Never silence.
 // resolve() runs in the query's own greenlet and blocks only it. One Resolver per hub; the cache may be shared.
 #pragma once
@@ -44,6 +46,7 @@ public:
         std::uint64_t queries = 0;
         std::uint64_t cache_hits = 0;
         std::uint64_t cache_misses = 0;
+        std::uint64_t shared_cache_hits = 0;  // memory misses the shared cache (Redis) answered
         std::uint64_t stale_served = 0;
         std::uint64_t prefetches = 0;
         std::uint64_t coalesced = 0;
@@ -55,7 +58,9 @@ public:
         std::uint64_t dropped = 0;
     };
 
-    Resolver(cache::Cache& cache, UpstreamChannel& upstream, Options options);
+    // `shared_cache` (Redis; may be null) sits behind `cache` (memory): asked only on a memory miss, by the one query
+    // that leads the flight for that key, and given every new upstream answer.
+    Resolver(cache::Cache& cache, cache::Cache* shared_cache, UpstreamChannel& upstream, Options options);
     ~Resolver();  // stops the background refreshes, which point back here
     Resolver(const Resolver&) = delete;
     Resolver& operator=(const Resolver&) = delete;
@@ -70,7 +75,7 @@ public:
 
 private:
     // Where an answer came from, for the query log.
-    enum class Source : std::uint8_t { None, Cache, Upstream, Coalesced, Stale, Local };
+    enum class Source : std::uint8_t { None, Cache, SharedCache, Upstream, Coalesced, Stale, Local };
     std::size_t answer(std::span<const std::byte> query, Transport transport, std::span<std::byte> out, Source& source);
     void log_query(std::span<const std::byte> query, const QueryOrigin& origin, std::span<const std::byte> response,
                    Source source, double started) const;
@@ -79,12 +84,15 @@ private:
     struct Flight : core::RefCounted<Flight> {
         core::AsyncResult<cache::AnswerPtr> result;  // nullptr: the upstream gave no usable answer
     };
-    // `led`: false when this query joined another's flight instead of asking the upstream itself.
-    cache::AnswerPtr fetch(const dns::QueryKey& key, std::span<const std::byte> query, bool& led);
+    // `source`: where the answer came from (Coalesced: another query's flight). `refreshing`: a prefetch, which
+    // needs an answer fresher than the one it replaces.
+    cache::AnswerPtr fetch(const dns::QueryKey& key, std::span<const std::byte> query, Source& source, bool refreshing);
+    cache::AnswerPtr from_shared_cache(const dns::QueryKey& key, bool refreshing);
     cache::AnswerPtr ask_upstream(const dns::QueryKey& key, std::span<const std::byte> query);
     void prefetch(const dns::QueryKey& key, std::span<const std::byte> query);
 
     cache::Cache& cache_;
+    cache::Cache* back_;
     UpstreamChannel& upstream_;
     Options options_;
     core::Semaphore upstream_slots_;

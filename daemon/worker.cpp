@@ -1,5 +1,7 @@
 #include "daemon/worker.hpp"
 
+#include "cache/redis_cache.hpp"
+#include "cache/redis_client.hpp"
 #include "daemon/resolver.hpp"
 #include "daemon/tcp_service.hpp"
 #include "daemon/udp_service.hpp"
@@ -8,14 +10,20 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 namespace greenfinch::daemon {
 
 namespace {
 constexpr core::Seconds kDrainBudget{2.0};
+
+double wall_clock() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
+}  // namespace
 
 std::vector<std::vector<ListenSockets>> bind_listeners(const std::vector<std::string>& listen, int workers) {
     std::vector<std::vector<ListenSockets>> per_worker(static_cast<std::size_t>(workers));
@@ -76,7 +84,18 @@ WorkerResult run_worker(const Config& config, cache::MemoryCache& cache, std::ve
     options.upstream_timeout = core::Seconds(config.upstream.timeout_ms / 1000.0);
     options.max_upstream_inflight = config.upstream.max_inflight;
     options.log_queries = config.log.queries;
-    Resolver resolver(cache, upstream, options);
+    // With the Redis backend each hub has its own connection, on its own loop, behind the shared memory cache.
+    std::optional<cache::RedisClient> redis;
+    std::optional<cache::RedisCache> shared;
+    if (config.cache.backend == "redis") {
+        redis.emplace(hub, cache::RedisClient::Options{*cache::parse_redis_address(config.redis.address),
+                                                       config.redis.password, config.redis.db,
+                                                       core::Seconds(config.redis.timeout_ms / 1000.0)});
+        shared.emplace(*redis, cache::RedisCache::Options{config.redis.prefix,
+                                                          static_cast<std::uint32_t>(config.cache.serve_stale),
+                                                          &Resolver::now, &wall_clock});
+    }
+    Resolver resolver(cache, shared ? &*shared : nullptr, upstream, options);
     Responder answer = [&resolver](std::span<const std::byte> q, const QueryOrigin& origin, std::span<std::byte> out) {
         return resolver.resolve(q, origin, out);
     };

@@ -1,6 +1,7 @@
 #include "dns/query_key.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace greenfinch::dns {
@@ -30,6 +31,15 @@ QueryKey::QueryKey(std::span<const std::byte> wire, const Message& m) noexcept {
 
 std::uint16_t QueryKey::qtype() const noexcept { return read_u16(bytes_, size_ - 5u); }
 std::uint16_t QueryKey::qclass() const noexcept { return read_u16(bytes_, size_ - 3u); }
+
+bool QueryKey::same_question(std::span<const std::byte> wire, const Message& m) const noexcept {
+    const std::size_t n = m.question.name_length;
+    if (n != size_ - 5u || m.question.qtype != qtype() || m.question.qclass != qclass()) return false;
+    std::array<std::byte, kMaxNameLength> name;
+    std::memcpy(name.data(), wire.data() + m.question.name_offset, n);
+    lowercase_name(std::span(name.data(), n));
+    return std::memcmp(name.data(), bytes_.data(), n) == 0;
+}
 
 bool operator==(const QueryKey& a, const QueryKey& b) noexcept {
     return a.hash_ == b.hash_ && a.size_ == b.size_ && std::memcmp(a.bytes_.data(), b.bytes_.data(), a.size_) == 0;

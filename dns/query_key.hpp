@@ -27,6 +27,8 @@ public:
     bool dnssec_ok() const noexcept { return (flags() & 2) != 0; }
     bool checking_disabled() const noexcept { return (flags() & 1) != 0; }
     std::uint64_t hash() const noexcept { return hash_; }
+    // Whether `m`, parsed from `wire`, asks this key's question: name (case aside), type and class.
+    bool same_question(std::span<const std::byte> wire, const Message& m) const noexcept;
 
     friend bool operator==(const QueryKey& a, const QueryKey& b) noexcept;
 

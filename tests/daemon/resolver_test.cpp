@@ -28,7 +28,7 @@ struct Rig {
         : up(script),
           cache({1000, serve_stale, 4}),
           channel(hub, {{up.address()}, 300, 1}),
-          resolver(cache, channel, options(budget)) {}
+          resolver(cache, nullptr, channel, options(budget)) {}
 
     daemon::Resolver::Options options(double budget) {
         daemon::Resolver::Options o;

@@ -1,0 +1,263 @@
+#include "cache/redis_client.hpp"
+
+#include "core/socket_address.hpp"
+#include "core/timeout.hpp"
+
+#include <hiredis/adapters/libev.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace greenfinch::cache {
+
+namespace {
+constexpr double kFirstBackoff = 0.1;
+// Connecting, authenticating and the first PING may take longer than one command may, but not much.
+constexpr double kMinConnectTimeout = 0.5;
+
+RedisReply copy_reply(const redisReply& r) {
+    RedisReply out;
+    switch (r.type) {
+        case REDIS_REPLY_STRING: out.type = RedisReply::Type::String; break;
+        case REDIS_REPLY_STATUS: out.type = RedisReply::Type::Status; break;
+        case REDIS_REPLY_ERROR: out.type = RedisReply::Type::Error; break;
+        case REDIS_REPLY_INTEGER: out.type = RedisReply::Type::Integer; break;
+        case REDIS_REPLY_ARRAY: out.type = RedisReply::Type::Array; break;
+        default: out.type = RedisReply::Type::Nil; break;
+    }
+    if (r.str) out.str.assign(r.str, r.len);
+    out.integer = r.integer;
+    for (std::size_t i = 0; i < r.elements; ++i) out.elements.push_back(copy_reply(*r.element[i]));
+    return out;
+}
+
+// hiredis wants parallel arrays of pointers and lengths.
+struct Argv {
+    explicit Argv(const std::vector<std::string_view>& args) {
+        for (auto a : args) {
+            ptrs.push_back(a.data());
+            lens.push_back(a.size());
+        }
+    }
+    std::vector<const char*> ptrs;
+    std::vector<std::size_t> lens;
+};
+}  // namespace
+
+std::string RedisAddress::to_string() const {
+    if (!path.empty()) return "unix:" + path;
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::optional<RedisAddress> parse_redis_address(std::string_view text) {
+    RedisAddress a;
+    if (text.starts_with("unix:")) {
+        a.path = std::string(text.substr(5));
+        if (a.path.empty() || a.path.front() != '/') return std::nullopt;
+        return a;
+    }
+    std::string t(text);
+    if (t.starts_with("localhost:")) t = "127.0.0.1" + t.substr(9);
+    auto parsed = core::SocketAddress::parse(t, 6379);
+    if (!parsed) return std::nullopt;
+    std::string s = parsed->to_string();  // "1.2.3.4:6379" or "[::1]:6379"
+    const auto colon = s.rfind(':');
+    a.host = s.substr(0, colon);
+    if (a.host.starts_with('[')) a.host = a.host.substr(1, a.host.size() - 2);
+    a.port = parsed->port();
+    return a;
+}
+
+struct RedisClient::Pending : core::RefCounted<Pending> {
+    explicit Pending(core::Hub& h) : hub(h) {}
+    core::Hub& hub;
+    core::WaitList waiter;
+    bool done = false;
+    std::optional<RedisReply> reply;  // nullopt: the connection went before the reply came
+};
+
+RedisClient::RedisClient(core::Hub& hub, Options options) : hub_(hub), options_(std::move(options)) {
+    lost_.set();  // not connected yet: the keeper starts by connecting
+    keeper_ = core::spawn([this] { keep_connected(); });
+}
+
+RedisClient::~RedisClient() {
+    keeper_->kill();
+    drop_context();
+}
+
+void RedisClient::drop_context() noexcept {
+    if (!context_) return;
+    redisAsyncContext* c = std::exchange(context_, nullptr);
+    c->data = nullptr;  // the callbacks hiredis makes while freeing must not reach back into this client
+    redisAsyncFree(c);  // every pending command's callback runs now, with no reply: their waiters wake to failure
+}
+
+void RedisClient::lose(std::string_view why) {
+    const bool was_up = std::exchange(up_, false);
+    came_up_.clear();
+    if (was_up) {
+        lost_at_ = hub_.now();
+        spdlog::warn("redis {}: lost ({}); answering from memory and upstream, reconnecting in the background",
+                     options_.address.to_string(), why);
+    }
+    lost_.set();
+}
+
+void RedisClient::keep_connected() {
+    double backoff = kFirstBackoff;
+    bool ever_up = false;
+    bool said_unreachable = false;
+    for (;;) {
+        lost_.wait();
+        drop_context();  // a connection that timed out or broke is not reused
+        if (connect_once()) {
+            lost_.clear();
+            up_ = true;
+            timeouts_in_a_row_ = 0;
+            came_up_.set();
+            if (ever_up) {
+                ++stats_.reconnects;
+                spdlog::info("redis {}: back after {:.1f} s", options_.address.to_string(), hub_.now() - lost_at_);
+            } else {
+                spdlog::info("redis {}: connected", options_.address.to_string());
+            }
+            ever_up = true;
+            said_unreachable = false;
+            backoff = kFirstBackoff;
+            continue;
+        }
+        ++stats_.errors;
+        if (!ever_up && !said_unreachable) {
+            spdlog::warn("redis {}: unreachable; answering from memory and upstream, retrying in the background",
+                         options_.address.to_string());
+            said_unreachable = true;
+        }
+        core::sleep(core::Seconds(backoff));
+        backoff = std::min(backoff * 2, options_.max_backoff.count());
+    }
+}
+
+bool RedisClient::connect_once() {
+    const auto& a = options_.address;
+    redisAsyncContext* c = a.path.empty() ? redisAsyncConnect(a.host.c_str(), a.port) : redisAsyncConnectUnix(a.path.c_str());
+    if (!c) return false;
+    if (c->err) {
+        spdlog::debug("redis {}: {}", a.to_string(), c->errstr);
+        redisAsyncFree(c);
+        return false;
+    }
+    c->data = this;
+    context_ = c;
+    redisLibevAttach(hub_.loop(), c);
+    redisAsyncSetConnectCallback(c, &RedisClient::on_connect);
+    redisAsyncSetDisconnectCallback(c, &RedisClient::on_disconnect);
+    // Commands queue until the connection completes; the PING's reply proves the whole handshake worked.
+    const core::Seconds timeout(std::max(kMinConnectTimeout, options_.timeout.count()));
+    const std::string db = std::to_string(options_.db);
+    if (!options_.password.empty()) {
+        auto r = request({"AUTH", options_.password}, timeout);
+        if (!r || r->type == RedisReply::Type::Error) {
+            if (r) spdlog::error("redis {}: AUTH refused: {}", a.to_string(), r->str);
+            return false;
+        }
+    }
+    if (options_.db != 0) {
+        auto r = request({"SELECT", db}, timeout);
+        if (!r || r->type == RedisReply::Type::Error) {
+            if (r) spdlog::error("redis {}: SELECT {} refused: {}", a.to_string(), db, r->str);
+            return false;
+        }
+    }
+    auto pong = request({"PING"}, timeout);
+    return pong && pong->type != RedisReply::Type::Error && context_ == c;
+}
+
+std::optional<RedisReply> RedisClient::request(const std::vector<std::string_view>& args, core::Seconds timeout) {
+    if (!context_) return std::nullopt;
+    core::Ref<Pending> pending = core::make_ref<Pending>(hub_);
+    pending->add_ref();  // hiredis' reference, given back in on_reply (called exactly once if the command was queued)
+    Argv argv(args);
+    if (redisAsyncCommandArgv(context_, &RedisClient::on_reply, pending.get(), static_cast<int>(argv.ptrs.size()),
+                              argv.ptrs.data(), argv.lens.data()) != REDIS_OK) {
+        pending->release();
+        return std::nullopt;
+    }
+    ++stats_.commands;
+    if (!pending->done) core::wait_in(hub_, pending->waiter, timeout);
+    if (!pending->done) {
+        ++stats_.timeouts;
+        return std::nullopt;
+    }
+    return std::move(pending->reply);
+}
+
+std::optional<RedisReply> RedisClient::command(const std::vector<std::string_view>& args) {
+    if (!up_) {
+        ++stats_.skipped;
+        return std::nullopt;
+    }
+    redisAsyncContext* sent_on = context_;
+    std::optional<RedisReply> r = request(args, options_.timeout);
+    if (r) {
+        timeouts_in_a_row_ = 0;
+        if (r->type == RedisReply::Type::Error) ++stats_.errors;
+        return r;
+    }
+    // A timeout counts toward the breaker only while the connection it was sent on is still the current one.
+    if (up_ && context_ == sent_on && ++timeouts_in_a_row_ >= options_.trip_after) {
+        lose(std::to_string(timeouts_in_a_row_) + " commands in a row got no reply within " +
+             std::to_string(static_cast<int>(options_.timeout.count() * 1000)) + " ms");
+    }
+    return std::nullopt;
+}
+
+bool RedisClient::send(const std::vector<std::string_view>& args) {
+    if (!up_ || !context_) {
+        ++stats_.skipped;
+        return false;
+    }
+    Argv argv(args);
+    if (redisAsyncCommandArgv(context_, &RedisClient::on_sent, nullptr, static_cast<int>(argv.ptrs.size()),
+                              argv.ptrs.data(), argv.lens.data()) != REDIS_OK) {
+        return false;
+    }
+    ++stats_.commands;
+    return true;
+}
+
+bool RedisClient::wait_up(core::MaybeTimeout timeout) { return came_up_.wait(timeout); }
+
+void RedisClient::on_reply(redisAsyncContext*, void* reply, void* privdata) {
+    core::Ref<Pending> p(static_cast<Pending*>(privdata));
+    p->release();  // this Ref now holds what was hiredis' reference
+    p->done = true;
+    if (reply) p->reply = copy_reply(*static_cast<redisReply*>(reply));
+    core::wake_first_later(p->hub, p->waiter);  // nobody waiting (timed out, killed) is fine
+}
+
+void RedisClient::on_sent(redisAsyncContext* c, void* reply, void*) {
+    auto* self = static_cast<RedisClient*>(c->data);
+    if (self && reply && static_cast<redisReply*>(reply)->type == REDIS_REPLY_ERROR) ++self->stats_.errors;
+}
+
+void RedisClient::on_connect(const redisAsyncContext* c, int status) {
+    auto* self = static_cast<RedisClient*>(c->data);
+    if (!self || status == REDIS_OK) return;
+    // hiredis frees the context when this returns, and calls no disconnect callback for it.
+    spdlog::debug("redis {}: connect failed: {}", self->options_.address.to_string(), c->errstr);
+    if (self->context_ == c) self->context_ = nullptr;
+}
+
+void RedisClient::on_disconnect(const redisAsyncContext* c, int status) {
+    auto* self = static_cast<RedisClient*>(c->data);
+    if (!self) return;
+    // hiredis frees the context when this returns. Only flags change here: the keeper does the rest on its own stack.
+    if (self->context_ == c) self->context_ = nullptr;
+    self->lose(status == REDIS_OK ? "closed" : (c->errstr[0] ? c->errstr : "connection error"));
+}
+
+}  // namespace greenfinch::cache
