@@ -100,6 +100,7 @@ void RedisClient::lose(std::string_view why) {
     const bool was_up = std::exchange(up_, false);
     came_up_.clear();
     if (was_up) {
+        hub_.update_now();
         lost_at_ = hub_.now();
         spdlog::warn("redis {}: lost ({}); answering from memory and upstream, reconnecting in the background",
                      options_.address.to_string(), why);
@@ -110,45 +111,47 @@ void RedisClient::lose(std::string_view why) {
 void RedisClient::keep_connected() {
     double backoff = kFirstBackoff;
     bool ever_up = false;
-    bool said_unreachable = false;
+    std::string last_failure;
     for (;;) {
         lost_.wait();
         drop_context();  // a connection that timed out or broke is not reused
-        if (connect_once()) {
+        std::optional<std::string> failure = connect_once();
+        if (!failure) {
             lost_.clear();
             up_ = true;
             timeouts_in_a_row_ = 0;
             came_up_.set();
             if (ever_up) {
                 ++stats_.reconnects;
+                hub_.update_now();
                 spdlog::info("redis {}: back after {:.1f} s", options_.address.to_string(), hub_.now() - lost_at_);
             } else {
                 spdlog::info("redis {}: connected", options_.address.to_string());
             }
             ever_up = true;
-            said_unreachable = false;
+            last_failure.clear();
             backoff = kFirstBackoff;
             continue;
         }
         ++stats_.errors;
-        if (!ever_up && !said_unreachable) {
-            spdlog::warn("redis {}: unreachable; answering from memory and upstream, retrying in the background",
-                         options_.address.to_string());
-            said_unreachable = true;
+        if (*failure != last_failure) {  // once per cause, not once per attempt
+            spdlog::warn("redis {}: {}; answering from memory and upstream, retrying in the background",
+                         options_.address.to_string(), *failure);
+            last_failure = *failure;
         }
         core::sleep(core::Seconds(backoff));
         backoff = std::min(backoff * 2, options_.max_backoff.count());
     }
 }
 
-bool RedisClient::connect_once() {
+std::optional<std::string> RedisClient::connect_once() {
     const auto& a = options_.address;
     redisAsyncContext* c = a.path.empty() ? redisAsyncConnect(a.host.c_str(), a.port) : redisAsyncConnectUnix(a.path.c_str());
-    if (!c) return false;
+    if (!c) return "out of memory";
     if (c->err) {
-        spdlog::debug("redis {}: {}", a.to_string(), c->errstr);
+        std::string why = c->errstr;
         redisAsyncFree(c);
-        return false;
+        return "cannot connect: " + why;
     }
     c->data = this;
     context_ = c;
@@ -158,22 +161,21 @@ bool RedisClient::connect_once() {
     // Commands queue until the connection completes; the PING's reply proves the whole handshake worked.
     const core::Seconds timeout(std::max(kMinConnectTimeout, options_.timeout.count()));
     const std::string db = std::to_string(options_.db);
+    auto step = [&](const std::vector<std::string_view>& args, const char* what) -> std::optional<std::string> {
+        auto r = request(args, timeout);
+        if (!r) return std::string(what) + ": no answer (connection refused, or Redis is busy)";
+        if (r->type == RedisReply::Type::Error) return std::string(what) + " refused: " + r->str;
+        return std::nullopt;
+    };
     if (!options_.password.empty()) {
-        auto r = request({"AUTH", options_.password}, timeout);
-        if (!r || r->type == RedisReply::Type::Error) {
-            if (r) spdlog::error("redis {}: AUTH refused: {}", a.to_string(), r->str);
-            return false;
-        }
+        if (auto e = step({"AUTH", options_.password}, "AUTH")) return e;
     }
     if (options_.db != 0) {
-        auto r = request({"SELECT", db}, timeout);
-        if (!r || r->type == RedisReply::Type::Error) {
-            if (r) spdlog::error("redis {}: SELECT {} refused: {}", a.to_string(), db, r->str);
-            return false;
-        }
+        if (auto e = step({"SELECT", db}, "SELECT")) return e;
     }
-    auto pong = request({"PING"}, timeout);
-    return pong && pong->type != RedisReply::Type::Error && context_ == c;
+    if (auto e = step({"PING"}, "PING")) return e;
+    if (context_ != c) return "the connection closed";
+    return std::nullopt;
 }
 
 std::optional<RedisReply> RedisClient::request(const std::vector<std::string_view>& args, core::Seconds timeout) {
@@ -186,7 +188,6 @@ std::optional<RedisReply> RedisClient::request(const std::vector<std::string_vie
         pending->release();
         return std::nullopt;
     }
-    ++stats_.commands;
     if (!pending->done) core::wait_in(hub_, pending->waiter, timeout);
     if (!pending->done) {
         ++stats_.timeouts;
@@ -201,6 +202,7 @@ std::optional<RedisReply> RedisClient::command(const std::vector<std::string_vie
         return std::nullopt;
     }
     redisAsyncContext* sent_on = context_;
+    ++stats_.commands;
     std::optional<RedisReply> r = request(args, options_.timeout);
     if (r) {
         timeouts_in_a_row_ = 0;

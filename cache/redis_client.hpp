@@ -57,7 +57,7 @@ public:
         int trip_after = 3;  // consecutive timeouts that open the breaker
     };
     struct Stats {
-        std::uint64_t commands = 0;
+        std::uint64_t commands = 0;      // command() and send() calls that went to Redis (not the handshake)
         std::uint64_t timeouts = 0;
         std::uint64_t errors = 0;        // error replies and failed connections
         std::uint64_t skipped = 0;       // commands not sent because the breaker was open
@@ -83,7 +83,8 @@ public:
 private:
     struct Pending;
     void keep_connected();
-    bool connect_once();
+    // nullopt once connected and answering; else why not.
+    std::optional<std::string> connect_once();
     void lose(std::string_view why);
     void drop_context() noexcept;
     std::optional<RedisReply> request(const std::vector<std::string_view>& args, core::Seconds timeout);

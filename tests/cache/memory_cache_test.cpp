@@ -1,5 +1,5 @@
 #include "cache/memory_cache.hpp"
-#include "tests/dns/wire_builder.hpp"
+#include "tests/cache/fixtures.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -7,26 +7,9 @@
 #include <thread>
 
 using namespace greenfinch;
-using greenfinch::test::Wire;
 
-namespace {
-std::vector<std::byte> query_for(const std::string& name) {
-    return Wire().header(1, 0x0100, 1, 0, 0, 0).question(name, dns::type::A);
-}
-dns::QueryKey key_for(const std::string& name) {
-    const auto w = query_for(name);
-    dns::Message m;
-    REQUIRE(dns::parse_message(w, m) == dns::ParseStatus::Ok);
-    return dns::QueryKey(w, m);
-}
-cache::AnswerPtr answer_for(const std::string& name, double stored_at, std::uint32_t ttl) {
-    return cache::Answer::make(Wire()
-                                   .header(1, 0x8180, 1, 1, 0, 0)
-                                   .question(name, dns::type::A)
-                                   .pointer(12).rr_fixed(dns::type::A, ttl, 4).raw({192, 0, 2, 1}),
-                               stored_at, ttl);
-}
-}  // namespace
+using test::answer_for;
+using test::key_for;
 
 TEST_CASE("an entry is fresh for its TTL, then stale within the serve-stale window, then gone") {
     cache::MemoryCache c({100, 60, 4});

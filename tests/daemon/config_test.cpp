@@ -65,7 +65,14 @@ TEST_CASE("the shipped conf/greenfinch.toml loads and equals the built-in defaul
     CHECK(c.cache.servfail_ttl == d.cache.servfail_ttl);
     CHECK(c.cache.serve_stale == d.cache.serve_stale);
     CHECK(c.cache.prefetch == d.cache.prefetch);
+    CHECK(c.cache.backend == d.cache.backend);
+    CHECK(c.redis.address == d.redis.address);
+    CHECK(c.redis.password == d.redis.password);
+    CHECK(c.redis.db == d.redis.db);
+    CHECK(c.redis.prefix == d.redis.prefix);
+    CHECK(c.redis.timeout_ms == d.redis.timeout_ms);
     CHECK(c.log.level == d.log.level);
+    CHECK(c.log.queries == d.log.queries);
 }
 
 TEST_CASE("upstream and cache sections are read and checked") {
@@ -79,6 +86,25 @@ TEST_CASE("upstream and cache sections are read and checked") {
     CHECK(error_of("[cache]\nprefetch = 1\n") == ":2: cache.prefetch: expected true or false");
     CHECK(error_of("[upstream]\nservers = [\"resolver.example\"]\n").find("upstream.servers") != std::string::npos);
     CHECK(error_of("[cache]\nmin_ttl = 100\nmax_ttl = 10\n").find("cache.min_ttl") != std::string::npos);
+}
+
+TEST_CASE("the redis section and the cache backend are read and checked") {
+    TempFile f("[cache]\nbackend = \"redis\"\n[redis]\naddress = \"unix:/run/redis/redis.sock\"\npassword = \"pw\"\n"
+               "db = 2\nprefix = \"dns:v2:\"\ntimeout_ms = 20\n[log]\nqueries = true\n");
+    const Config c = load_config(f.path());
+    CHECK(c.cache.backend == "redis");
+    CHECK(c.redis.address == "unix:/run/redis/redis.sock");
+    CHECK(c.redis.password == "pw");
+    CHECK(c.redis.db == 2);
+    CHECK(c.redis.prefix == "dns:v2:");
+    CHECK(c.redis.timeout_ms == 20);
+    CHECK(c.log.queries);
+    CHECK(error_of("[cache]\nbackend = \"memcached\"\n").find("cache.backend: \"memcached\" is not memory or redis") !=
+          std::string::npos);
+    CHECK(error_of("[redis]\naddress = \"redis.example:6379\"\n").find("redis.address") != std::string::npos);
+    CHECK(error_of("[redis]\ntimeout_ms = 0\n").find("redis.timeout_ms") != std::string::npos);
+    CHECK(error_of("[redis]\nprefix = \"\"\n").find("redis.prefix") != std::string::npos);
+    CHECK(error_of("[redis]\nhost = \"x\"\n") == ":2: redis.host: unknown key");
 }
 
 TEST_CASE("resolv.conf nameservers become upstreams on port 53") {

@@ -3,6 +3,7 @@
 #include "core/greenlet.hpp"
 #include "daemon/resolver.hpp"
 #include "dns/message.hpp"
+#include "tests/daemon/resolve_helpers.hpp"
 #include "tests/dns/wire_builder.hpp"
 #include "tests/support/test_upstream.hpp"
 
@@ -17,12 +18,6 @@ using greenfinch::test::TestUpstream;
 using greenfinch::test::Wire;
 
 namespace {
-const daemon::QueryOrigin& udp_client() {
-    static const core::SocketAddress peer = *core::SocketAddress::parse("127.0.0.1:40000");
-    static const daemon::QueryOrigin origin{peer, daemon::Transport::Udp};
-    return origin;
-}
-
 struct Rig {
     explicit Rig(TestUpstream::Script script = {}, std::uint32_t serve_stale = 0, double budget = 1.0)
         : up(script),
@@ -37,19 +32,8 @@ struct Rig {
         return o;
     }
 
-    struct Answer {
-        dns::Message m;
-        std::vector<std::byte> wire;
-        std::uint32_t first_ttl() const { return dns::read_u32(wire, m.ttl_offsets.at(0)); }
-    };
-    Answer ask(const std::string& name, std::uint16_t id = 1, unsigned qtype = dns::type::A) {
-        const std::vector<std::byte> q = Wire().header(id, 0x0100, 1, 0, 0, 0).question(name, qtype);
-        std::array<std::byte, 4096> out{};
-        const std::size_t n = resolver.resolve(q, udp_client(), out);
-        Answer a;
-        a.wire.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
-        REQUIRE(dns::parse_message(a.wire, a.m) == dns::ParseStatus::Ok);
-        return a;
+    test::Resolved ask(const std::string& name, std::uint16_t id = 1, unsigned qtype = dns::type::A) {
+        return test::resolve(resolver, name, id, qtype);
     }
 
     core::Hub hub;
@@ -146,13 +130,13 @@ TEST_CASE("resolver: malformed queries get FORMERR, responses are dropped, other
     Rig rig;
     std::array<std::byte, 512> out{};
     const std::vector<std::byte> broken = Wire().header(5, 0x0100, 1, 0, 0, 0).u8(9).raw({'a'});
-    std::size_t n = rig.resolver.resolve(broken, udp_client(), out);
+    std::size_t n = rig.resolver.resolve(broken, test::udp_client(), out);
     REQUIRE(n == 12);
     CHECK(dns::parse_header(out)->rcode() == dns::Rcode::FormErr);
     const std::vector<std::byte> response = Wire().header(5, 0x8180, 1, 0, 0, 0).question("a.example", 1);
-    CHECK(rig.resolver.resolve(response, udp_client(), out) == 0);
+    CHECK(rig.resolver.resolve(response, test::udp_client(), out) == 0);
     const std::vector<std::byte> notify = Wire().header(5, 0x2000, 1, 0, 0, 0).question("a.example", dns::type::SOA);
-    n = rig.resolver.resolve(notify, udp_client(), out);
+    n = rig.resolver.resolve(notify, test::udp_client(), out);
     REQUIRE(n > 0);
     CHECK(dns::parse_header(out)->rcode() == dns::Rcode::NotImp);
     CHECK(rig.up.total() == 0);

@@ -1,0 +1,174 @@
+// Two tiers, memory in front of a real Redis: what a fleet of daemons sharing one Redis gets, in process (several
+// Resolvers on one hub stand for several daemons) and with the real binary.
+#include "cache/memory_cache.hpp"
+#include "cache/redis_cache.hpp"
+#include "core/greenlet.hpp"
+#include "core/udp_socket.hpp"
+#include "daemon/resolver.hpp"
+#include "dns/header.hpp"
+#include "dns/presentation.hpp"
+#include "tests/daemon/resolve_helpers.hpp"
+#include "tests/support/daemon_process.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/test_upstream.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <memory>
+
+using namespace greenfinch;
+using namespace std::chrono_literals;
+using test::TestUpstream;
+
+namespace {
+// One daemon's worth: its own memory cache, Redis connection and upstream channel, on the shared clock.
+struct Daemon {
+    Daemon(const std::string& redis, const TestUpstream& up, double& clock)
+        : memory({1000, 0, 4}),
+          client(core::Hub::current(), {*cache::parse_redis_address(redis), "", 0, core::Seconds(0.05)}),
+          shared(client, {"test:v1:", 0, [&clock] { return clock; }, [&clock] { return clock + 1'699'999'000.0; }}),
+          channel(core::Hub::current(), {{up.address()}, 300, 1}),
+          resolver(memory, &shared, channel, options(clock)) {
+        REQUIRE(client.wait_up(core::Seconds(5.0)));
+    }
+    static daemon::Resolver::Options options(double& clock) {
+        daemon::Resolver::Options o;
+        o.upstream_timeout = core::Seconds(1.0);
+        o.clock = [&clock] { return clock; };
+        return o;
+    }
+    cache::MemoryCache memory;
+    cache::RedisClient client;
+    cache::RedisCache shared;
+    daemon::UpstreamChannel channel;
+    daemon::Resolver resolver;
+};
+}  // namespace
+
+TEST_CASE("shared cache: a burst for a new name costs one Redis read and one upstream query, and another daemon "
+          "then answers it from Redis with its TTL aged") {
+    core::Hub hub;
+    test::RedisServer redis;
+    TestUpstream up;
+    up.script("burst.example", {TestUpstream::Action::Answer, 0.05, 300});
+    double clock = 1000.0;
+    Daemon one(redis.address(), up, clock);
+    std::vector<core::Ref<core::Greenlet>> gs;
+    int answered = 0;
+    for (int i = 0; i < 30; ++i) {
+        gs.push_back(core::spawn([&] { answered += test::resolve(one.resolver, "burst.example").m.header.ancount; }));
+    }
+    core::joinall(gs);
+    CHECK(answered == 30);
+    CHECK(up.count("burst.example") == 1);
+    CHECK(one.client.stats().commands == 2);  // one GET (a miss), one SET
+    REQUIRE(one.client.command({"PING"}));
+
+    clock += 100;
+    Daemon two(redis.address(), up, clock);  // cold: an empty memory cache
+    const auto a = test::resolve(two.resolver, "BURST.example", 7);
+    CHECK(a.m.header.id == 7);
+    CHECK(a.m.header.ancount == 1);
+    CHECK(a.first_ttl() == 200);
+    CHECK(up.count("burst.example") == 1);  // no upstream query: Redis had it
+    CHECK(two.resolver.stats().shared_cache_hits == 1);
+    test::resolve(two.resolver, "burst.example");  // now from its memory: Redis is not asked again
+    CHECK(two.client.stats().commands == 1);
+}
+
+TEST_CASE("shared cache: with Redis dead the resolver answers from memory and upstream, no slower than the timeout") {
+    core::Hub hub;
+    test::RedisServer redis;
+    TestUpstream up;
+    double clock = 1000.0;
+    Daemon d(redis.address(), up, clock);
+    test::resolve(d.resolver, "cached.example");
+    redis.kill();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20; ++i) {
+        CHECK(test::resolve(d.resolver, "new" + std::to_string(i) + ".example").m.header.ancount == 1);
+        CHECK(test::resolve(d.resolver, "cached.example").m.header.ancount == 1);
+    }
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 0.5);
+    CHECK(up.count("cached.example") == 1);
+}
+
+namespace {
+dns::Header ask(core::UdpSocket& client, const core::SocketAddress& server, const std::string& name, std::uint16_t id,
+                std::uint32_t* ttl = nullptr) {
+    client.send_to(*dns::build_query(name, dns::type::A, id, std::nullopt, false), server);
+    std::array<std::byte, 512> buf{};
+    core::SocketAddress from;
+    const std::size_t n = client.recv_from(buf, from, 5s);
+    dns::Message m;
+    REQUIRE(dns::parse_message(std::span(buf.data(), n), m) == dns::ParseStatus::Ok);
+    if (ttl && !m.ttl_offsets.empty()) *ttl = dns::read_u32(std::span(buf.data(), n), m.ttl_offsets[0]);
+    return m.header;
+}
+}  // namespace
+
+TEST_CASE("two greenfinch binaries sharing one Redis: what one resolved the other answers without the upstream") {
+    core::Hub hub;
+    test::RedisServer redis;
+    TestUpstream up;
+    const std::vector<std::string> common = {"--listen", "127.0.0.1:0", "--upstream", up.address().to_string(),
+                                             "--cache", "redis", "--redis", redis.address()};
+    test::DaemonProcess one(common), two(common);
+    REQUIRE(one.wait_for_log("redis " + redis.address() + ": connected", 5s));
+    REQUIRE(two.wait_for_log("redis " + redis.address() + ": connected", 5s));
+    auto client = core::UdpSocket::open(AF_INET);
+    CHECK(ask(client, one.address(), "fleet.example", 1).ancount == 1);
+    CHECK(up.count("fleet.example") == 1);
+    // The SET follows the answer; the key's appearance is what says it is there.
+    for (int i = 0; i < 100 && redis.command({"EXISTS", "greenfinch:v1:fleet.example.:A:IN:do0cd0"}).integer == 0; ++i) {
+        core::sleep(0.01s);
+    }
+    std::uint32_t ttl = 0;
+    CHECK(ask(client, two.address(), "fleet.example", 2, &ttl).ancount == 1);
+    CHECK(ttl <= 300);
+    CHECK(up.count("fleet.example") == 1);
+    CHECK(redis.command({"TTL", "greenfinch:v1:fleet.example.:A:IN:do0cd0"}).integer > 0);
+
+    // Redis dies under load: every query is still answered, none waits on it for long.
+    redis.kill();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::uint16_t i = 0; i < 50; ++i) {
+        CHECK(ask(client, one.address(), "after" + std::to_string(i) + ".example", static_cast<std::uint16_t>(100 + i)).ancount == 1);
+        CHECK(ask(client, two.address(), "fleet.example", static_cast<std::uint16_t>(200 + i)).ancount == 1);
+    }
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 1.0);
+    CHECK(one.wait_for_log("lost", 5s));
+
+    // It comes back: the daemons reconnect and writes resume.
+    redis.start();
+    REQUIRE(one.wait_for_log("back after", 10s));
+    CHECK(ask(client, one.address(), "resumed.example", 300).ancount == 1);
+    for (int i = 0; i < 100 && redis.command({"EXISTS", "greenfinch:v1:resumed.example.:A:IN:do0cd0"}).integer == 0; ++i) {
+        core::sleep(0.01s);
+    }
+    CHECK(redis.command({"EXISTS", "greenfinch:v1:resumed.example.:A:IN:do0cd0"}).integer == 1);
+    CHECK(one.terminate() == 0);
+    CHECK(two.terminate() == 0);
+}
+
+TEST_CASE("a greenfinch binary with Redis paused keeps answering within its budget") {
+    core::Hub hub;
+    test::RedisServer redis;
+    TestUpstream up;
+    test::DaemonProcess d({"--listen", "127.0.0.1:0", "--upstream", up.address().to_string(), "--cache", "redis",
+                           "--redis", redis.address()});
+    REQUIRE(d.wait_for_log("connected", 5s));
+    auto client = core::UdpSocket::open(AF_INET);
+    CHECK(ask(client, d.address(), "warm.example", 1).ancount == 1);
+    REQUIRE(redis.command({"CLIENT", "PAUSE", "1500", "ALL"}).ok);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::uint16_t i = 0; i < 20; ++i) {
+        const auto t = std::chrono::steady_clock::now();
+        CHECK(ask(client, d.address(), "slow" + std::to_string(i) + ".example", static_cast<std::uint16_t>(10 + i)).ancount == 1);
+        CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count() < 0.3);
+        CHECK(ask(client, d.address(), "warm.example", static_cast<std::uint16_t>(50 + i)).ancount == 1);
+    }
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 1.5);
+    CHECK(d.terminate() == 0);
+}
