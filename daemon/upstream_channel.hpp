@@ -18,6 +18,7 @@
 #include "core/socket_address.hpp"
 #include "core/waiter.hpp"
 #include "daemon/random_ids.hpp"
+#include "daemon/upstream_sockets.hpp"
 
 #include <ares.h>
 
@@ -75,6 +76,7 @@ private:
     void rearm_timer();
 
     core::Hub& hub_;
+    UpstreamSockets sockets_;  // before channel_: c-ares calls into it until ares_destroy()
     ares_channel channel_ = nullptr;
     std::unordered_map<ares_socket_t, std::unique_ptr<Watcher>> watchers_;
     ev_timer timer_;

@@ -1,0 +1,79 @@
+#include "daemon/upstream_sockets.hpp"
+
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace greenfinch::daemon {
+
+void UpstreamSockets::install(ares_channel channel) {
+    static constexpr ares_socket_functions kFunctions{&UpstreamSockets::open, &UpstreamSockets::close,
+                                                      &UpstreamSockets::connect, &UpstreamSockets::receive,
+                                                      &UpstreamSockets::send};
+    ares_set_socket_functions(channel, &kFunctions, this);
+}
+
+ares_socket_t UpstreamSockets::open(int domain, int type, int protocol, void* self) {
+    const int fd = ::socket(domain, type, protocol);
+    if (fd >= 0 && (type & 0xf) == SOCK_DGRAM) {
+        auto batch = std::make_unique<UdpBatch>();
+        for (std::size_t i = 0; i < kBatch; ++i) batch->iovecs[i] = {batch->buffers[i].data(), kDatagram};
+        static_cast<UpstreamSockets*>(self)->udp_[fd] = std::move(batch);
+    }
+    return fd;
+}
+
+int UpstreamSockets::close(ares_socket_t fd, void* self) {
+    static_cast<UpstreamSockets*>(self)->udp_.erase(fd);
+    return ::close(fd);
+}
+
+int UpstreamSockets::connect(ares_socket_t fd, const sockaddr* address, ares_socklen_t length, void*) {
+    return ::connect(fd, address, length);
+}
+
+ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_t length, int flags, sockaddr* from,
+                                      ares_socklen_t* from_length, void* self) {
+    auto& udp = static_cast<UpstreamSockets*>(self)->udp_;
+    auto it = udp.find(fd);
+    if (it == udp.end()) return ::recvfrom(fd, buffer, length, flags, from, from_length);
+    UdpBatch& b = *it->second;
+    if (b.next == b.count) {
+        if (std::exchange(b.drained, false)) {
+            errno = EAGAIN;
+            return -1;
+        }
+        for (std::size_t i = 0; i < kBatch; ++i) {
+            msghdr& h = b.headers[i].msg_hdr;
+            h = {};
+            h.msg_name = &b.from[i];
+            h.msg_namelen = sizeof(sockaddr_storage);
+            h.msg_iov = &b.iovecs[i];
+            h.msg_iovlen = 1;
+        }
+        const int n = ::recvmmsg(fd, b.headers.data(), kBatch, MSG_DONTWAIT, nullptr);
+        if (n <= 0) return n;
+        b.count = static_cast<std::size_t>(n);
+        b.next = 0;
+        b.drained = b.count < kBatch;
+    }
+    const std::size_t i = b.next++;
+    const std::size_t size = std::min<std::size_t>(b.headers[i].msg_len, length);
+    std::memcpy(buffer, b.buffers[i].data(), size);
+    if (from && from_length) {
+        const auto n = std::min<ares_socklen_t>(*from_length, b.headers[i].msg_hdr.msg_namelen);
+        std::memcpy(from, &b.from[i], n);
+        *from_length = b.headers[i].msg_hdr.msg_namelen;
+    }
+    return static_cast<ares_ssize_t>(size);
+}
+
+ares_ssize_t UpstreamSockets::send(ares_socket_t fd, const iovec* data, int count, void*) {
+    return ::writev(fd, data, count);
+}
+
+}  // namespace greenfinch::daemon

@@ -1,0 +1,49 @@
+// UpstreamSockets: the socket calls c-ares makes for one channel (ares_set_socket_functions), so that reading
+// answers from a UDP socket costs one recvmmsg per readiness instead of one recvfrom per answer plus one more that
+// only learns the socket is empty.
+//
+// c-ares 1.18 reads a readable UDP socket until recvfrom() fails with EAGAIN. Here the first read takes up to a batch
+// of datagrams at once and later reads are served from it; a batch that came back short means the socket is empty,
+// so the read after it answers EAGAIN without a system call (epoll is level-triggered: anything that arrives later
+// is reported again). TCP sockets and everything else go straight to the kernel.
+#pragma once
+
+#include <ares.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <unordered_map>
+
+namespace greenfinch::daemon {
+
+class UpstreamSockets {
+public:
+    // Installs these functions on `channel`; this object must outlive it.
+    void install(ares_channel channel);
+
+private:
+    static constexpr std::size_t kBatch = 16;
+    static constexpr std::size_t kDatagram = 4097;  // what c-ares 1.18 itself reads at most
+    struct UdpBatch {
+        std::array<std::array<std::byte, kDatagram>, kBatch> buffers;
+        std::array<sockaddr_storage, kBatch> from;
+        std::array<mmsghdr, kBatch> headers;
+        std::array<iovec, kBatch> iovecs;
+        std::size_t count = 0;
+        std::size_t next = 0;
+        bool drained = false;  // the last recvmmsg came back short
+    };
+
+    static ares_socket_t open(int domain, int type, int protocol, void* self);
+    static int close(ares_socket_t fd, void* self);
+    static int connect(ares_socket_t fd, const sockaddr* address, ares_socklen_t length, void* self);
+    static ares_ssize_t receive(ares_socket_t fd, void* buffer, std::size_t length, int flags, sockaddr* from,
+                                ares_socklen_t* from_length, void* self);
+    static ares_ssize_t send(ares_socket_t fd, const iovec* data, int count, void* self);
+
+    std::unordered_map<ares_socket_t, std::unique_ptr<UdpBatch>> udp_;
+};
+
+}  // namespace greenfinch::daemon
