@@ -1,5 +1,6 @@
 #include "cache/memory_cache.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 
@@ -97,6 +98,25 @@ void MemoryCache::erase(const dns::QueryKey& key) {
     std::lock_guard lock(s.mutex);
     auto found = s.index.find(&key);
     if (found != s.index.end()) remove(s, found->second);
+}
+
+std::size_t MemoryCache::erase_name(std::span<const std::byte> name) {
+    std::size_t erased = 0;
+    for (auto& s : shards_) {
+        std::lock_guard lock(s.mutex);
+        for (NodeList* list : {&s.probation, &s.protected_}) {
+            for (auto it = list->begin(); it != list->end();) {
+                const auto n = it->key.name();
+                const auto next = std::next(it);
+                if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin())) {
+                    remove(s, it);
+                    ++erased;
+                }
+                it = next;
+            }
+        }
+    }
+    return erased;
 }
 
 void MemoryCache::clear() {

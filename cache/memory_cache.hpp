@@ -29,6 +29,9 @@ public:
     std::optional<Hit> lookup(const dns::QueryKey& key, double now) override;
     void store(const dns::QueryKey& key, AnswerPtr answer) override;
     void erase(const dns::QueryKey& key) override;
+    // Drops every entry for `name` (wire form, lowercased), whatever its type or flags: a walk over the whole cache,
+    // for the operator's flush, not for the query path. Returns how many went.
+    std::size_t erase_name(std::span<const std::byte> name);
     void clear() override;
     CacheStats stats() const override;
 

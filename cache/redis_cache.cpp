@@ -3,6 +3,7 @@
 #include "cache/redis_format.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 namespace greenfinch::cache {
@@ -52,9 +53,18 @@ void RedisCache::erase(const dns::QueryKey& key) {
     client_.send({"UNLINK", k});
 }
 
-void RedisCache::clear() {
+void RedisCache::clear() { unlink_matching(options_.prefix); }
+
+void RedisCache::erase_name(const std::string& name) {
+    std::string lower;
+    for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.empty() || lower.back() != '.') lower += '.';
+    unlink_matching(options_.prefix + lower + ":");
+}
+
+void RedisCache::unlink_matching(const std::string& literal) {
     std::string pattern;
-    for (char c : options_.prefix) {  // the prefix is matched literally
+    for (char c : literal) {
         if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern += '\\';
         pattern += c;
     }

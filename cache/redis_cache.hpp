@@ -34,6 +34,9 @@ public:
     void erase(const dns::QueryKey& key) override;
     // Deletes every key under the prefix (SCAN and UNLINK, batch by batch; parks the caller meanwhile).
     void clear() override;
+    // Deletes every entry for `name` (presentation form, any case, final dot optional), whatever its type.
+    void erase_name(const std::string& name);
+    void set_serve_stale(std::uint32_t seconds) noexcept { options_.serve_stale = seconds; }
     CacheStats stats() const override { return stats_; }
 
     struct Extra {
@@ -43,6 +46,9 @@ public:
     const Extra& extra() const noexcept { return extra_; }
 
 private:
+    // SCAN MATCH `literal` followed by `*`, and UNLINK what it finds.
+    void unlink_matching(const std::string& literal);
+
     RedisClient& client_;
     Options options_;
     CacheStats stats_;

@@ -70,6 +70,8 @@ void TcpStream::write_all(std::span<const std::byte> data, MaybeTimeout timeout)
 
 void TcpStream::shutdown_write() noexcept { ::shutdown(socket_.fd(), SHUT_WR); }
 
+void TcpStream::shutdown_read() noexcept { ::shutdown(socket_.fd(), SHUT_RD); }
+
 TcpListener TcpListener::bind(const SocketAddress& address, Options options) {
     Socket s(address.family(), SOCK_STREAM);
     s.set_option(SOL_SOCKET, SO_REUSEADDR, 1);

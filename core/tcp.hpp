@@ -33,6 +33,8 @@ public:
     bool read_exact(std::span<std::byte> buffer, MaybeTimeout timeout = std::nullopt);
     void write_all(std::span<const std::byte> data, MaybeTimeout timeout = std::nullopt);
     void shutdown_write() noexcept;
+    // Ends reading: a read parked on this stream, or the next one, sees end of stream (Linux).
+    void shutdown_read() noexcept;
     void close() noexcept { socket_.close(); }
     void set_nodelay(bool on) { socket_.set_option(IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0); }
 

@@ -78,10 +78,11 @@ Config load_config(const std::string& path) {
     }
     Config c;
     const toml::table empty;
-    reject_unknown(path, root, "", {"server", "upstream", "cache", "redis", "log"});
+    reject_unknown(path, root, "", {"server", "upstream", "cache", "redis", "metrics", "log"});
     const auto& server = section(path, root, "server", empty);
     reject_unknown(path, server, "server",
-                   {"listen", "workers", "max_inflight", "max_tcp_connections", "tcp_idle_timeout_ms"});
+                   {"listen", "workers", "max_inflight", "max_tcp_connections", "tcp_idle_timeout_ms", "user"});
+    read(path, server, "server", "user", c.server.user);
     read(path, server, "server", "workers", c.server.workers);
     read(path, server, "server", "listen", c.server.listen);
     read(path, server, "server", "max_inflight", c.server.max_inflight);
@@ -111,6 +112,9 @@ Config load_config(const std::string& path) {
     read(path, redis, "redis", "db", c.redis.db);
     read(path, redis, "redis", "prefix", c.redis.prefix);
     read(path, redis, "redis", "timeout_ms", c.redis.timeout_ms);
+    const auto& metrics = section(path, root, "metrics", empty);
+    reject_unknown(path, metrics, "metrics", {"listen"});
+    read(path, metrics, "metrics", "listen", c.metrics.listen);
     const auto& log = section(path, root, "log", empty);
     reject_unknown(path, log, "log", {"level", "queries"});
     read(path, log, "log", "level", c.log.level);
@@ -141,6 +145,9 @@ void validate(const Config& c, const std::string& origin) {
     if (!cache::parse_redis_address(c.redis.address)) {
         throw ConfigError(origin + ": redis.address: \"" + c.redis.address +
                           "\" is not IP:PORT, [IPv6]:PORT, localhost:PORT or unix:/path");
+    }
+    if (!c.metrics.listen.empty() && !core::SocketAddress::parse(c.metrics.listen)) {
+        throw ConfigError(origin + ": metrics.listen: \"" + c.metrics.listen + "\" is not ADDR:PORT");
     }
     if (c.redis.prefix.empty()) throw ConfigError(origin + ": redis.prefix: must not be empty");
     if (c.redis.timeout_ms < 1) throw ConfigError(origin + ": redis.timeout_ms: must be at least 1");

@@ -18,6 +18,7 @@ struct Config {
         int max_tcp_connections = 128;   // open TCP connections per listener
         int tcp_idle_timeout_ms = 10000; // a TCP connection without a query for this long is closed
         int workers = 1;                 // threads, each with a hub and its own SO_REUSEPORT sockets
+        std::string user;                // started as root: drop to this user once the sockets are bound
     } server;
     struct Upstream {
         std::vector<std::string> servers;  // empty: the nameservers of /etc/resolv.conf
@@ -41,6 +42,9 @@ struct Config {
         std::string prefix = "greenfinch:v1:";    // before every key; daemons that share entries share it
         int timeout_ms = 50;                      // the longest a query waits on Redis
     } redis;
+    struct Metrics {
+        std::string listen;  // ADDR:PORT of the HTTP endpoint (/metrics, /cache/flush); empty: none
+    } metrics;
     struct Log {
         std::string level = "info";  // trace, debug, info, warn, error, critical, off
         bool queries = false;        // one info line per query (client, name, type, rcode, source, time)

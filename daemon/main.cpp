@@ -1,31 +1,28 @@
 // greenfinch: the daemon's entry point.
 //
-// Reads the configuration (defaults, then the TOML file, then flags), binds every listen address for UDP and TCP,
-// and serves each query in its own greenlet through the Resolver: memory cache, coalescing, c-ares upstream.
-// `workers` threads each run a hub with their own sockets (see worker.hpp). SIGTERM, SIGINT or SIGQUIT stop it
-// cleanly: no new queries, the ones in flight finish (up to 2 s), exit 0.
-#include "cache/memory_cache.hpp"
-#include "core/event.hpp"
-#include "core/signal.hpp"
+// Reads the configuration (defaults, then the TOML file, then flags), binds every listen address for UDP and TCP (or
+// takes the sockets systemd passed), binds the admin endpoint, drops root if told to, and hands over to the
+// Supervisor: `workers` threads each serve queries on their own hub (see worker.hpp), the main thread handles
+// signals, reloads, metrics and systemd (see supervisor.hpp).
 #include "daemon/config.hpp"
-#include "daemon/worker.hpp"
+#include "daemon/listeners.hpp"
+#include "daemon/privileges.hpp"
+#include "daemon/supervisor.hpp"
+#include "daemon/systemd.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <csignal>
 #include <cstdio>
-#include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 using namespace greenfinch;
 
-int main(int argc, char** argv) {
-    CLI::App app{"greenfinch: a caching DNS forwarder"};
+namespace {
+// What the command line says; applied over the file at start-up and again on every reload.
+struct Flags {
     std::string config_file;
     std::vector<std::string> listen;
     std::string log_level;
@@ -34,54 +31,84 @@ int main(int argc, char** argv) {
     std::vector<std::string> upstreams;
     std::string cache_backend;
     std::string redis_address;
+    std::string metrics;
+};
+
+daemon::Config build_config(const Flags& f) {
+    daemon::Config config;
+    if (!f.config_file.empty()) config = daemon::load_config(f.config_file);
+    if (!f.listen.empty()) config.server.listen = f.listen;
+    if (!f.log_level.empty()) config.log.level = f.log_level;
+    if (f.max_inflight) config.server.max_inflight = *f.max_inflight;
+    if (!f.upstreams.empty()) config.upstream.servers = f.upstreams;
+    if (f.workers) config.server.workers = *f.workers;
+    if (!f.cache_backend.empty()) config.cache.backend = f.cache_backend;
+    if (!f.redis_address.empty()) config.redis.address = f.redis_address;
+    if (!f.metrics.empty()) config.metrics.listen = f.metrics;
+    daemon::validate(config, f.config_file.empty() ? "command line" : f.config_file + " and command line");
+    if (config.upstream.servers.empty()) {
+        config.upstream.servers = daemon::resolv_conf_nameservers("/etc/resolv.conf");
+        if (config.upstream.servers.empty()) {
+            throw daemon::ConfigError("no upstream: set upstream.servers or --upstream (/etc/resolv.conf has no nameserver)");
+        }
+    }
+    daemon::check_not_forwarding_to_self(config.server.listen, config.upstream.servers);
+    return config;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"greenfinch: a caching DNS forwarder"};
+    Flags flags;
     bool check_config = false;
-    app.add_option("--config", config_file, "TOML configuration file (see conf/greenfinch.toml)");
-    app.add_option("--listen", listen, "ADDR:PORT to serve on, UDP and TCP (repeatable; default 127.0.0.1:5335 and [::1]:5335)");
-    app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off (default info)");
-    app.add_option("--max-inflight", max_inflight, "queries served at once per listener (default 10000)");
-    app.add_option("--workers", workers, "worker threads, each with its own SO_REUSEPORT sockets (default 1)");
-    app.add_option("--upstream", upstreams, "ADDR[:PORT] of an upstream resolver, tried in order (repeatable; "
-                                            "default: the nameservers of /etc/resolv.conf)");
-    app.add_option("--cache", cache_backend, "memory, or redis: memory in front of a Redis shared by a fleet")
+    app.add_option("--config", flags.config_file, "TOML configuration file (see conf/greenfinch.toml)");
+    app.add_option("--listen", flags.listen, "ADDR:PORT to serve on, UDP and TCP (repeatable; default 127.0.0.1:5335 and [::1]:5335)");
+    app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical or off (default info)");
+    app.add_option("--max-inflight", flags.max_inflight, "queries served at once per listener (default 10000)");
+    app.add_option("--workers", flags.workers, "worker threads, each with its own SO_REUSEPORT sockets (default 1)");
+    app.add_option("--upstream", flags.upstreams, "ADDR[:PORT] of an upstream resolver, tried in order (repeatable; "
+                                                  "default: the nameservers of /etc/resolv.conf)");
+    app.add_option("--cache", flags.cache_backend, "memory, or redis: memory in front of a Redis shared by a fleet")
         ->check(CLI::IsMember({"memory", "redis"}));
-    app.add_option("--redis", redis_address, "Redis for --cache redis: IP:PORT, localhost:PORT or unix:/path "
-                                             "(default 127.0.0.1:6379)");
+    app.add_option("--redis", flags.redis_address, "Redis for --cache redis: IP:PORT, localhost:PORT or unix:/path "
+                                                   "(default 127.0.0.1:6379)");
+    app.add_option("--metrics", flags.metrics, "ADDR:PORT of the HTTP endpoint for /metrics and /cache/flush");
     app.add_flag("--check-config", check_config, "validate the configuration and exit (non-zero when invalid)");
     app.set_version_flag("--version", std::string("greenfinch ") + GREENFINCH_VERSION);
     CLI11_PARSE(app, argc, argv);
 
     daemon::Config config;
     try {
-        if (!config_file.empty()) config = daemon::load_config(config_file);
-        if (!listen.empty()) config.server.listen = listen;
-        if (!log_level.empty()) config.log.level = log_level;
-        if (max_inflight) config.server.max_inflight = *max_inflight;
-        if (!upstreams.empty()) config.upstream.servers = upstreams;
-        if (workers) config.server.workers = *workers;
-        if (!cache_backend.empty()) config.cache.backend = cache_backend;
-        if (!redis_address.empty()) config.redis.address = redis_address;
-        daemon::validate(config, config_file.empty() ? "command line" : config_file + " and command line");
-        if (config.upstream.servers.empty()) {
-            config.upstream.servers = daemon::resolv_conf_nameservers("/etc/resolv.conf");
-            if (config.upstream.servers.empty()) {
-                throw daemon::ConfigError("no upstream: set upstream.servers or --upstream (/etc/resolv.conf has no nameserver)");
-            }
-        }
-        daemon::check_not_forwarding_to_self(config.server.listen, config.upstream.servers);
+        config = build_config(flags);
     } catch (const daemon::ConfigError& e) {
         std::fprintf(stderr, "greenfinch: invalid configuration: %s\n", e.what());
         return 2;
     }
     if (check_config) {
-        std::printf("%s: configuration OK\n", config_file.empty() ? "defaults" : config_file.c_str());
+        std::printf("%s: configuration OK\n", flags.config_file.empty() ? "defaults" : flags.config_file.c_str());
         return 0;
     }
     spdlog::set_level(spdlog::level::from_str(config.log.level));
 
     std::vector<std::vector<daemon::ListenSockets>> sockets;
+    std::optional<core::TcpListener> admin;
     try {
-        sockets = daemon::bind_listeners(config.server.listen, config.server.workers);
-    } catch (const std::runtime_error& e) {
+        const std::vector<int> inherited = daemon::systemd::inherited_sockets();
+        if (!inherited.empty()) {
+            spdlog::info("socket activation: serving the {} socket(s) systemd passed; server.listen is not used",
+                         inherited.size());
+            sockets = daemon::adopt_listeners(inherited, config.server.workers);
+        } else {
+            sockets = daemon::bind_listeners(config.server.listen, config.server.workers);
+        }
+        if (!config.metrics.listen.empty()) {
+            admin = core::TcpListener::bind(*core::SocketAddress::parse(config.metrics.listen), {64, false});
+        }
+        if (!config.server.user.empty()) {
+            daemon::drop_privileges(config.server.user);
+            spdlog::info("running as user {}", config.server.user);
+        }
+    } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
         return 1;
     }
@@ -93,46 +120,6 @@ int main(int argc, char** argv) {
                      ? " in front of redis " + config.redis.address + " (keys \"" + config.redis.prefix + "...\")"
                      : std::string());
 
-    cache::MemoryCache cache({static_cast<std::size_t>(config.cache.max_entries),
-                              static_cast<std::uint32_t>(config.cache.serve_stale), 64});
-    std::vector<daemon::WorkerControl> controls(static_cast<std::size_t>(config.server.workers));
-    std::vector<daemon::WorkerResult> results(controls.size());
-    std::vector<std::thread> threads;
-    for (std::size_t w = 0; w < controls.size(); ++w) {
-        threads.emplace_back([&, w] {
-            try {
-                results[w] = daemon::run_worker(config, cache, std::move(sockets[w]), controls[w]);
-            } catch (const std::exception& e) {
-                spdlog::critical("worker {} failed: {}", w, e.what());
-                results[w].drained = false;
-            }
-        });
-    }
-
-    // The main thread keeps only the signals: its hub waits for one, then asks every worker to stop.
-    {
-        core::Hub hub;
-        core::Event stop;
-        std::vector<std::unique_ptr<core::SignalHandler>> signals;
-        for (int signo : {SIGTERM, SIGINT, SIGQUIT}) {
-            signals.push_back(std::make_unique<core::SignalHandler>(signo, [&stop, signo] {
-                spdlog::info("signal {}: shutting down", signo);
-                stop.set();
-            }));
-        }
-        auto keep = hub.keep_alive();  // nothing else keeps this loop alive while it waits for a signal
-        stop.wait();
-    }
-    for (auto& c : controls) c.request_stop();
-    for (auto& t : threads) t.join();
-
-    std::uint64_t answered = 0;
-    bool clean = true;
-    for (const auto& r : results) {
-        answered += r.answered;
-        clean = clean && r.drained;
-    }
-    if (!clean) spdlog::warn("some queries were still in flight after 2 s and were abandoned");
-    spdlog::info("stopped after answering {} queries", answered);
-    return 0;
+    daemon::Supervisor supervisor(config, [flags] { return build_config(flags); });
+    return supervisor.run(std::move(sockets), std::move(admin));
 }

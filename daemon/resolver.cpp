@@ -16,7 +16,7 @@ namespace greenfinch::daemon {
 Resolver::Resolver(cache::Cache& cache, cache::Cache* shared_cache, UpstreamChannel& upstream, Options options)
     : cache_(cache),
       back_(shared_cache),
-      upstream_(upstream),
+      upstream_(&upstream),
       options_(options),
       upstream_slots_(options.max_upstream_inflight) {}
 
@@ -28,14 +28,13 @@ double Resolver::now() noexcept {
 
 std::size_t Resolver::resolve(std::span<const std::byte> query, const QueryOrigin& origin, std::span<std::byte> out) {
     ++stats_.queries;
-    if (!options_.log_queries) {
-        Source source;
-        return answer(query, origin.transport, out, source);
-    }
-    const double started = now();
+    const double started = options_.log_queries ? now() : 0.0;
     Source source = Source::None;
     const std::size_t n = answer(query, origin.transport, out, source);
-    log_query(query, origin, out.first(n), source, started);
+    if (n >= dns::kHeaderSize) {
+        ++stats_.responses[static_cast<std::size_t>(origin.transport)][std::to_integer<std::size_t>(out[3]) & 0x0fu];
+    }
+    if (options_.log_queries) log_query(query, origin, out.first(n), source, started);
     return n;
 }
 
@@ -137,7 +136,9 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key, std::span<cons
         upstream_slots_.acquire();
         std::lock_guard<core::Semaphore> slot(upstream_slots_, std::adopt_lock);
         ++stats_.upstream_queries;
-        auto r = upstream_.query(query, std::nullopt);
+        const double sent = now();
+        auto r = upstream_->query(query, std::nullopt);
+        record_latency(now() - sent);
         if (r.status != UpstreamChannel::Status::Answered) {
             ++stats_.upstream_failures;
             warn_upstream(r.status == UpstreamChannel::Status::TimedOut ? "no answer in time" : ares_strerror(r.ares_status));
@@ -163,6 +164,21 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key, std::span<cons
         warn_upstream("no answer within the upstream budget");
         return nullptr;
     }
+}
+
+void Resolver::record_latency(double seconds) noexcept {
+    std::size_t i = 0;
+    while (i < Stats::kLatencyBounds.size() && seconds > Stats::kLatencyBounds[i]) ++i;
+    ++stats_.upstream_latency[i];
+    stats_.upstream_latency_sum += seconds;
+}
+
+void Resolver::reconfigure(const Options& options) {
+    auto clock = std::move(options_.clock);
+    const int slots = options_.max_upstream_inflight;
+    options_ = options;
+    options_.clock = std::move(clock);
+    options_.max_upstream_inflight = slots;
 }
 
 cache::AnswerPtr Resolver::from_shared_cache(const dns::QueryKey& key, bool refreshing) {

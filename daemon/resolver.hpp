@@ -22,6 +22,7 @@
 #include "daemon/upstream_channel.hpp"
 #include "dns/query_key.hpp"
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -56,6 +57,14 @@ public:
         std::uint64_t servfail = 0;
         std::uint64_t formerr = 0;
         std::uint64_t dropped = 0;
+        // Answers sent, by transport (Transport's value) and RCODE.
+        std::array<std::array<std::uint64_t, 16>, 2> responses{};
+        // Time from sending a query upstream to its answer (or failure): counts at or below each bound, then the
+        // total; the sum in seconds. Prometheus' cumulative buckets come from these.
+        static constexpr std::array<double, 11> kLatencyBounds{0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+                                                               0.1,   0.2,   0.5,   1.0,  2.0};
+        std::array<std::uint64_t, kLatencyBounds.size() + 1> upstream_latency{};
+        double upstream_latency_sum = 0;
     };
 
     // `shared_cache` (Redis; may be null) sits behind `cache` (memory): asked only on a memory miss, by the one query
@@ -70,6 +79,10 @@ public:
     std::size_t resolve(std::span<const std::byte> query, const QueryOrigin& origin, std::span<std::byte> out);
 
     const Stats& stats() const noexcept { return stats_; }
+    // What a reload may change (policy, prefetch, budget, query log); the clock and the upstream slots stay.
+    void reconfigure(const Options& options);
+    // New queries go to `upstream` (a reload's new servers); those in flight finish on the old channel.
+    void use_upstream(UpstreamChannel& upstream) noexcept { upstream_ = &upstream; }
     // The steady clock in seconds: the default Options::clock.
     static double now() noexcept;
 
@@ -80,6 +93,7 @@ private:
     void log_query(std::span<const std::byte> query, const QueryOrigin& origin, std::span<const std::byte> response,
                    Source source, double started) const;
     void warn_upstream(std::string_view what);
+    void record_latency(double seconds) noexcept;
 
     struct Flight : core::RefCounted<Flight> {
         core::AsyncResult<cache::AnswerPtr> result;  // nullptr: the upstream gave no usable answer
@@ -93,7 +107,7 @@ private:
 
     cache::Cache& cache_;
     cache::Cache* back_;
-    UpstreamChannel& upstream_;
+    UpstreamChannel* upstream_;
     Options options_;
     core::Semaphore upstream_slots_;
     std::unordered_map<dns::QueryKey, core::Ref<Flight>> flights_;

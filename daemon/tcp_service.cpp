@@ -71,6 +71,12 @@ void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) 
             writer->kill(nullptr, false);
         }
     } cleanup{conn, writer};
+    open_.insert(&conn->stream);
+    struct Unregister {
+        std::unordered_set<core::TcpStream*>& open;
+        core::TcpStream* stream;
+        ~Unregister() { open.erase(stream); }
+    } unregister{open_, &conn->stream};
 
     try {
         for (;;) {
@@ -107,6 +113,9 @@ void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) 
 void TcpService::stop() {
     if (acceptor_) acceptor_->kill();
     listener_.close();
+    // Idle connections would otherwise hold the drain until their idle timeout: end their reading, so each closes
+    // once the queries it already sent are answered.
+    for (core::TcpStream* s : open_) s->shutdown_read();
 }
 
 bool TcpService::drain(core::MaybeTimeout timeout) {

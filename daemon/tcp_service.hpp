@@ -5,8 +5,8 @@
 // listen backlog). Per connection, a reader greenlet spawns a greenlet per query (at most `max_pipelined` at once:
 // beyond that it stops reading, and TCP's own flow control holds the client back), and a writer greenlet sends the
 // answers from the connection's Queue as they complete, in whatever order that is. A connection with no query for
-// `idle_timeout` is closed once its answers are out. stop() stops accepting; drain() waits for the open connections,
-// then closes what is left.
+// `idle_timeout` is closed once its answers are out. stop() stops accepting and ends reading on every connection, so
+// each closes once the queries it already sent are answered; drain() waits for that, then closes what is left.
 #pragma once
 
 #include "core/pool.hpp"
@@ -14,6 +14,7 @@
 #include "daemon/responder.hpp"
 
 #include <cstdint>
+#include <unordered_set>
 
 namespace greenfinch::daemon {
 
@@ -49,6 +50,7 @@ private:
     Responder& responder_;
     Options options_;
     core::Pool connections_;
+    std::unordered_set<core::TcpStream*> open_;  // streams still reading queries: stop() ends their reading
     core::Ref<core::Greenlet> acceptor_;
     Stats stats_;
 };

@@ -39,8 +39,22 @@ UpstreamChannel::~UpstreamChannel() {
     for (auto& [fd, w] : watchers_) ev_io_stop(hub_.loop(), &w->io);
 }
 
+void UpstreamChannel::wait_unused() {
+    while (callers_ > 0) {
+        unused_.clear();
+        unused_.wait();
+    }
+}
+
 UpstreamChannel::Result UpstreamChannel::query(std::span<const std::byte> query, core::MaybeTimeout timeout) {
     if (query.size() < dns::kHeaderSize) return {Status::Failed, ARES_EBADQUERY, {}, 0};
+    ++callers_;
+    struct Leave {
+        UpstreamChannel& channel;
+        ~Leave() {
+            if (--channel.callers_ == 0) channel.unused_.set();
+        }
+    } leave{*this};
     // c-ares copies the query, so ours with the fresh ID only has to live until ares_send() returns.
     std::array<std::byte, 512> small;
     std::vector<std::byte> large;

@@ -14,6 +14,7 @@
 // safe when the waiting greenlet was killed or timed out long before.
 #pragma once
 
+#include "core/event.hpp"
 #include "core/hub.hpp"
 #include "core/socket_address.hpp"
 #include "core/waiter.hpp"
@@ -53,6 +54,8 @@ public:
 
     Result query(std::span<const std::byte> query, core::MaybeTimeout timeout);
     std::size_t in_flight() const noexcept { return in_flight_; }
+    // Parks until no greenlet is inside query(): a channel replaced on reload may then be destroyed.
+    void wait_unused();
 
 private:
     struct Pending : core::RefCounted<Pending> {
@@ -81,6 +84,8 @@ private:
     std::unordered_map<ares_socket_t, std::unique_ptr<Watcher>> watchers_;
     ev_timer timer_;
     std::size_t in_flight_ = 0;
+    std::size_t callers_ = 0;  // greenlets inside query()
+    core::Event unused_;       // set whenever callers_ drops to 0
     RandomIds ids_;
 };
 

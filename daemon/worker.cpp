@@ -25,57 +25,61 @@ double wall_clock() {
 }
 }  // namespace
 
-std::vector<std::vector<ListenSockets>> bind_listeners(const std::vector<std::string>& listen, int workers) {
-    std::vector<std::vector<ListenSockets>> per_worker(static_cast<std::size_t>(workers));
-    const bool reuse_port = workers > 1;
-    for (const auto& text : listen) {
-        auto address = *core::SocketAddress::parse(text);  // validated with the configuration
-        try {
-            std::vector<ListenSockets> bound;
-            for (int w = 0; w < workers; ++w) {
-                auto udp = core::UdpSocket::bind(address, {reuse_port, 0, 0});
-                address = udp.local_address();  // port 0: every worker takes the port the first one got
-                auto tcp = core::TcpListener::bind(address, {1024, reuse_port});
-                bound.push_back({std::move(udp), std::move(tcp)});
-            }
-            for (int w = 0; w < workers; ++w) per_worker[static_cast<std::size_t>(w)].push_back(std::move(bound[static_cast<std::size_t>(w)]));
-            spdlog::info("listening on {} (udp, tcp)", address.to_string());
-        } catch (const std::system_error& e) {
-            spdlog::warn("cannot listen on {}: {}", text, e.what());
-        }
-    }
-    if (per_worker.front().empty()) throw std::runtime_error("no listen address could be bound");
-    return per_worker;
-}
-
 void WorkerControl::request_stop() {
     std::lock_guard lock(mutex_);
     stop_requested_ = true;
     if (hub_) hub_->post([stop = stop_] { stop->set(); });
 }
 
-bool WorkerControl::attach(core::Hub& hub, core::Event& stop) {
+bool WorkerControl::attach(core::Hub& hub, core::Event& stop, WorkerHooks* hooks) {
     std::lock_guard lock(mutex_);
     hub_ = &hub;
     stop_ = &stop;
+    hooks_ = hooks;
+    for (auto& fn : early_) run_on_hub(std::move(fn));
+    early_.clear();
     return stop_requested_;
 }
 
 void WorkerControl::detach() {
     std::lock_guard lock(mutex_);
+    detached_ = true;
     hub_ = nullptr;
     stop_ = nullptr;
+    hooks_ = nullptr;
 }
 
-WorkerResult run_worker(const Config& config, cache::MemoryCache& cache, std::vector<ListenSockets> sockets,
-                        WorkerControl& control) {
-    core::Hub hub;
-    std::vector<core::SocketAddress> upstreams;
-    for (const auto& u : config.upstream.servers) upstreams.push_back(*core::SocketAddress::parse(u, 53));
-    // c-ares' own retries fit in the budget: two rounds over the servers.
-    const int attempt_ms = std::max(100, config.upstream.timeout_ms / (2 * static_cast<int>(upstreams.size())));
-    UpstreamChannel upstream(hub, {upstreams, attempt_ms, 2});
+bool WorkerControl::post(std::function<void(WorkerHooks&)> fn) {
+    std::lock_guard lock(mutex_);
+    if (stop_requested_ || detached_) return false;
+    if (!hub_) {
+        early_.push_back(std::move(fn));  // the worker is still starting: it runs these once attached
+        return true;
+    }
+    run_on_hub(std::move(fn));
+    return true;
+}
 
+void WorkerControl::run_on_hub(std::function<void(WorkerHooks&)> fn) {
+    // The hooks outlive anything run on the worker's hub: the worker drains before its frame (and they) go.
+    hub_->post([hooks = hooks_, fn = std::move(fn)] { core::spawn([hooks, fn] { fn(*hooks); }); });
+}
+
+namespace {
+std::vector<core::SocketAddress> upstream_addresses(const Config& config) {
+    std::vector<core::SocketAddress> out;
+    for (const auto& u : config.upstream.servers) out.push_back(*core::SocketAddress::parse(u, 53));
+    return out;
+}
+
+std::unique_ptr<UpstreamChannel> make_upstream(core::Hub& hub, const Config& config) {
+    const auto servers = upstream_addresses(config);
+    // c-ares' own retries fit in the budget: two rounds over the servers.
+    const int attempt_ms = std::max(100, config.upstream.timeout_ms / (2 * static_cast<int>(servers.size())));
+    return std::make_unique<UpstreamChannel>(hub, UpstreamChannel::Options{servers, attempt_ms, 2});
+}
+
+Resolver::Options resolver_options(const Config& config) {
     Resolver::Options options;
     options.policy = {static_cast<std::uint32_t>(config.cache.min_ttl), static_cast<std::uint32_t>(config.cache.max_ttl),
                       static_cast<std::uint32_t>(config.cache.negative_ttl_max),
@@ -84,6 +88,34 @@ WorkerResult run_worker(const Config& config, cache::MemoryCache& cache, std::ve
     options.upstream_timeout = core::Seconds(config.upstream.timeout_ms / 1000.0);
     options.max_upstream_inflight = config.upstream.max_inflight;
     options.log_queries = config.log.queries;
+    return options;
+}
+
+template <class Stats>
+void add_service_stats(Stats& total, const Stats& s);
+
+template <>
+void add_service_stats(UdpService::Stats& total, const UdpService::Stats& s) {
+    total.received += s.received;
+    total.answered += s.answered;
+    total.dropped += s.dropped;
+    total.send_errors += s.send_errors;
+}
+
+template <>
+void add_service_stats(TcpService::Stats& total, const TcpService::Stats& s) {
+    total.connections += s.connections;
+    total.answered += s.answered;
+    total.dropped += s.dropped;
+}
+}  // namespace
+
+WorkerResult run_worker(const Config& config, cache::MemoryCache& cache, std::vector<ListenSockets> sockets,
+                        WorkerControl& control) {
+    core::Hub hub;
+    std::unique_ptr<UpstreamChannel> upstream = make_upstream(hub, config);
+    core::Group retiring;  // channels replaced on reload, each destroyed once its last query has left it
+
     // With the Redis backend each hub has its own connection, on its own loop, behind the shared memory cache.
     std::optional<cache::RedisClient> redis;
     std::optional<cache::RedisCache> shared;
@@ -95,7 +127,7 @@ WorkerResult run_worker(const Config& config, cache::MemoryCache& cache, std::ve
                                                           static_cast<std::uint32_t>(config.cache.serve_stale),
                                                           &Resolver::now, &wall_clock});
     }
-    Resolver resolver(cache, shared ? &*shared : nullptr, upstream, options);
+    Resolver resolver(cache, shared ? &*shared : nullptr, *upstream, resolver_options(config));
     Responder answer = [&resolver](std::span<const std::byte> q, const QueryOrigin& origin, std::span<std::byte> out) {
         return resolver.resolve(q, origin, out);
     };
@@ -105,14 +137,49 @@ WorkerResult run_worker(const Config& config, cache::MemoryCache& cache, std::ve
     std::vector<std::unique_ptr<UdpService>> udp;
     std::vector<std::unique_ptr<TcpService>> tcp;
     for (auto& s : sockets) {
-        udp.push_back(std::make_unique<UdpService>(std::move(s.udp), answer, config.server.max_inflight));
-        tcp.push_back(std::make_unique<TcpService>(std::move(s.tcp), answer, tcp_options));
+        if (s.udp) udp.push_back(std::make_unique<UdpService>(std::move(*s.udp), answer, config.server.max_inflight));
+        if (s.tcp) tcp.push_back(std::make_unique<TcpService>(std::move(*s.tcp), answer, tcp_options));
     }
     for (auto& s : udp) s->start();
     for (auto& s : tcp) s->start();
 
+    Config current = config;  // this worker's view; a reload replaces it here, on the worker's thread
+    WorkerHooks hooks;
+    hooks.collect = [&](WorkerStats& out) {
+        out.resolver = resolver.stats();
+        for (const auto& s : udp) add_service_stats(out.udp, s->stats());
+        for (const auto& s : tcp) add_service_stats(out.tcp, s->stats());
+        out.upstream_in_flight = upstream->in_flight();
+        out.live_greenlets = hub.live_greenlets();
+        out.redis_configured = redis.has_value();
+        if (redis) {
+            out.redis_up = redis->up();
+            out.redis = redis->stats();
+            out.redis_values = shared->extra();
+            out.redis_lookups = shared->stats();
+        }
+    };
+    hooks.reload = [&](const Config& next) {
+        resolver.reconfigure(resolver_options(next));
+        if (shared) shared->set_serve_stale(static_cast<std::uint32_t>(next.cache.serve_stale));
+        if (next.upstream.servers != current.upstream.servers || next.upstream.timeout_ms != current.upstream.timeout_ms) {
+            std::unique_ptr<UpstreamChannel> replaced = std::exchange(upstream, make_upstream(hub, next));
+            resolver.use_upstream(*upstream);
+            retiring.spawn([old = std::shared_ptr<UpstreamChannel>(std::move(replaced))] { old->wait_unused(); });
+        }
+        current = next;
+    };
+    hooks.flush_shared = [&](const std::optional<std::string>& name) {
+        if (!shared) return;
+        if (name) {
+            shared->erase_name(*name);
+        } else {
+            shared->clear();
+        }
+    };
+
     core::Event stop;
-    if (control.attach(hub, stop)) stop.set();
+    if (control.attach(hub, stop, &hooks)) stop.set();
     stop.wait();
     control.detach();
 

@@ -3,8 +3,9 @@
 // With `workers = N` the daemon binds every listen address N times with SO_REUSEPORT, so the kernel spreads
 // clients over N sockets, and each Worker runs a hub with its own sockets, c-ares channel and Resolver; the memory
 // cache is shared, so a name one worker cached is a hit for all. Coalescing of in-flight queries is per worker (it
-// lives on the worker's hub): a burst for one new name spread over N workers costs at most N upstream queries. The main thread keeps only signals: it asks each
-// worker to stop through WorkerControl, which hands the request to the worker's hub from any thread.
+// lives on the worker's hub): a burst for one new name spread over N workers costs at most N upstream queries.
+// The main thread keeps signals and the admin endpoint: it reaches each worker through WorkerControl, which hands
+// requests (stop, collect statistics, reload, flush) to the worker's hub from any thread.
 #pragma once
 
 #include "cache/memory_cache.hpp"
@@ -13,36 +14,48 @@
 #include "core/tcp.hpp"
 #include "core/udp_socket.hpp"
 #include "daemon/config.hpp"
+#include "daemon/listeners.hpp"
+#include "daemon/worker_stats.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace greenfinch::daemon {
 
-// One listen address, bound for one worker.
-struct ListenSockets {
-    core::UdpSocket udp;
-    core::TcpListener tcp;
+// What a running worker offers the main thread. Called only on the worker's own thread (through post()).
+struct WorkerHooks {
+    std::function<void(WorkerStats&)> collect;
+    std::function<void(const Config&)> reload;
+    // Drops one name (every type; `name` in presentation form) or, with nullopt, everything, from the shared cache
+    // (Redis) if there is one. Parks the worker greenlet it runs in.
+    std::function<void(const std::optional<std::string>& name)> flush_shared;
 };
-
-// Binds every listen address `workers` times (SO_REUSEPORT when more than one); a port 0 is resolved by the first
-// binding and reused by the others. Addresses that cannot be bound are logged and skipped; throws if none can.
-std::vector<std::vector<ListenSockets>> bind_listeners(const std::vector<std::string>& listen, int workers);
 
 // Shared by the main thread and one worker; thread-safe.
 class WorkerControl {
 public:
     void request_stop();
     // Called by the worker, on its own thread, when its hub is up; returns true if a stop was already requested.
-    bool attach(core::Hub& hub, core::Event& stop);
+    bool attach(core::Hub& hub, core::Event& stop, WorkerHooks* hooks);
     void detach();
+    // Runs `fn` with the worker's hooks in a new greenlet on the worker's hub (once it is up, if it is still
+    // starting); false once the worker is stopping.
+    bool post(std::function<void(WorkerHooks&)> fn);
 
 private:
+    void run_on_hub(std::function<void(WorkerHooks&)> fn);
+
     std::mutex mutex_;
     core::Hub* hub_ = nullptr;
     core::Event* stop_ = nullptr;
+    WorkerHooks* hooks_ = nullptr;
+    std::vector<std::function<void(WorkerHooks&)>> early_;
     bool stop_requested_ = false;
+    bool detached_ = false;
 };
 
 struct WorkerResult {

@@ -126,6 +126,22 @@ std::string rcode_name(unsigned rcode) {
     return rcode < names.size() ? std::string(names[rcode]) : "RCODE" + std::to_string(rcode);
 }
 
+std::optional<std::vector<std::byte>> wire_name(std::string_view name) {
+    std::vector<std::byte> out;
+    if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+    while (!name.empty()) {
+        const auto dot = name.find('.');
+        const auto label = name.substr(0, dot);
+        if (label.empty() || label.size() > kMaxLabelLength) return std::nullopt;
+        if (out.size() + label.size() + 2 > kMaxNameLength) return std::nullopt;
+        out.push_back(static_cast<std::byte>(label.size()));
+        for (char c : label) out.push_back(static_cast<std::byte>(c));
+        name = dot == std::string_view::npos ? std::string_view{} : name.substr(dot + 1);
+    }
+    out.push_back(std::byte{0});
+    return out;
+}
+
 std::optional<std::vector<std::byte>> build_query(std::string_view name, std::uint16_t qtype, std::uint16_t id,
                                                   std::optional<std::uint16_t> edns_size, bool dnssec_ok) {
     std::vector<std::byte> q(kHeaderSize);
@@ -133,19 +149,9 @@ std::optional<std::vector<std::byte>> build_query(std::string_view name, std::ui
     write_u16(q, 2, 0x0100);  // RD
     write_u16(q, 4, 1);
     write_u16(q, 10, edns_size ? 1 : 0);
-    if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-    std::size_t total = 1;
-    while (!name.empty()) {
-        const auto dot = name.find('.');
-        const auto label = name.substr(0, dot);
-        if (label.empty() || label.size() > kMaxLabelLength) return std::nullopt;
-        total += label.size() + 1;
-        if (total > kMaxNameLength) return std::nullopt;
-        q.push_back(static_cast<std::byte>(label.size()));
-        for (char c : label) q.push_back(static_cast<std::byte>(c));
-        name = dot == std::string_view::npos ? std::string_view{} : name.substr(dot + 1);
-    }
-    q.push_back(std::byte{0});
+    const auto wire = wire_name(name);
+    if (!wire) return std::nullopt;
+    q.insert(q.end(), wire->begin(), wire->end());
     const std::size_t at = q.size();
     q.resize(at + 4);
     write_u16(q, at, qtype);

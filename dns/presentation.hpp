@@ -20,6 +20,10 @@ std::optional<std::uint16_t> type_from_name(std::string_view name);  // "AAAA" -
 std::string type_name(std::uint16_t type);                           // 28 -> "AAAA", 65 -> "TYPE65"
 std::string rcode_name(unsigned rcode);                              // 3 -> "NXDOMAIN"
 
+// "www.example.com" (final dot optional) in wire form, case kept; nullopt if it is not a valid domain name (empty
+// label, label over 63 bytes, name over 255). No escapes.
+std::optional<std::vector<std::byte>> wire_name(std::string_view name);
+
 // nullopt if `name` is not a valid domain name (empty label, label over 63 bytes, name over 255).
 std::optional<std::vector<std::byte>> build_query(std::string_view name, std::uint16_t qtype, std::uint16_t id,
                                                   std::optional<std::uint16_t> edns_size, bool dnssec_ok);

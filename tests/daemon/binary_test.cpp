@@ -1,6 +1,7 @@
 // The greenfinch binary under conditions an operator meets: shutdown with queries in flight, an upstream that dies
 // under load, and what it then writes to its log.
 #include "core/greenlet.hpp"
+#include "core/tcp.hpp"
 #include "core/udp_socket.hpp"
 #include "dns/header.hpp"
 #include "dns/presentation.hpp"
@@ -55,11 +56,12 @@ std::size_t count(const std::string& haystack, const std::string& needle) {
 }
 }  // namespace
 
-TEST_CASE("on SIGTERM the binary answers the queries in flight, then exits 0") {
+TEST_CASE("on SIGTERM the binary answers the queries in flight, closes idle TCP connections, then exits 0") {
     core::Hub hub;
     TestUpstream upstream({TestUpstream::Action::Answer, 0.3});  // every answer takes 300 ms
     test::DaemonProcess daemon({"--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
     auto client = core::UdpSocket::open(AF_INET);
+    auto idle = core::TcpStream::connect(daemon.address(), 5s);  // must not hold the shutdown for its idle timeout
     constexpr int kQueries = 20;
     for (int i = 0; i < kQueries; ++i) send_query(client, daemon.address(), "q" + std::to_string(i) + ".example", static_cast<std::uint16_t>(i + 1));
     REQUIRE(upstream.wait_for_total(kQueries, 5s));  // all of them are now waiting upstream

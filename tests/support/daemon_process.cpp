@@ -12,19 +12,40 @@
 
 namespace greenfinch::test {
 
-DaemonProcess::DaemonProcess(std::vector<std::string> args) {
+DaemonProcess::DaemonProcess(std::vector<std::string> args, Launch launch) {
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
+    // Sockets for activation go to 3, 4, ...: first out of the way (high, close-on-exec) so no source is overwritten.
+    std::vector<int> high;
+    for (int fd : launch.sockets) high.push_back(::fcntl(fd, F_DUPFD_CLOEXEC, 100));
+    for (std::size_t i = 0; i < high.size(); ++i) {
+        posix_spawn_file_actions_adddup2(&actions, high[i], 3 + static_cast<int>(i));
+    }
     args.insert(args.begin(), GREENFINCH_BINARY);
+    std::string program = GREENFINCH_BINARY;
+    if (!launch.sockets.empty()) {
+        // LISTEN_PID must be the daemon's own pid: a shell sets it to its $$ and then becomes the daemon.
+        program = "/bin/sh";
+        args.insert(args.begin(), {"/bin/sh", "-c",
+                                   "LISTEN_PID=$$ LISTEN_FDS=" + std::to_string(launch.sockets.size()) + " exec \"$@\"",
+                                   "sh"});
+    }
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+    env_strings.insert(env_strings.end(), launch.env.begin(), launch.env.end());
+    std::vector<char*> envp;
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    const int rc = ::posix_spawn(&pid_, GREENFINCH_BINARY, &actions, nullptr, argv.data(), environ);
+    const int rc = ::posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
+    for (int fd : high) ::close(fd);
     ::close(out[1]);
     log_fd_ = out[0];
     if (rc != 0) {

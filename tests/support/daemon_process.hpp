@@ -18,13 +18,19 @@ namespace greenfinch::test {
 
 class DaemonProcess {
 public:
-    explicit DaemonProcess(std::vector<std::string> args);
+    struct Launch {
+        std::vector<std::string> env;  // "NAME=value", added to the test's environment
+        std::vector<int> sockets;      // passed as systemd does: fds 3.. with LISTEN_FDS and LISTEN_PID set
+    };
+    explicit DaemonProcess(std::vector<std::string> args) : DaemonProcess(std::move(args), Launch{}) {}
+    DaemonProcess(std::vector<std::string> args, Launch launch);
     ~DaemonProcess();
     DaemonProcess(const DaemonProcess&) = delete;
     DaemonProcess& operator=(const DaemonProcess&) = delete;
 
     // The first address it listens on.
     const core::SocketAddress& address() const { return address_; }
+    pid_t pid() const noexcept { return pid_; }
     // Everything it logged so far.
     const std::string& log() const { return log_; }
     // Reads its log until `text` appears after `from` (an offset into log()); false if it did not within `timeout`.

@@ -7,6 +7,9 @@
 //       Sends every "NAME [TYPE]" line of FILE, N at a time (each in its own greenlet; 1 = one after the other), and
 //       prints a summary: answered, timed out, answers by rcode, queries per second, latency p50/p90/p99.
 //       Exits 0 when every query was answered.
+//   dnsq --flush NAME --admin ADDR:PORT      (or --flush-all)
+//       Asks greenfinch's admin endpoint ([metrics] listen, loopback only) to drop NAME, every type, or the whole
+//       cache, from memory and Redis. Prints its reply; exits 0 when it was done.
 // The server defaults to 127.0.0.1 port 5335, greenfinch's own default.
 #include "core/greenlet.hpp"
 #include "core/pool.hpp"
@@ -18,6 +21,8 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -161,6 +166,43 @@ int batch(const std::string& file, int concurrency, const core::SocketAddress& s
     return timed_out == 0 ? 0 : 1;
 }
 
+// One HTTP POST to greenfinch's admin endpoint; 0 on 200.
+int flush(const std::string& admin_text, const std::string& name, core::Seconds timeout) {
+    auto admin = core::SocketAddress::parse(admin_text);
+    if (!admin) {
+        std::fprintf(stderr, "dnsq: --admin must be ADDR:PORT: %s\n", admin_text.c_str());
+        return 2;
+    }
+    std::string target = "/cache/flush";
+    if (!name.empty()) {
+        target += "?name=";
+        for (unsigned char c : name) {
+            if (std::isalnum(c) || c == '.' || c == '-' || c == '_') {
+                target += static_cast<char>(c);
+            } else {
+                char hex[4];
+                std::snprintf(hex, sizeof(hex), "%%%02X", c);
+                target += hex;
+            }
+        }
+    }
+    const std::string request = "POST " + target + " HTTP/1.1\r\nHost: " + admin_text +
+                                "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    std::string reply;
+    try {
+        auto conn = core::TcpStream::connect(*admin, timeout);
+        conn.write_all(std::as_bytes(std::span(request)), timeout);
+        std::array<std::byte, 4096> buf{};
+        while (const std::size_t n = conn.read_some(buf, timeout)) reply.append(reinterpret_cast<const char*>(buf.data()), n);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "dnsq: admin endpoint %s: %s\n", admin_text.c_str(), e.what());
+        return 1;
+    }
+    const auto body = reply.find("\r\n\r\n");
+    std::printf("%s", body == std::string::npos ? reply.c_str() : reply.c_str() + body + 4);
+    return reply.starts_with("HTTP/1.1 200") ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -172,6 +214,9 @@ int main(int argc, char** argv) {
     double timeout = 5.0;
     std::string file;
     int concurrency = 10;
+    std::string flush_name;
+    bool flush_all = false;
+    std::string admin = "127.0.0.1:9153";
     app.add_option("args", words, "[@SERVER] NAME [TYPE]");
     app.add_option("-p,--port", port, "server port")->capture_default_str();
     app.add_flag("--tcp", tcp, "query over TCP");
@@ -179,7 +224,14 @@ int main(int argc, char** argv) {
     app.add_option("--timeout", timeout, "seconds to wait for an answer")->capture_default_str();
     app.add_option("--file", file, "query every \"NAME [TYPE]\" line of FILE and print a summary");
     app.add_option("--concurrency", concurrency, "with --file: queries in flight at once")->capture_default_str();
+    app.add_option("--flush", flush_name, "drop NAME (every type) from greenfinch's cache, memory and Redis");
+    app.add_flag("--flush-all", flush_all, "drop greenfinch's whole cache");
+    app.add_option("--admin", admin, "greenfinch's admin endpoint ([metrics] listen)")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
+    if (!flush_name.empty() || flush_all) {
+        core::Hub hub;
+        return flush(admin, flush_all ? std::string() : flush_name, core::Seconds(timeout));
+    }
 
     std::string server_text = "127.0.0.1";
     std::vector<std::string> rest;
