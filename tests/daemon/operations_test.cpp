@@ -292,3 +292,26 @@ TEST_CASE("SIGUSR1 logs a statistics summary") {
     CHECK(d.wait_for_log("2 queries, 1 cache hits", 5s));
     CHECK(d.terminate() == 0);
 }
+
+TEST_CASE("the systemd units pass systemd-analyze verify") {
+    if (::access("/usr/bin/systemd-analyze", X_OK) != 0) {
+        WARN("systemd-analyze is not installed here");
+        return;
+    }
+    core::Hub hub;
+    // The units name /usr/sbin/greenfinch; verify copies that run the binary just built instead.
+    const std::string dir = temp_path("units");
+    std::filesystem::create_directories(dir);
+    for (const char* unit : {"greenfinch.service", "greenfinch.socket"}) {
+        std::ifstream in(std::string(GREENFINCH_SOURCE_DIR) + "/systemd/" + unit);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        for (auto at = text.find("/usr/sbin/greenfinch"); at != std::string::npos; at = text.find("/usr/sbin/greenfinch")) {
+            text.replace(at, std::string("/usr/sbin/greenfinch").size(), GREENFINCH_BINARY);
+        }
+        std::ofstream(dir + "/" + unit) << text;
+    }
+    const auto r = test::run_process({"/usr/bin/systemd-analyze", "verify", dir + "/greenfinch.socket",
+                                      dir + "/greenfinch.service"}, 30s);
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+}
