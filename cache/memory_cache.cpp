@@ -32,7 +32,7 @@ MemoryCache::Shard& MemoryCache::shard_for(const dns::QueryKey& key) noexcept {
 std::optional<Hit> MemoryCache::lookup(const dns::QueryKey& key, double now) {
     Shard& s = shard_for(key);
     std::lock_guard lock(s.mutex);
-    auto found = s.index.find(&key);
+    auto found = s.index.find({key.hash(), &key});
     if (found == s.index.end()) {
         ++s.stats.misses;
         return std::nullopt;
@@ -69,13 +69,13 @@ std::optional<Hit> MemoryCache::lookup(const dns::QueryKey& key, double now) {
 void MemoryCache::store(const dns::QueryKey& key, AnswerPtr answer) {
     Shard& s = shard_for(key);
     std::lock_guard lock(s.mutex);
-    auto found = s.index.find(&key);
+    auto found = s.index.find({key.hash(), &key});
     if (found != s.index.end()) {
         found->second->answer = std::move(answer);  // a refresh keeps the entry's place
         return;
     }
     s.probation.push_front(Node{key, std::move(answer), false});
-    s.index.emplace(&s.probation.front().key, s.probation.begin());
+    s.index.emplace(KeyRef{key.hash(), &s.probation.front().key}, s.probation.begin());
     evict_if_full(s);
 }
 
@@ -89,14 +89,14 @@ void MemoryCache::evict_if_full(Shard& s) {
 }
 
 void MemoryCache::remove(Shard& s, NodeList::iterator it) {
-    s.index.erase(&it->key);
+    s.index.erase({it->key.hash(), &it->key});
     (it->protected_segment ? s.protected_ : s.probation).erase(it);
 }
 
 void MemoryCache::erase(const dns::QueryKey& key) {
     Shard& s = shard_for(key);
     std::lock_guard lock(s.mutex);
-    auto found = s.index.find(&key);
+    auto found = s.index.find({key.hash(), &key});
     if (found != s.index.end()) remove(s, found->second);
 }
 

@@ -45,17 +45,22 @@ private:
         bool protected_segment = false;
     };
     using NodeList = std::list<Node>;
-    // The index points at the key inside its node rather than holding a second copy: a key is 264 bytes, and a
-    // smaller entry is fewer cache lines touched per lookup in a large cache.
+    // The index points at the key inside its node rather than holding a second copy (a key is 264 bytes, and a
+    // smaller entry is fewer cache lines touched per lookup), with the key's hash beside the pointer, so walking a
+    // bucket compares hashes without following pointers.
+    struct KeyRef {
+        std::uint64_t hash;
+        const dns::QueryKey* key;
+    };
     struct KeyHash {
-        std::size_t operator()(const dns::QueryKey* k) const noexcept { return k->hash(); }
+        std::size_t operator()(const KeyRef& k) const noexcept { return k.hash; }
     };
     struct KeyEqual {
-        bool operator()(const dns::QueryKey* a, const dns::QueryKey* b) const noexcept { return *a == *b; }
+        bool operator()(const KeyRef& a, const KeyRef& b) const noexcept { return a.hash == b.hash && *a.key == *b.key; }
     };
     struct Shard {
         mutable std::mutex mutex;
-        std::unordered_map<const dns::QueryKey*, NodeList::iterator, KeyHash, KeyEqual> index;
+        std::unordered_map<KeyRef, NodeList::iterator, KeyHash, KeyEqual> index;
         NodeList probation;  // most recent first
         NodeList protected_;
         CacheStats stats;
