@@ -2,6 +2,9 @@
 
 #include "core/greenlet.hpp"
 
+#include <pthread.h>
+#include <csignal>
+
 namespace greenfinch::core {
 
 SignalHandler::SignalHandler(int signo, SmallFunction<void()> fn)
@@ -11,6 +14,12 @@ SignalHandler::SignalHandler(int signo, SmallFunction<void()> fn)
     watcher_.data = this;
     ev_signal_start(hub_.loop(), &watcher_);
     ev_unref(hub_.loop());
+    // A program may block the signal until a handler exists (so that it is not lost at start-up); libev 4.33 leaves
+    // the mask alone, so this thread takes it from here.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 SignalHandler::~SignalHandler() {

@@ -5,7 +5,8 @@
 // The handler runs as ordinary greenlet code, so it may block. An exception escaping it is reported and raised in
 // the main greenlet (as gevent does), which is how a fatal handler failure stops Hub::run(). The watcher does not keep
 // the loop alive by itself. Destroying the SignalHandler stops watching; at most one handler per signal per process,
-// and the handler's hub receives the signal whichever thread the kernel delivered it to.
+// and the handler's hub receives the signal whichever thread the kernel delivered it to. Creating it unblocks the
+// signal in the calling thread, so a program can block signals until its handlers exist and lose none.
 #pragma once
 
 #include "core/hub.hpp"

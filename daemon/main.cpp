@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -58,6 +59,14 @@ daemon::Config build_config(const Flags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // The Supervisor's hub takes these signals once it runs; until then they wait, blocked, rather than kill the
+    // process (a SIGTERM or SIGHUP right after start-up must not be lost). Worker threads inherit the mask, so the
+    // main thread alone receives them.
+    sigset_t handled;
+    sigemptyset(&handled);
+    for (int signo : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1}) sigaddset(&handled, signo);
+    pthread_sigmask(SIG_BLOCK, &handled, nullptr);
+
     CLI::App app{"greenfinch: a caching DNS forwarder"};
     Flags flags;
     bool check_config = false;
