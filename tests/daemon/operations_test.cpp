@@ -119,7 +119,8 @@ TEST_CASE("systemd notify: READY once serving, RELOADING and READY around a relo
     NotifySocket notify;
     test::DaemonProcess d({"--listen", "127.0.0.1:0", "--upstream", up.address().to_string(), "--workers", "2"},
                           {{notify.env(), "WATCHDOG_USEC=200000"}, {}});
-    const std::string ready = notify.wait_for("READY=1", 5s);
+    const std::string ready = notify.wait_for("READY=1", 10s);
+    INFO(d.log());
     CHECK(ready.find("STATUS=serving") != std::string::npos);
     CHECK(ask(d.address(), "a.example").rcode() == dns::Rcode::NoError);  // READY meant it
     CHECK_FALSE(notify.wait_for("WATCHDOG=1", 2s).empty());
