@@ -81,9 +81,11 @@ std::size_t Resolver::answer(std::span<const std::byte> query, Transport transpo
         rw.age = age > 0 ? static_cast<std::uint32_t>(age) : 0;
         return dns::write_answer(fresh->wire, fresh->parsed, rw, out);
     }
-    if (!hit && back_) {  // the shared cache may have left a stale copy in memory (fetch)
-        hit = cache_.lookup(key, options_.clock());
-        if (hit && hit->freshness != cache::Freshness::Stale) hit.reset();
+    if (!hit && back_) hit = cache_.lookup(key, options_.clock());  // fetch may have left Redis' copy in memory
+    if (hit && hit->freshness != cache::Freshness::Stale) {  // stored meanwhile by another flight
+        rw.age = hit->age;
+        source = Source::Cache;
+        return dns::write_answer(hit->answer->wire, hit->answer->parsed, rw, out);
     }
     if (hit) {
         ++stats_.stale_served;

@@ -95,6 +95,7 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
                 results[w] = run_worker(started_with, cache, std::move(sockets[w]), controls[w]);
             } catch (const std::exception& e) {
                 spdlog::critical("worker {} failed: {}", w, e.what());
+                controls[w].detach();  // requests to it fail at once instead of queueing for a worker that is gone
                 results[w].drained = false;
             }
         });
