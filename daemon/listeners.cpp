@@ -1,5 +1,7 @@
 #include "daemon/listeners.hpp"
 
+#include "core/udp_tcp_pair.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <sys/socket.h>
@@ -19,9 +21,8 @@ std::vector<std::vector<ListenSockets>> bind_listeners(const std::vector<std::st
         try {
             std::vector<ListenSockets> bound;
             for (int w = 0; w < workers; ++w) {
-                auto udp = core::UdpSocket::bind(address, {reuse_port, 0, 0});
+                auto [udp, tcp] = core::bind_udp_and_tcp(address, {reuse_port, 0, 0}, {1024, reuse_port});
                 address = udp.local_address();  // port 0: every worker takes the port the first one got
-                auto tcp = core::TcpListener::bind(address, {1024, reuse_port});
                 bound.push_back({std::move(udp), std::move(tcp)});
             }
             for (int w = 0; w < workers; ++w) per_worker[static_cast<std::size_t>(w)].push_back(std::move(bound[static_cast<std::size_t>(w)]));

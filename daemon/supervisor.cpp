@@ -112,6 +112,12 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
                 if (auto fixed = needs_restart(config_, next); !fixed.empty()) {
                     spdlog::warn("reload: {} changed, which needs a restart: the running value stays", join(fixed));
                 }
+                // Keep what is really running, so that the next reload compares against it.
+                next.server = config_.server;
+                next.upstream.max_inflight = config_.upstream.max_inflight;
+                next.cache.backend = config_.cache.backend;
+                next.redis = config_.redis;
+                next.metrics = config_.metrics;
                 spdlog::set_level(spdlog::level::from_str(next.log.level));
                 cache.reconfigure(static_cast<std::size_t>(next.cache.max_entries),
                                   static_cast<std::uint32_t>(next.cache.serve_stale));

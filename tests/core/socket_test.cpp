@@ -2,6 +2,7 @@
 #include "core/greenlet.hpp"
 #include "core/tcp.hpp"
 #include "core/udp_socket.hpp"
+#include "core/udp_tcp_pair.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -167,4 +168,14 @@ TEST_CASE("TCP: a reader blocked on one connection does not block another greenl
     CHECK_FALSE(blocked->ready());
     silent.close();
     CHECK(blocked->get() == 0);
+}
+
+TEST_CASE("a UDP socket and a TCP listener on one port: port 0 gives both the same port; a taken TCP port is an error") {
+    Hub hub;
+    auto pair = bind_udp_and_tcp(SocketAddress::loopback_v4());
+    CHECK(pair.udp.local_address() == pair.tcp.local_address());
+    CHECK(pair.udp.local_address().port() != 0);
+    // A fixed port whose TCP half is taken is not silently moved elsewhere.
+    auto tcp_only = TcpListener::bind(SocketAddress::loopback_v4());
+    CHECK_THROWS_AS(bind_udp_and_tcp(tcp_only.local_address()), std::system_error);
 }

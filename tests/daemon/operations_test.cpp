@@ -3,6 +3,7 @@
 #include "core/greenlet.hpp"
 #include "core/tcp.hpp"
 #include "core/udp_socket.hpp"
+#include "core/udp_tcp_pair.hpp"
 #include "dns/header.hpp"
 #include "dns/presentation.hpp"
 #include "tests/support/daemon_process.hpp"
@@ -135,8 +136,7 @@ TEST_CASE("systemd notify: READY once serving, RELOADING and READY around a relo
 TEST_CASE("socket activation: greenfinch serves the UDP and TCP sockets it inherits") {
     core::Hub hub;
     TestUpstream up;
-    auto udp = core::UdpSocket::bind(core::SocketAddress::loopback_v4());
-    auto tcp = core::TcpListener::bind(udp.local_address(), {16, false});
+    auto [udp, tcp] = core::bind_udp_and_tcp(core::SocketAddress::loopback_v4());
     test::DaemonProcess d({"--upstream", up.address().to_string(), "--workers", "2"}, {{}, {udp.fd(), tcp.fd()}});
     CHECK(d.address() == udp.local_address());
     CHECK(d.log().find("from systemd") != std::string::npos);

@@ -33,8 +33,7 @@ TestUpstream::TestUpstream() : TestUpstream(Script{}) {}
 
 TestUpstream::TestUpstream(Script default_script)
     : default_(default_script),
-      udp_(core::UdpSocket::bind(core::SocketAddress::loopback_v4())),
-      tcp_(core::TcpListener::bind(udp_.local_address())) {
+      sockets_(core::bind_udp_and_tcp(core::SocketAddress::loopback_v4())) {
     greenlets_.spawn([this] { serve_udp(); });
     greenlets_.spawn([this] {
         for (;;) {

@@ -11,6 +11,7 @@
 #include "core/pool.hpp"
 #include "core/tcp.hpp"
 #include "core/udp_socket.hpp"
+#include "core/udp_tcp_pair.hpp"
 
 #include <array>
 #include <map>
@@ -53,8 +54,9 @@ private:
     std::map<std::string, int> counts_;
     int total_ = 0;
     core::Event arrived_;  // set on every query, cleared by the waiter in wait_for_total()
-    core::UdpSocket udp_;
-    core::TcpListener tcp_;
+    core::UdpTcpPair sockets_;
+    core::UdpSocket& udp_ = sockets_.udp;
+    core::TcpListener& tcp_ = sockets_.tcp;
     core::Group greenlets_;
 };
 
