@@ -1,5 +1,6 @@
 // Cooperative sockets over loopback: every port comes from the kernel (bind port 0).
 #include "core/greenlet.hpp"
+#include "core/io_watch.hpp"
 #include "core/tcp.hpp"
 #include "core/udp_socket.hpp"
 #include "core/udp_tcp_pair.hpp"
@@ -178,4 +179,23 @@ TEST_CASE("a UDP socket and a TCP listener on one port: port 0 gives both the sa
     // A fixed port whose TCP half is taken is not silently moved elsewhere.
     auto tcp_only = TcpListener::bind(SocketAddress::loopback_v4());
     CHECK_THROWS_AS(bind_udp_and_tcp(tcp_only.local_address()), std::system_error);
+}
+
+TEST_CASE("IoWatch: wakes its waiter on readiness, times out, and stops itself when ready with nobody waiting") {
+    Hub hub;
+    auto receiver = UdpSocket::bind(SocketAddress::loopback_v4());
+    auto sender = UdpSocket::open(AF_INET);
+    IoWatch watch(hub, receiver.fd(), EV_READ);
+    CHECK_FALSE(watch.wait(Seconds(0.02)));  // nothing sent yet
+
+    const std::array<std::byte, 1> one{std::byte{1}};
+    auto g = spawn([&] { sender.send_to(one, receiver.local_address()); });
+    CHECK(watch.wait(Seconds(2.0)));
+    g->join();
+
+    // Readable while nobody waits (we do not read): the watch must not spin the loop, and the next wait returns at once.
+    const auto before = hub.loop_iterations();
+    sleep(Seconds(0.05));
+    CHECK(hub.loop_iterations() - before < 10);
+    CHECK(watch.wait(Seconds(0.0)));
 }
