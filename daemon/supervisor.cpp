@@ -23,6 +23,8 @@ namespace greenfinch::daemon {
 
 namespace {
 constexpr core::Seconds kAskWorkers{2.0};
+// A worker that is not serving by then is broken; systemd's own start timeout (90 s by default) is longer.
+constexpr core::Seconds kStartBudget{30.0};
 
 std::string join(const std::vector<std::string>& items) {
     std::string out;
@@ -179,7 +181,7 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
         }
 
         // Ready once every worker's hub answers: all sockets are being served.
-        const auto up = on_every_worker(controls, [](WorkerHooks&, std::size_t) {}, core::Seconds(10.0));
+        const auto up = on_every_worker(controls, [](WorkerHooks&, std::size_t) {}, kStartBudget);
         std::size_t serving = 0;
         for (bool u : up) serving += u ? 1 : 0;
         if (serving == up.size()) {

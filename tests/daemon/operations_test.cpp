@@ -131,6 +131,8 @@ TEST_CASE("systemd notify: READY once serving, RELOADING and READY around a relo
     d.signal(SIGTERM);
     CHECK_FALSE(notify.wait_for("STOPPING=1", 5s).empty());
     CHECK(d.wait(10s) == 0);
+    INFO(d.log());  // the whole log, should anything above have failed
+    CHECK(d.log().find("did not") == std::string::npos);
 }
 
 TEST_CASE("socket activation: greenfinch serves the UDP and TCP sockets it inherits") {
