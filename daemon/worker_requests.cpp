@@ -29,29 +29,28 @@ std::vector<bool> on_every_worker(std::vector<WorkerControl>& workers,
         Gather& g;
         ~Leave() { g.done = nullptr; }
     } leave{*g};
-    for (std::size_t i = 0; i < workers.size(); ++i) {
-        {
-            std::lock_guard lock(g->mutex);
-            ++g->pending;
+    // Count every worker before posting to any: a fast worker must not bring the count to zero while later ones
+    // are still to be asked.
+    if (workers.empty()) return {};
+    g->pending = workers.size();
+    auto finish_one = [](const std::shared_ptr<Gather>& gather) {  // with gather->mutex held
+        if (--gather->pending == 0) {
+            gather->main->post([gather] {
+                if (gather->done) gather->done->set();
+            });
         }
-        const bool posted = workers[i].post([g, fn, i](WorkerHooks& hooks) {
+    };
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        const bool posted = workers[i].post([g, fn, i, finish_one](WorkerHooks& hooks) {
             fn(hooks, i);
             std::lock_guard lock(g->mutex);
             g->finished[i] = true;
-            if (--g->pending == 0) {
-                g->main->post([g] {
-                    if (g->done) g->done->set();
-                });
-            }
+            finish_one(g);
         });
         if (!posted) {
             std::lock_guard lock(g->mutex);
-            --g->pending;
+            finish_one(g);
         }
-    }
-    {
-        std::lock_guard lock(g->mutex);
-        if (g->pending == 0) return g->finished;
     }
     done.wait(timeout);
     std::lock_guard lock(g->mutex);
