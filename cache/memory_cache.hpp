@@ -8,10 +8,10 @@
 #pragma once
 
 #include "cache/cache.hpp"
+#include "cache/hash_index.hpp"
 
 #include <list>
 #include <mutex>
-#include <unordered_map>
 #include <vector>
 
 namespace greenfinch::cache {
@@ -45,28 +45,16 @@ private:
         bool protected_segment = false;
     };
     using NodeList = std::list<Node>;
-    // The index points at the key inside its node rather than holding a second copy (a key is 264 bytes, and a
-    // smaller entry is fewer cache lines touched per lookup), with the key's hash beside the pointer, so walking a
-    // bucket compares hashes without following pointers.
-    struct KeyRef {
-        std::uint64_t hash;
-        const dns::QueryKey* key;
-    };
-    struct KeyHash {
-        std::size_t operator()(const KeyRef& k) const noexcept { return k.hash; }
-    };
-    struct KeyEqual {
-        bool operator()(const KeyRef& a, const KeyRef& b) const noexcept { return a.hash == b.hash && *a.key == *b.key; }
-    };
     struct Shard {
         mutable std::mutex mutex;
-        std::unordered_map<KeyRef, NodeList::iterator, KeyHash, KeyEqual> index;
+        HashIndex<NodeList::iterator> index;  // by key hash; the entry is in one of the two lists
         NodeList probation;  // most recent first
         NodeList protected_;
         CacheStats stats;
     };
 
     Shard& shard_for(const dns::QueryKey& key) noexcept;
+    static auto same_key(const dns::QueryKey& key) noexcept;  // the predicate for index.find()
     void evict_if_full(Shard& s);
     void remove(Shard& s, NodeList::iterator it);
 

@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 #include <utility>
@@ -55,9 +56,13 @@ void UdpSocket::Batch::prepare(std::size_t n) {
 
 std::size_t UdpSocket::recv_batch(std::span<Datagram> batch, MaybeTimeout timeout) {
     if (batch.empty()) return 0;
+    if (std::exchange(drained_, false) && !wait_readable(timeout)) throw SocketTimeout();
+    // Offer the kernel only as many entries as the traffic has lately filled (doubling while batches come back full):
+    // a lone query then costs a few headers set up, not the whole batch's.
+    const std::size_t offered = std::min(batch.size(), window_);
     auto& [headers, iovecs] = receiving_;
-    receiving_.prepare(batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i) {
+    receiving_.prepare(offered);
+    for (std::size_t i = 0; i < offered; ++i) {
         iovecs[i] = {batch[i].buffer.data(), batch[i].buffer.size()};
         msghdr& h = headers[i].msg_hdr;
         h = {};
@@ -66,16 +71,17 @@ std::size_t UdpSocket::recv_batch(std::span<Datagram> batch, MaybeTimeout timeou
         h.msg_iov = &iovecs[i];
         h.msg_iovlen = 1;
     }
-    if (std::exchange(drained_, false) && !wait_readable(timeout)) throw SocketTimeout();
     for (;;) {
-        const int n = ::recvmmsg(socket_.fd(), headers.data(), static_cast<unsigned>(batch.size()), MSG_DONTWAIT, nullptr);
+        const int n = ::recvmmsg(socket_.fd(), headers.data(), static_cast<unsigned>(offered), MSG_DONTWAIT, nullptr);
         if (n > 0) {
-            for (int i = 0; i < n; ++i) {
+            const auto got = static_cast<std::size_t>(n);
+            for (std::size_t i = 0; i < got; ++i) {
                 batch[i].size = headers[i].msg_len;
                 *batch[i].peer.size_ptr() = headers[i].msg_hdr.msg_namelen;
             }
-            drained_ = static_cast<std::size_t>(n) < batch.size();
-            return static_cast<std::size_t>(n);
+            drained_ = got < offered;
+            window_ = std::max(kMinWindow, got == offered ? 2 * offered : 2 * got);
+            return got;
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && !would_block(errno)) throw_errno("recvmmsg");

@@ -53,7 +53,8 @@ public:
     std::size_t recv_from(std::span<std::byte> buffer, SocketAddress& from, MaybeTimeout timeout = std::nullopt);
     void send_to(std::span<const std::byte> data, const SocketAddress& to, MaybeTimeout timeout = std::nullopt);
 
-    // Waits for at least one datagram, then fills as many entries of `batch` as are ready; returns how many.
+    // Waits for at least one datagram, then fills as many entries of `batch` as are ready, up to a window that doubles
+    // while batches come back full and shrinks to twice the last short one (at least 4); returns how many.
     std::size_t recv_batch(std::span<Datagram> batch, MaybeTimeout timeout = std::nullopt);
     // Sends every entry, waiting for room as needed; a datagram the kernel refuses for good (e.g. EMSGSIZE, an
     // unreachable peer) is skipped and counted. Returns the number refused.
@@ -77,6 +78,8 @@ private:
     // The last batch came back short, so the queue is empty: wait before the next recvmmsg rather than spend a
     // system call on learning EAGAIN.
     bool drained_ = false;
+    static constexpr std::size_t kMinWindow = 4;
+    std::size_t window_ = kMinWindow;  // how many entries the next recv_batch offers the kernel
 };
 
 }  // namespace greenfinch::core

@@ -77,8 +77,10 @@ std::size_t Resolver::answer(std::span<const std::byte> query, Transport transpo
     Source fetched = Source::Upstream;
     if (cache::AnswerPtr fresh = fetch(key, query, fetched, false)) {
         source = fetched;
-        const double age = options_.clock() - fresh->stored_at;  // 0 from upstream; more from the shared cache
-        rw.age = age > 0 ? static_cast<std::uint32_t>(age) : 0;
+        if (fetched != Source::Upstream) {  // straight from upstream it is not a second old: spare the clock
+            const double age = options_.clock() - fresh->stored_at;
+            rw.age = age > 0 ? static_cast<std::uint32_t>(age) : 0;
+        }
         return dns::write_answer(fresh->wire, fresh->parsed, rw, out);
     }
     if (!hit && back_) hit = cache_.lookup(key, options_.clock());  // fetch may have left Redis' copy in memory

@@ -9,7 +9,8 @@
 
 namespace greenfinch::daemon {
 
-UpstreamChannel::UpstreamChannel(core::Hub& hub, Options options) : hub_(hub) {
+UpstreamChannel::UpstreamChannel(core::Hub& hub, Options options)
+    : hub_(hub), attempt_timeout_(options.attempt_timeout_ms / 1000.0) {
     if (options.servers.empty()) throw std::invalid_argument("an upstream channel needs at least one server");
     ares_options ao{};
     ao.sock_state_cb = &UpstreamChannel::on_sock_state;
@@ -74,7 +75,7 @@ UpstreamChannel::Result UpstreamChannel::query(std::span<const std::byte> query,
     ++in_flight_;
     ares_send(channel_, reinterpret_cast<const unsigned char*>(wire.data()), static_cast<int>(wire.size()),
               &UpstreamChannel::on_answer, pending.get());
-    rearm_timer();
+    rearm_timer_if_needed();
     if (!pending->done) core::wait_in(hub_, pending->waiter, timeout);
     if (!pending->done) return {Status::TimedOut, ARES_ETIMEOUT, {}, id};
     if (pending->status != ARES_SUCCESS) return {Status::Failed, pending->status, {}, id};
@@ -124,13 +125,18 @@ void UpstreamChannel::on_io(struct ev_loop*, ev_io* w, int revents) {
     const ares_socket_t fd = w->fd;  // the watcher may be gone once c-ares has processed the socket
     ares_process_fd(self->channel_, (revents & EV_READ) ? fd : ARES_SOCKET_BAD,
                     (revents & EV_WRITE) ? fd : ARES_SOCKET_BAD);
-    self->rearm_timer();
+    self->rearm_timer_if_needed();
 }
 
 void UpstreamChannel::on_timer(struct ev_loop*, ev_timer* w, int) {
     auto* self = static_cast<UpstreamChannel*>(w->data);
     ares_process_fd(self->channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
     self->rearm_timer();
+}
+
+void UpstreamChannel::rearm_timer_if_needed() {
+    if (ev_is_active(&timer_) && ev_timer_remaining(hub_.loop(), &timer_) <= attempt_timeout_) return;
+    rearm_timer();
 }
 
 void UpstreamChannel::rearm_timer() {

@@ -77,12 +77,17 @@ private:
     static void on_timer(struct ev_loop*, ev_timer* w, int);
     static void on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
     void rearm_timer();
+    // rearm_timer() unless the timer already fires no later than any deadline c-ares can have set since: a new try
+    // is never due sooner than one attempt timeout from now. Keeps ares_timeout() off most queries' path; a timer
+    // left armed after the last answer fires once and finds nothing to do.
+    void rearm_timer_if_needed();
 
     core::Hub& hub_;
     UpstreamSockets sockets_;  // before channel_: c-ares calls into it until ares_destroy()
     ares_channel channel_ = nullptr;
     std::unordered_map<ares_socket_t, std::unique_ptr<Watcher>> watchers_;
     ev_timer timer_;
+    double attempt_timeout_;  // seconds
     std::size_t in_flight_ = 0;
     std::size_t callers_ = 0;  // greenlets inside query()
     core::Event unused_;       // set whenever callers_ drops to 0

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstring>
 #include <string>
+#include <vector>
 
 using namespace greenfinch::core;
 using namespace std::chrono_literals;
@@ -67,6 +68,37 @@ TEST_CASE("UDP: a batch sent with sendmmsg arrives through recvmmsg, blocking on
     }
     CHECK(client.send_batch(out) == 0);
     CHECK(receiver->get() == "01234567");
+}
+
+TEST_CASE("UDP: recv_batch offers a lone datagram a small window and doubles it while a backlog fills it") {
+    Hub hub;
+    auto server = UdpSocket::bind(SocketAddress::loopback_v4());
+    auto client = UdpSocket::open(AF_INET);
+    const auto send = [&](std::size_t count) {
+        std::vector<Datagram> out(count);
+        std::string payload = "x";
+        for (auto& d : out) {
+            d.buffer = std::as_writable_bytes(std::span(payload.data(), payload.size()));
+            d.size = payload.size();
+            d.peer = server.local_address();
+        }
+        REQUIRE(client.send_batch(out) == 0);  // loopback: queued at the receiver when this returns
+    };
+    std::array<std::array<std::byte, 64>, 64> buffers{};
+    std::array<Datagram, 64> batch;
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].buffer = buffers[i];
+    const auto receive = [&] { return server.recv_batch(batch, 5s); };
+
+    send(40);
+    CHECK(receive() == 4);
+    CHECK(receive() == 8);
+    CHECK(receive() == 16);
+    CHECK(receive() == 12);  // short: the backlog is gone
+    send(1);
+    CHECK(receive() == 1);   // the window is back to 4
+    send(10);
+    CHECK(receive() == 4);
+    CHECK(receive() == 6);
 }
 
 TEST_CASE("UDP: recv with a timeout throws SocketTimeout when nothing comes") {
