@@ -88,6 +88,23 @@ TEST_CASE("upstream: failover to the next server when the first is silent or ans
     }
 }
 
+TEST_CASE("upstream: after answered queries leave the retry timer armed, a silent try still fails over on time") {
+    core::Hub hub;
+    TestUpstream first;
+    first.script("late.example", {TestUpstream::Action::Drop});
+    TestUpstream second;
+    Channel ch(hub, options({first.address(), second.address()}, 300, 1));
+    // Answered at once: the timer set for their tries stays armed after them (it is only rearmed when needed).
+    REQUIRE(ch.query(query_for("early.example"), 2s).status == Channel::Status::Answered);
+    core::sleep(core::Seconds(0.2));  // the armed timer is now due before a new try's attempt timeout would be
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = ch.query(query_for("late.example"), 2s);
+    CHECK(r.status == Channel::Status::Answered);
+    CHECK(second.count("late.example") == 1);
+    CHECK(since(t0) >= 0.28);  // one attempt timeout on the silent server, not cut short by the old timer ...
+    CHECK(since(t0) < 0.6);    // ... nor stretched by it
+}
+
 TEST_CASE("upstream: a truncated UDP answer is retried over TCP") {
     core::Hub hub;
     TestUpstream up({TestUpstream::Action::Truncate});
