@@ -8,7 +8,7 @@
 #pragma once
 
 #include "cache/cache.hpp"
-#include "cache/hash_index.hpp"
+#include "core/hash_index.hpp"
 
 #include <list>
 #include <mutex>
@@ -47,7 +47,7 @@ private:
     using NodeList = std::list<Node>;
     struct Shard {
         mutable std::mutex mutex;
-        HashIndex<NodeList::iterator> index;  // by key hash; the entry is in one of the two lists
+        core::HashIndex<NodeList::iterator> index;  // by key hash; the entry is in one of the two lists
         NodeList probation;  // most recent first
         NodeList protected_;
         CacheStats stats;

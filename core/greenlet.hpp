@@ -21,6 +21,8 @@
 #include "core/small_function.hpp"
 #include "core/timeout.hpp"
 
+#include <boost/container/small_vector.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -82,7 +84,8 @@ private:
 
     Hub& hub_;
     LiveGreenlet live_;
-    std::vector<Link> links_;
+    // Inline room for one: a pooled greenlet's only link is its pool's, and spawning should not allocate for it.
+    boost::container::small_vector<Link, 1> links_;
     std::size_t link_head_ = 0;
     LinkId last_link_id_ = 0;
     std::exception_ptr exception_;

@@ -77,6 +77,8 @@ public:
     bool on_hub() const noexcept { return &RawGreenlet::current() == greenlet_.get(); }
 
     void run_callback(Callback fn);
+    // Callbacks are queued behind the one running: more work (say, more answers) comes in this same pass.
+    bool callbacks_pending() const noexcept { return callbacks_head_ < callbacks_.size(); }
     // Thread-safe: runs `fn` on this hub's thread, in its callback order.
     void post(Callback fn);
 

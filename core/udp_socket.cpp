@@ -47,6 +47,14 @@ void UdpSocket::send_to(std::span<const std::byte> data, const SocketAddress& to
     }
 }
 
+UdpSocket::TrySend UdpSocket::try_send_to(std::span<const std::byte> data, const SocketAddress& to) noexcept {
+    for (;;) {
+        if (::sendto(socket_.fd(), data.data(), data.size(), MSG_DONTWAIT, to.get(), to.size()) >= 0) return TrySend::Sent;
+        if (errno == EINTR) continue;
+        return would_block(errno) ? TrySend::WouldBlock : TrySend::Refused;
+    }
+}
+
 void UdpSocket::Batch::prepare(std::size_t n) {
     if (headers.size() < n) {
         headers.resize(n);

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <vector>
@@ -52,6 +53,10 @@ public:
     // One datagram into `buffer`; returns its size (truncated to the buffer) and sender.
     std::size_t recv_from(std::span<std::byte> buffer, SocketAddress& from, MaybeTimeout timeout = std::nullopt);
     void send_to(std::span<const std::byte> data, const SocketAddress& to, MaybeTimeout timeout = std::nullopt);
+    // One datagram, never waiting: for a lone answer with nothing to batch it with. Refused: the kernel rejected it
+    // for good (as send_batch() skips one).
+    enum class TrySend : std::uint8_t { Sent, WouldBlock, Refused };
+    TrySend try_send_to(std::span<const std::byte> data, const SocketAddress& to) noexcept;
 
     // Waits for at least one datagram, then fills as many entries of `batch` as are ready, up to a window that doubles
     // while batches come back full and shrinks to twice the last short one (at least 4); returns how many.

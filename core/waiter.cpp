@@ -41,9 +41,8 @@ MaybeTimeout Deadline::remaining() const {
     return Seconds(std::max(0.0, *at_ - hub_.now()));
 }
 
-Broadcast::Broadcast(Hub& hub) : state_(make_ref<State>(hub)) {}
-
 bool Broadcast::wait(MaybeTimeout timeout, bool join_running) {
+    if (!state_) state_ = make_ref<State>(*hub_);
     State& s = *state_;
     WaitList& list = (join_running && s.running) ? *s.running : s.waiters;
     return wait_in(s.hub, list, timeout);
@@ -55,6 +54,7 @@ void Broadcast::reschedule(const Ref<State>& st) {
 }
 
 void Broadcast::schedule() {
+    if (!state_) return;  // never waited on: nobody to wake
     State& s = *state_;
     if (s.running) {
         s.again = true;  // waiters arriving now wait for this new broadcast, after the running one

@@ -47,16 +47,16 @@ private:
 
 class Broadcast {
 public:
-    explicit Broadcast(Hub& hub);
+    explicit Broadcast(Hub& hub) noexcept : hub_(&hub) {}
 
     // Parks until the next broadcast reaches this waiter (true) or `timeout` elapses (false). With `join_running`, a
     // waiter arriving while a broadcast is scheduled or running is woken by it, behind the earlier waiters.
     bool wait(MaybeTimeout timeout, bool join_running);
     // Schedules one callback that wakes, in FIFO order, everyone waiting now (and those who join it).
     void schedule();
-    bool in_progress() const noexcept { return state_->scheduled; }
-    bool has_waiters() const noexcept { return !state_->waiters.empty(); }
-    Hub& hub() const noexcept { return state_->hub; }
+    bool in_progress() const noexcept { return state_ && state_->scheduled; }
+    bool has_waiters() const noexcept { return state_ && !state_->waiters.empty(); }
+    Hub& hub() const noexcept { return *hub_; }
 
 private:
     struct State : RefCounted<State> {
@@ -67,8 +67,11 @@ private:
         bool scheduled = false;
         bool again = false;  // schedule() was called while a broadcast was running
     };
-    explicit Broadcast(Ref<State> st) : state_(std::move(st)) {}
+    explicit Broadcast(Ref<State> st) : hub_(&st->hub), state_(std::move(st)) {}
     static void reschedule(const Ref<State>& st);
+    Hub* hub_;
+    // Made by the first wait(): many broadcasts are never waited on (an AsyncResult nobody else asked for), and
+    // those cost no allocation.
     Ref<State> state_;
 };
 

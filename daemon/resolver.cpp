@@ -101,10 +101,10 @@ std::size_t Resolver::answer(std::span<const std::byte> query, Transport transpo
 
 cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, std::span<const std::byte> query, Source& source,
                                  bool refreshing) {
-    if (auto it = flights_.find(key); it != flights_.end()) {
+    if (Flight* const* leading = flights_.find(key.hash(), [&key](Flight* f) { return *f->key == key; })) {
         ++stats_.coalesced;
         source = Source::Coalesced;
-        core::Ref<Flight> flight = it->second;
+        core::Ref<Flight> flight(*leading);
         core::Timeout budget(options_.upstream_timeout);
         try {
             return flight->result.get();
@@ -113,8 +113,8 @@ cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, std::span<const std::
             return nullptr;
         }
     }
-    core::Ref<Flight> flight = core::make_ref<Flight>();
-    flights_.emplace(key, flight);
+    core::Ref<Flight> flight = core::make_ref<Flight>(key);
+    flights_.insert(key.hash(), flight.get());
     cache::AnswerPtr answer;
     try {
         answer = from_shared_cache(key, refreshing);
@@ -125,11 +125,11 @@ cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, std::span<const std::
             answer = ask_upstream(key, query);
         }
     } catch (...) {
-        flights_.erase(key);
+        flights_.erase(key.hash(), flight.get());
         flight->result.set(nullptr);  // followers hear "no answer" rather than waiting out their budget
         throw;
     }
-    flights_.erase(key);
+    flights_.erase(key.hash(), flight.get());
     flight->result.set(answer);
     return answer;
 }

@@ -15,6 +15,7 @@
 #include "cache/cache.hpp"
 #include "cache/policy.hpp"
 #include "core/event.hpp"
+#include "core/hash_index.hpp"
 #include "core/pool.hpp"
 #include "core/semaphore.hpp"
 #include "daemon/log_throttle.hpp"
@@ -26,7 +27,6 @@
 #include <cstdint>
 #include <functional>
 #include <string_view>
-#include <unordered_map>
 
 namespace greenfinch::daemon {
 
@@ -96,6 +96,8 @@ private:
     void record_latency(double seconds) noexcept;
 
     struct Flight : core::RefCounted<Flight> {
+        explicit Flight(const dns::QueryKey& k) noexcept : key(&k) {}
+        const dns::QueryKey* key;                    // the leader's, which outlives the flight's entry in flights_
         core::AsyncResult<cache::AnswerPtr> result;  // nullptr: the upstream gave no usable answer
     };
     // `source`: where the answer came from (Coalesced: another query's flight). `refreshing`: a prefetch, which
@@ -110,7 +112,9 @@ private:
     UpstreamChannel* upstream_;
     Options options_;
     core::Semaphore upstream_slots_;
-    std::unordered_map<dns::QueryKey, core::Ref<Flight>> flights_;
+    // In-flight upstream queries by key hash; the leader's Ref keeps each alive while it is listed. A flat table that
+    // shrinks as flights land: at low load it is a few warm cache lines, where a map kept its peak bucket array.
+    core::HashIndex<Flight*> flights_;
     core::Group refreshes_;
     Stats stats_;
     LogThrottle upstream_warnings_{10.0};

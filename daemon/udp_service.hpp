@@ -2,7 +2,8 @@
 //
 // A receive greenlet reads datagrams in batches (recvmmsg) and spawns a greenlet per query through a Pool of
 // `max_inflight`; while the pool is full the receive loop waits and the kernel's socket buffer takes the pressure.
-// Answers are queued and a send greenlet hands them to the kernel in batches (sendmmsg). Each query lives in an
+// Answers are queued and a send greenlet hands them to the kernel in batches (sendmmsg); a lone answer, with none
+// queued and no other greenlet due to run in this pass, is sent at once by its own greenlet. Each query lives in an
 // Exchange (its datagram, its answer, its peer) taken from a free list: the kernel writes the query straight into it,
 // the query's greenlet writes the answer next to it, and the sender gives it back, so serving allocates nothing once
 // warm.

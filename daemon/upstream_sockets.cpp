@@ -21,7 +21,15 @@ ares_socket_t UpstreamSockets::open(int domain, int type, int protocol, void* se
     const int fd = ::socket(domain, type, protocol);
     if (fd >= 0 && (type & 0xf) == SOCK_DGRAM) {
         auto batch = std::make_unique<UdpBatch>();
-        for (std::size_t i = 0; i < kBatch; ++i) batch->iovecs[i] = {batch->buffers[i].data(), kDatagram};
+        for (std::size_t i = 0; i < kBatch; ++i) {
+            batch->iovecs[i] = {batch->buffers[i].data(), kDatagram};
+            msghdr& h = batch->headers[i].msg_hdr;
+            h = {};
+            h.msg_name = &batch->from[i];
+            h.msg_namelen = sizeof(sockaddr_storage);
+            h.msg_iov = &batch->iovecs[i];
+            h.msg_iovlen = 1;
+        }
         static_cast<UpstreamSockets*>(self)->udp_[fd] = std::move(batch);
     }
     return fd;
@@ -47,14 +55,8 @@ ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_
             errno = EAGAIN;
             return -1;
         }
-        for (std::size_t i = 0; i < kBatch; ++i) {
-            msghdr& h = b.headers[i].msg_hdr;
-            h = {};
-            h.msg_name = &b.from[i];
-            h.msg_namelen = sizeof(sockaddr_storage);
-            h.msg_iov = &b.iovecs[i];
-            h.msg_iovlen = 1;
-        }
+        // The kernel wrote only the address lengths (and flags) of the datagrams it filled last time.
+        for (std::size_t i = 0; i < b.count; ++i) b.headers[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
         const int n = ::recvmmsg(fd, b.headers.data(), kBatch, MSG_DONTWAIT, nullptr);
         if (n <= 0) return n;
         b.count = static_cast<std::size_t>(n);

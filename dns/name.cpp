@@ -2,6 +2,9 @@
 
 #include "dns/header.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 namespace greenfinch::dns {
 
 std::optional<NameSpan> read_name(std::span<const std::byte> m, std::size_t offset,
@@ -25,9 +28,7 @@ std::optional<NameSpan> read_name(std::span<const std::byte> m, std::size_t offs
         if (kind != 0) return std::nullopt;  // 0x40 and 0x80: reserved / obsolete label types
         if (length + b + 1 > kMaxNameLength) return std::nullopt;
         if (at + 1 + b > m.size()) return std::nullopt;
-        if (expanded.size() >= length + b + 1) {
-            for (std::size_t i = 0; i <= b; ++i) expanded[length + i] = m[at + i];
-        }
+        if (expanded.size() >= length + b + 1) std::memcpy(expanded.data() + length, m.data() + at, b + 1);
         length += b + 1;
         if (b == 0) break;
         at += 1 + b;
@@ -36,9 +37,24 @@ std::optional<NameSpan> read_name(std::span<const std::byte> m, std::size_t offs
 }
 
 void lowercase_name(std::span<std::byte> name) noexcept {
-    for (auto& b : name) {
-        const auto c = std::to_integer<unsigned char>(b);
-        if (c >= 'A' && c <= 'Z') b = static_cast<std::byte>(c + ('a' - 'A'));
+    // Eight bytes at a time (every query's name goes through here): within each byte, bit 7 of `from_a` says "at
+    // least 'A'" and of `past_z` "beyond 'Z'", computed on the low seven bits so that no carry crosses into the next
+    // byte; bytes with bit 7 set are never letters. An upper-case letter gets 0x20, which is bit 7 shifted down twice.
+    constexpr std::uint64_t kEach = 0x0101010101010101ull;
+    std::byte* p = name.data();
+    std::size_t left = name.size();
+    for (; left >= 8; left -= 8, p += 8) {
+        std::uint64_t x;
+        std::memcpy(&x, p, 8);
+        const std::uint64_t low7 = x & (0x7f * kEach);
+        const std::uint64_t from_a = low7 + (0x80 - 'A') * kEach;
+        const std::uint64_t past_z = low7 + (0x80 - 'Z' - 1) * kEach;
+        x |= (from_a & ~past_z & ~x & (0x80 * kEach)) >> 2;
+        std::memcpy(p, &x, 8);
+    }
+    for (; left > 0; --left, ++p) {
+        const auto c = std::to_integer<unsigned char>(*p);
+        if (c >= 'A' && c <= 'Z') *p = static_cast<std::byte>(c | 0x20);
     }
 }
 

@@ -1,11 +1,11 @@
-#include "cache/hash_index.hpp"
+#include "core/hash_index.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <map>
 #include <random>
 
-using greenfinch::cache::HashIndex;
+using greenfinch::core::HashIndex;
 
 namespace {
 // Handles are ints; a key's "real" comparison is the handle itself, so colliding hashes stay distinguishable.
@@ -61,6 +61,7 @@ TEST_CASE("the hash index agrees with a reference map under random churn, growth
         }
         if (step % 997 == 0) {
             REQUIRE(index.size() == reference.size());
+            REQUIRE(index.capacity() >= 2 * index.size());
             for (const auto& [handle, hash] : reference) REQUIRE(find(index, hash, handle));
         }
     }
@@ -71,4 +72,22 @@ TEST_CASE("reserve makes room without losing entries") {
     for (int i = 0; i < 100; ++i) index.insert(static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ull, i);
     index.reserve(10000);
     for (int i = 0; i < 100; ++i) CHECK(find(index, static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ull, i));
+}
+
+TEST_CASE("the hash index shrinks as it empties\\, but never below its reservation") {
+    HashIndex<int> index;
+    for (int i = 0; i < 1000; ++i) index.insert(static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ull, i);
+    CHECK(index.capacity() >= 2000);
+    for (int i = 0; i < 998; ++i) REQUIRE(index.erase(static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ull, i));
+    CHECK(index.capacity() == 16);  // two left: back to the smallest table, a few cache lines
+    CHECK(find(index, 998ull * 0x9E3779B97F4A7C15ull, 998));
+    CHECK(find(index, 999ull * 0x9E3779B97F4A7C15ull, 999));
+
+    HashIndex<int> reserved;
+    reserved.reserve(500);
+    CHECK(reserved.capacity() == 1024);
+    for (int i = 0; i < 3000; ++i) reserved.insert(static_cast<std::uint64_t>(i), i);
+    for (int i = 0; i < 3000; ++i) REQUIRE(reserved.erase(static_cast<std::uint64_t>(i), i));
+    CHECK(reserved.capacity() == 1024);
+    CHECK(reserved.size() == 0);
 }
