@@ -65,6 +65,9 @@ public:
     virtual ~Cache() = default;
     virtual std::optional<Hit> lookup(const dns::QueryKey& key, double now) = 0;
     virtual void store(const dns::QueryKey& key, AnswerPtr answer) = 0;
+    // A hint that store() for `key` follows soon: a backend may start pulling in the memory it will touch, so that
+    // the work in between (say, parsing the answer) hides the wait. Never blocks, never changes what is cached.
+    virtual void prepare_store(const dns::QueryKey&) noexcept {}
     virtual void erase(const dns::QueryKey& key) = 0;
     virtual void clear() = 0;
     virtual CacheStats stats() const = 0;

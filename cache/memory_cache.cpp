@@ -82,6 +82,12 @@ void MemoryCache::store(const dns::QueryKey& key, AnswerPtr answer) {
     evict_if_full(s);
 }
 
+void MemoryCache::prepare_store(const dns::QueryKey& key) noexcept {
+    Shard& s = shard_for(key);
+    std::lock_guard lock(s.mutex);
+    s.index.prefetch(key.hash());
+}
+
 void MemoryCache::evict_if_full(Shard& s) {
     const std::size_t cap = shard_capacity_;
     while (s.index.size() > cap) {

@@ -28,6 +28,7 @@ public:
 
     std::optional<Hit> lookup(const dns::QueryKey& key, double now) override;
     void store(const dns::QueryKey& key, AnswerPtr answer) override;
+    void prepare_store(const dns::QueryKey& key) noexcept override;
     void erase(const dns::QueryKey& key) override;
     // Drops every entry for `name` (wire form, lowercased), whatever its type or flags: a walk over the whole cache,
     // for the operator's flush, not for the query path. Returns how many went.

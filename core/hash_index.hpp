@@ -35,6 +35,14 @@ public:
         }
     }
 
+    // Starts loading the memory a find() or insert() of `hash` reads first, without waiting for it.
+    void prefetch(std::uint64_t hash) const noexcept {
+        if (slots_.empty()) return;
+        const std::size_t home = probe(tag(hash)).home;
+        __builtin_prefetch(&control_[home], 1);
+        __builtin_prefetch(&slots_[home], 1);
+    }
+
     void insert(std::uint64_t hash, Handle handle) {
         if ((size_ + 1) * 2 > slots_.size()) rebuild((size_ + 1) * 2);
         place(tag(hash), handle);

@@ -1,6 +1,7 @@
 #include "daemon/resolver.hpp"
 
 #include "core/greenlet.hpp"
+#include "core/hub.hpp"
 #include "core/timeout.hpp"
 #include "dns/answer.hpp"
 #include "dns/name.hpp"
@@ -8,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 
@@ -140,9 +142,13 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key, std::span<cons
         upstream_slots_.acquire();
         std::lock_guard<core::Semaphore> slot(upstream_slots_, std::adopt_lock);
         ++stats_.upstream_queries;
-        const double sent = now();
+        // The hub's time of the pass that sent the query and of the one its answer woke: accurate to a pass, and no
+        // clock reads (in a VM those cost more than the rest of the bookkeeping).
+        core::Hub& hub = core::Hub::current();
+        const double sent = hub.now();
         auto r = upstream_->query(query, std::nullopt);
-        record_latency(now() - sent);
+        cache_.prepare_store(key);  // the index's memory comes in while the answer is checked and parsed
+        record_latency(hub.now() - sent);
         if (r.status != UpstreamChannel::Status::Answered) {
             ++stats_.upstream_failures;
             warn_upstream(r.status == UpstreamChannel::Status::TimedOut ? "no answer in time" : ares_strerror(r.ares_status));
@@ -171,6 +177,7 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key, std::span<cons
 }
 
 void Resolver::record_latency(double seconds) noexcept {
+    seconds = std::max(seconds, 0.0);  // the hub's time follows the wall clock, which may be stepped back meanwhile
     std::size_t i = 0;
     while (i < Stats::kLatencyBounds.size() && seconds > Stats::kLatencyBounds[i]) ++i;
     ++stats_.upstream_latency[i];

@@ -99,3 +99,16 @@ TEST_CASE("several threads share one cache") {
     CHECK(s.hits + s.misses == 2 * 50 * 200);
     CHECK(s.misses >= 200);
 }
+
+TEST_CASE("prepare_store is only a hint: nothing is cached until store()") {
+    cache::MemoryCache c({100, 0, 4});
+    const auto k = key_for("a.example");
+    c.prepare_store(k);  // on an empty index too
+    CHECK_FALSE(c.lookup(k, 1.0));
+    c.store(key_for("b.example"), answer_for("b.example", 0.0, 100));
+    c.prepare_store(k);
+    CHECK_FALSE(c.lookup(k, 1.0));
+    CHECK(c.stats().size == 1);
+    c.store(k, answer_for("a.example", 0.0, 100));
+    CHECK(c.lookup(k, 1.0));
+}

@@ -204,7 +204,7 @@ TEST_CASE("the system resolver pointed at greenfinch: getent hosts resolves thro
 TEST_CASE("metrics: after known traffic the counters say what happened") {
     core::Hub hub;
     TestUpstream up;
-    up.script("missing.example", {TestUpstream::Action::NxDomain, 0, 60});
+    up.script("missing.example", {TestUpstream::Action::NxDomain, 0.05, 60});  // 50 ms: seen in the latency sum
     test::DaemonProcess d({"--listen", "127.0.0.1:0", "--upstream", up.address().to_string(), "--metrics", "127.0.0.1:0"});
     const auto admin = metrics_address(d);
     CHECK(ask(d.address(), "a.example").ancount == 1);
@@ -220,6 +220,8 @@ TEST_CASE("metrics: after known traffic the counters say what happened") {
     CHECK(metric(r.body, "greenfinch_responses_total{transport=\"udp\",rcode=\"NOERROR\"}") == 2);
     CHECK(metric(r.body, "greenfinch_responses_total{transport=\"udp\",rcode=\"NXDOMAIN\"}") == 1);
     CHECK(metric(r.body, "greenfinch_upstream_latency_seconds_count") == 2);
+    CHECK(metric(r.body, "greenfinch_upstream_latency_seconds_sum") >= 0.045);
+    CHECK(metric(r.body, "greenfinch_upstream_latency_seconds_sum") < 1.0);
     CHECK(metric(r.body, "greenfinch_cache_entries") == 2);
     CHECK(metric(r.body, "greenfinch_workers_unresponsive") == 0);
     CHECK(http(admin, "GET", "/nope").status == 404);
