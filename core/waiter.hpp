@@ -48,6 +48,11 @@ private:
 class Broadcast {
 public:
     explicit Broadcast(Hub& hub) noexcept : hub_(&hub) {}
+    // Not copyable: a copy made before the first wait() would get waiters of its own.
+    Broadcast(const Broadcast&) = delete;
+    Broadcast& operator=(const Broadcast&) = delete;
+    Broadcast(Broadcast&&) noexcept = default;
+    Broadcast& operator=(Broadcast&&) noexcept = default;
 
     // Parks until the next broadcast reaches this waiter (true) or `timeout` elapses (false). With `join_running`, a
     // waiter arriving while a broadcast is scheduled or running is woken by it, behind the earlier waiters.
