@@ -56,20 +56,35 @@ struct ThreadState {
 };
 
 namespace {
-thread_local std::unique_ptr<ThreadState> tls_state;
+// The thread's state is reached on every switch: a plain pointer (constant-initialised, so no guard on each access)
+// points at it, and an owner destroys it at thread exit.
+thread_local constinit ThreadState* tls_state = nullptr;
 
-ThreadState& thread_state() {
+struct ThreadStateOwner {
+    std::unique_ptr<ThreadState> state;
+    ~ThreadStateOwner() {
+        state.reset();  // greenlets unwinding meanwhile still find the state through tls_state
+        tls_state = nullptr;
+    }
+};
+thread_local ThreadStateOwner tls_owner;
+
+[[gnu::noinline]] ThreadState& make_thread_state() {
 #if defined(BOOST_USE_UCONTEXT)
     // Sanitizer builds: Boost's per-thread activation record must be created before our state, so that it is
     // destroyed after it (thread-locals die in reverse order), since our state unwinds idle fibers at thread exit.
     boost::context::detail::fiber_activation_record::current();
 #endif
-    if (!tls_state) [[unlikely]] {
-        tls_state = std::make_unique<ThreadState>();
-        tls_state->main = Ref<RawGreenlet>(new MainGreenlet(*tls_state));
-        tls_state->current = tls_state->main;
-    }
+    tls_owner.state = std::make_unique<ThreadState>();
+    tls_state = tls_owner.state.get();
+    tls_state->main = Ref<RawGreenlet>(new MainGreenlet(*tls_state));
+    tls_state->current = tls_state->main;
     return *tls_state;
+}
+
+ThreadState& thread_state() {
+    if (ThreadState* ts = tls_state) [[likely]] return *ts;
+    return make_thread_state();
 }
 
 RawGreenlet& live_ancestor(RawGreenlet& g) {
@@ -238,7 +253,7 @@ void RawGreenlet::configure_thread(StackPool::Config stacks, std::size_t max_idl
 const StackPool& RawGreenlet::thread_stacks() { return *thread_state().stacks; }
 
 void RawGreenlet::last_ref_dropped() noexcept {
-    if (state_ != State::Active || is_main_ || !tls_state || tls_state->shutting_down || owner_ != tls_state.get()) {
+    if (state_ != State::Active || is_main_ || !tls_state || tls_state->shutting_down || owner_ != tls_state) {
         delete this;  // nothing to unwind, or nowhere to unwind it from: ~fiber forces the unwind
         return;
     }

@@ -36,21 +36,31 @@ std::optional<NameSpan> read_name(std::span<const std::byte> m, std::size_t offs
     return NameSpan{end ? *end : at + 1, length, end.has_value()};
 }
 
-void lowercase_name(std::span<std::byte> name) noexcept {
-    // Eight bytes at a time (every query's name goes through here): within each byte, bit 7 of `from_a` says "at
-    // least 'A'" and of `past_z` "beyond 'Z'", computed on the low seven bits so that no carry crosses into the next
-    // byte; bytes with bit 7 set are never letters. An upper-case letter gets 0x20, which is bit 7 shifted down twice.
+namespace {
+// Within each byte, bit 7 of `from_a` says "at least 'A'" and of `past_z` "beyond 'Z'", computed on the low seven bits
+// so that no carry crosses into the next byte; bytes with bit 7 set are never letters. An upper-case letter gets 0x20,
+// which is bit 7 shifted down twice.
+void lowercase_word(std::byte* p) noexcept {
     constexpr std::uint64_t kEach = 0x0101010101010101ull;
+    std::uint64_t x;
+    std::memcpy(&x, p, 8);
+    const std::uint64_t low7 = x & (0x7f * kEach);
+    const std::uint64_t from_a = low7 + (0x80 - 'A') * kEach;
+    const std::uint64_t past_z = low7 + (0x80 - 'Z' - 1) * kEach;
+    x |= (from_a & ~past_z & ~x & (0x80 * kEach)) >> 2;
+    std::memcpy(p, &x, 8);
+}
+}  // namespace
+
+void lowercase_name(std::span<std::byte> name) noexcept {
+    // Eight bytes at a time: every query's name goes through here.
     std::byte* p = name.data();
     std::size_t left = name.size();
-    for (; left >= 8; left -= 8, p += 8) {
-        std::uint64_t x;
-        std::memcpy(&x, p, 8);
-        const std::uint64_t low7 = x & (0x7f * kEach);
-        const std::uint64_t from_a = low7 + (0x80 - 'A') * kEach;
-        const std::uint64_t past_z = low7 + (0x80 - 'Z' - 1) * kEach;
-        x |= (from_a & ~past_z & ~x & (0x80 * kEach)) >> 2;
-        std::memcpy(p, &x, 8);
+    for (; left >= 8; left -= 8, p += 8) lowercase_word(p);
+    if (left == 0) return;
+    if (name.size() >= 8) {  // the last eight bytes again: folding a byte twice changes nothing
+        lowercase_word(name.data() + name.size() - 8);
+        return;
     }
     for (; left > 0; --left, ++p) {
         const auto c = std::to_integer<unsigned char>(*p);

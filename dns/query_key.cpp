@@ -7,14 +7,35 @@
 namespace greenfinch::dns {
 
 namespace {
-// FNV-1a, 64-bit: short keys, one pass, good enough spread for a sharded map.
-std::uint64_t fnv1a(std::span<const std::byte> b) noexcept {
-    std::uint64_t h = 14695981039346656037ull;
-    for (auto x : b) {
-        h ^= std::to_integer<std::uint64_t>(x);
-        h *= 1099511628211ull;
+// Eight bytes at a time, each word multiplied in, then murmur3's finaliser so that every bit of the result depends
+// on every input bit: the shard takes the top bits and the index the low ones.
+std::uint64_t hash_bytes(std::span<const std::byte> b) noexcept {
+    const auto word = [&b](std::size_t at) {
+        std::uint64_t w;
+        std::memcpy(&w, b.data() + at, 8);
+        return w;
+    };
+    const auto mix = [](std::uint64_t h, std::uint64_t w) {
+        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        return h ^ (h >> 32);
+    };
+    std::uint64_t h = b.size();
+    std::size_t at = 0;
+    for (; at + 8 <= b.size(); at += 8) h = mix(h, word(at));
+    if (at < b.size()) {
+        if (b.size() >= 8) {
+            h = mix(h, word(b.size() - 8));  // the last eight bytes, overlapping the words before
+        } else {
+            std::uint64_t w = 0;
+            std::memcpy(&w, b.data(), b.size());
+            h = mix(h, w);
+        }
     }
-    return h;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
 }
 }  // namespace
 
@@ -26,7 +47,7 @@ QueryKey::QueryKey(std::span<const std::byte> wire, const Message& m) noexcept {
     write_u16(bytes_, n + 2, m.question.qclass);
     bytes_[n + 4] = static_cast<std::byte>((m.edns.dnssec_ok ? 2 : 0) | (m.checking_disabled() ? 1 : 0));
     size_ = static_cast<std::uint16_t>(n + 5);
-    hash_ = fnv1a(bytes());
+    hash_ = hash_bytes(bytes());
 }
 
 std::uint16_t QueryKey::qtype() const noexcept { return read_u16(bytes_, size_ - 5u); }

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <cctype>
+#include <string>
 
 using namespace greenfinch::dns;
 using greenfinch::test::Wire;
@@ -41,6 +43,31 @@ TEST_CASE("the cache key ignores the name's case and the ID, and tells DO, CD, t
     CHECK(key(dnssec).dnssec_ok());
     CHECK(key(aaaa).qtype() == type::AAAA);
     CHECK(key(chaos).qclass() == 3);
+}
+
+TEST_CASE("the cache key's hash ignores case at every name length and spreads over the shard and index bits") {
+    auto key = [](const std::string& name) {
+        const std::vector<std::byte> w = Wire().header(1, 0x0100, 1, 0, 0, 0).question(name, type::A);
+        return QueryKey(w, parsed(w));
+    };
+    std::string lower = "a";
+    for (std::size_t labels = 1; labels < 40; ++labels) {  // wire lengths 3 to 119: every tail length a word can leave
+        std::string upper = lower;
+        for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        REQUIRE(key(lower).hash() == key(upper).hash());
+        std::string changed = lower;
+        changed.back() = 'b';  // the last byte, which only the overlapping last word reads
+        REQUIRE(key(lower).hash() != key(changed).hash());
+        lower += ".a";
+    }
+    std::array<int, 16> top{}, low{};
+    for (int i = 0; i < 16000; ++i) {
+        const std::uint64_t h = key("h" + std::to_string(i) + ".w.bench.test").hash();
+        ++top[h >> 60];
+        ++low[h & 15];
+    }
+    for (int n : top) CHECK((n > 850 && n < 1150));
+    for (int n : low) CHECK((n > 850 && n < 1150));
 }
 
 TEST_CASE("an answer from cache gets the client's ID and name case, and TTLs aged by its time in cache") {
