@@ -77,7 +77,7 @@ void MemoryCache::store(const dns::QueryKey& key, AnswerPtr answer) {
         (*found)->answer = std::move(answer);  // a refresh keeps the entry's place
         return;
     }
-    s.probation.push_front(Node{key, std::move(answer), false});
+    s.probation.push_front(Node{StoredKey(key), std::move(answer), false});
     s.index.insert(key.hash(), s.probation.begin());
     evict_if_full(s);
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "cache/cache.hpp"
+#include "cache/stored_key.hpp"
 #include "core/hash_index.hpp"
 
 #include <list>
@@ -41,7 +42,7 @@ public:
 
 private:
     struct Node {
-        dns::QueryKey key;
+        StoredKey key;
         AnswerPtr answer;
         bool protected_segment = false;
     };

@@ -16,12 +16,14 @@ namespace greenfinch::dns {
 
 class QueryKey {
 public:
+    static constexpr std::size_t kTrailer = 5;  // the bytes after the name: QTYPE, QCLASS and the DO/CD flags
+
     QueryKey() = default;
     // From a message parse_message() accepted, and the bytes it parsed.
     QueryKey(std::span<const std::byte> wire, const Message& message) noexcept;
 
     std::span<const std::byte> bytes() const noexcept { return {bytes_.data(), size_}; }
-    std::span<const std::byte> name() const noexcept { return {bytes_.data(), size_ - 5u}; }
+    std::span<const std::byte> name() const noexcept { return {bytes_.data(), size_ - kTrailer}; }
     std::uint16_t qtype() const noexcept;
     std::uint16_t qclass() const noexcept;
     bool dnssec_ok() const noexcept { return (flags() & 2) != 0; }

@@ -3,8 +3,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <cctype>
 #include <string>
 #include <thread>
+#include <vector>
 
 using namespace greenfinch;
 
@@ -111,4 +113,34 @@ TEST_CASE("prepare_store is only a hint: nothing is cached until store()") {
     CHECK(c.stats().size == 1);
     c.store(k, answer_for("a.example", 0.0, 100));
     CHECK(c.lookup(k, 1.0));
+}
+
+TEST_CASE("keys held in place and keys long enough for the heap are kept whole\\, found whatever their case") {
+    cache::MemoryCache c({1000, 0, 4});
+    // Wire lengths 39 to 44 straddle the in-place limit; the last two are near the longest name there is.
+    std::vector<std::string> names;
+    for (std::size_t label : {29u, 30u, 31u, 32u, 33u, 34u}) names.push_back(std::string(label, 'x') + ".example");
+    const std::string longest = std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
+                                std::string(53, 'd') + ".example";
+    names.push_back(longest);
+    names.push_back(longest.substr(0, longest.size() - 9) + "e.example");  // differs in one byte, far from the start
+    for (std::size_t i = 0; i < names.size(); ++i) c.store(key_for(names[i]), answer_for(names[i], 0.0, 100 + i));
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        std::string upper = names[i];
+        for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        const auto hit = c.lookup(key_for(upper), 1.0);
+        REQUIRE(hit);
+        CHECK(hit->answer->parsed.min_ttl == 100 + i);  // its own answer, not a neighbour's
+        CHECK_FALSE(c.lookup(key_for(names[i], dns::type::AAAA), 1.0));
+    }
+    CHECK(c.stats().size == names.size());
+    const auto name_wire = [&](const std::string& name) {
+        const auto k = key_for(name);
+        return std::vector<std::byte>(k.name().begin(), k.name().end());
+    };
+    CHECK(c.erase_name(name_wire(longest)) == 1);
+    CHECK_FALSE(c.lookup(key_for(longest), 1.0));
+    CHECK(c.lookup(key_for(names.back()), 1.0));
+    CHECK(c.erase_name(name_wire(names[2])) == 1);
+    CHECK(c.stats().size == names.size() - 2);
 }
