@@ -117,7 +117,7 @@ TEST_CASE("prepare_store is only a hint: nothing is cached until store()") {
 
 TEST_CASE("keys held in place and keys long enough for the heap are kept whole\\, found whatever their case") {
     cache::MemoryCache c({1000, 0, 4});
-    // Wire lengths 39 to 44 straddle the in-place limit; the last two are near the longest name there is.
+    // Wire lengths 39 to 44 straddle the in-place limit (46 key bytes); the last two are as long as a name can be.
     std::vector<std::string> names;
     for (std::size_t label : {29u, 30u, 31u, 32u, 33u, 34u}) names.push_back(std::string(label, 'x') + ".example");
     const std::string longest = std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
