@@ -75,6 +75,7 @@ UpstreamChannel::Result UpstreamChannel::query(std::span<const std::byte> query,
     ++in_flight_;
     ares_send(channel_, reinterpret_cast<const unsigned char*>(wire.data()), static_cast<int>(wire.size()),
               &UpstreamChannel::on_answer, pending.get());
+    read_early(*pending);
     rearm_timer_if_needed();
     if (!pending->done) core::wait_in(hub_, pending->waiter, timeout);
     if (!pending->done) return {Status::TimedOut, ARES_ETIMEOUT, {}, id};
@@ -93,6 +94,13 @@ void UpstreamChannel::on_answer(void* arg, int status, int, unsigned char* abuf,
         p->answer.assign(b, b + alen);
     }
     core::wake_first_later(p->hub, p->waiter);  // nobody waiting (gone, or not parked yet) is fine
+}
+
+void UpstreamChannel::read_early(const Pending& pending) {
+    const ares_socket_t fd = sockets_.last_udp_send();
+    if (pending.done || fd == ARES_SOCKET_BAD || !early_reads_.worth_trying()) return;
+    ares_process_fd(channel_, fd, ARES_SOCKET_BAD);
+    early_reads_.found(pending.done);
 }
 
 void UpstreamChannel::on_sock_state(void* data, ares_socket_t fd, int readable, int writable) {
@@ -135,6 +143,10 @@ void UpstreamChannel::on_timer(struct ev_loop*, ev_timer* w, int) {
 }
 
 void UpstreamChannel::rearm_timer_if_needed() {
+    if (in_flight_ == 0) {
+        ev_timer_stop(hub_.loop(), &timer_);
+        return;
+    }
     if (ev_is_active(&timer_) && ev_timer_remaining(hub_.loop(), &timer_) <= attempt_timeout_) return;
     rearm_timer();
 }

@@ -8,6 +8,9 @@
 // daemon paid a socket, connect and close per query. As with dnsdist's per-backend sockets, the source port is then
 // fixed per server for the channel's life; the query ID stays random.
 //
+// query() looks for the answer right after the send, while that keeps finding it (EarlyReads): an upstream on the
+// same host has often answered before the send returned.
+//
 // query() sends the client's query under a fresh random ID (c-ares 1.18 keeps the caller's ID, and clients' IDs
 // would collide and be guessable) and parks the calling greenlet until the answer, a failure, or `timeout`. The
 // c-ares callback only copies the answer into state shared with the waiter and schedules its wake-up, so it stays
@@ -18,6 +21,7 @@
 #include "core/hub.hpp"
 #include "core/socket_address.hpp"
 #include "core/waiter.hpp"
+#include "daemon/early_reads.hpp"
 #include "daemon/random_ids.hpp"
 #include "daemon/upstream_sockets.hpp"
 
@@ -76,10 +80,11 @@ private:
     static void on_io(struct ev_loop*, ev_io* w, int revents);
     static void on_timer(struct ev_loop*, ev_timer* w, int);
     static void on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
+    void read_early(const Pending& pending);
     void rearm_timer();
     // rearm_timer() unless the timer already fires no later than any deadline c-ares can have set since: a new try
-    // is never due sooner than one attempt timeout from now. Keeps ares_timeout() off most queries' path; a timer
-    // left armed after the last answer fires once and finds nothing to do.
+    // is never due sooner than one attempt timeout from now. Keeps ares_timeout() off most queries' path. With no
+    // query left, c-ares has no deadline: the timer stops, so an idle hub sleeps without one.
     void rearm_timer_if_needed();
 
     core::Hub& hub_;
@@ -92,6 +97,7 @@ private:
     std::size_t callers_ = 0;  // greenlets inside query()
     core::Event unused_;       // set whenever callers_ drops to 0
     RandomIds ids_;
+    EarlyReads early_reads_;
 };
 
 }  // namespace greenfinch::daemon

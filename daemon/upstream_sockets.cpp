@@ -36,7 +36,9 @@ ares_socket_t UpstreamSockets::open(int domain, int type, int protocol, void* se
 }
 
 int UpstreamSockets::close(ares_socket_t fd, void* self) {
-    static_cast<UpstreamSockets*>(self)->udp_.erase(fd);
+    auto* sockets = static_cast<UpstreamSockets*>(self);
+    sockets->udp_.erase(fd);
+    if (sockets->last_udp_send_ == fd) sockets->last_udp_send_ = ARES_SOCKET_BAD;
     return ::close(fd);
 }
 
@@ -74,7 +76,9 @@ ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_
     return static_cast<ares_ssize_t>(size);
 }
 
-ares_ssize_t UpstreamSockets::send(ares_socket_t fd, const iovec* data, int count, void*) {
+ares_ssize_t UpstreamSockets::send(ares_socket_t fd, const iovec* data, int count, void* self) {
+    auto* sockets = static_cast<UpstreamSockets*>(self);
+    sockets->last_udp_send_ = sockets->udp_.contains(fd) ? fd : ARES_SOCKET_BAD;
     return ::writev(fd, data, count);
 }
 

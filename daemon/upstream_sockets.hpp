@@ -6,6 +6,8 @@
 // of datagrams at once and later reads are served from it; a batch that came back short means the socket is empty,
 // so the read after it answers EAGAIN without a system call (epoll is level-triggered: anything that arrives later
 // is reported again). TCP sockets and everything else go straight to the kernel.
+//
+// It also remembers the UDP socket of the last send, so that the channel can look there for an early answer.
 #pragma once
 
 #include <ares.h>
@@ -22,6 +24,8 @@ class UpstreamSockets {
 public:
     // Installs these functions on `channel`; this object must outlive it.
     void install(ares_channel channel);
+    // The UDP socket c-ares sent its last query on, or ARES_SOCKET_BAD when that went over TCP.
+    ares_socket_t last_udp_send() const noexcept { return last_udp_send_; }
 
 private:
     static constexpr std::size_t kBatch = 16;
@@ -44,6 +48,7 @@ private:
     static ares_ssize_t send(ares_socket_t fd, const iovec* data, int count, void* self);
 
     std::unordered_map<ares_socket_t, std::unique_ptr<UdpBatch>> udp_;
+    ares_socket_t last_udp_send_ = ARES_SOCKET_BAD;
 };
 
 }  // namespace greenfinch::daemon

@@ -2,12 +2,17 @@
 #include "core/greenlet.hpp"
 #include "daemon/upstream_channel.hpp"
 #include "dns/message.hpp"
+#include "dns/presentation.hpp"
 #include "tests/dns/wire_builder.hpp"
 #include "tests/support/test_upstream.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
+#include <future>
+#include <thread>
 
 using namespace greenfinch;
 using namespace std::chrono_literals;
@@ -25,6 +30,34 @@ Channel::Options options(std::vector<core::SocketAddress> servers, int attempt_m
 double since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
+
+// A TestUpstream on a thread and hub of its own: it answers while the channel's hub is busy or blocked, as a real
+// upstream does.
+class ThreadedUpstream {
+public:
+    explicit ThreadedUpstream(std::function<void(TestUpstream&)> setup) {
+        std::promise<std::pair<core::Hub*, core::SocketAddress>> started;
+        auto ready = started.get_future();
+        thread_ = std::thread([&started, setup = std::move(setup)] {
+            core::Hub hub;
+            TestUpstream up;
+            setup(up);
+            started.set_value({&hub, up.address()});
+            hub.run();
+        });
+        std::tie(hub_, address_) = ready.get();
+    }
+    ~ThreadedUpstream() {
+        hub_->post([hub = hub_] { hub->stop(); });
+        thread_.join();
+    }
+    core::SocketAddress address() const { return address_; }
+
+private:
+    std::thread thread_;
+    core::Hub* hub_ = nullptr;
+    core::SocketAddress address_;
+};
 }  // namespace
 
 TEST_CASE("upstream: a query goes out under a fresh random ID and its answer comes back") {
@@ -88,20 +121,20 @@ TEST_CASE("upstream: failover to the next server when the first is silent or ans
     }
 }
 
-TEST_CASE("upstream: after answered queries leave the retry timer armed, a silent try still fails over on time") {
+TEST_CASE("upstream: after answered queries, a silent try still fails over on time") {
     core::Hub hub;
     TestUpstream first;
     first.script("late.example", {TestUpstream::Action::Drop});
     TestUpstream second;
     Channel ch(hub, options({first.address(), second.address()}, 300, 1));
-    // Answered at once: the timer set for their tries stays armed after them (it is only rearmed when needed).
+    // The retry timer is set for the tries of queries answered at once, and only rearmed when it has to be.
     REQUIRE(ch.query(query_for("early.example"), 2s).status == Channel::Status::Answered);
-    core::sleep(core::Seconds(0.2));  // the armed timer is now due before a new try's attempt timeout would be
+    core::sleep(core::Seconds(0.2));  // had it stayed armed, it would now be due before a new try's attempt timeout
     const auto t0 = std::chrono::steady_clock::now();
     auto r = ch.query(query_for("late.example"), 2s);
     CHECK(r.status == Channel::Status::Answered);
     CHECK(second.count("late.example") == 1);
-    CHECK(since(t0) >= 0.28);  // one attempt timeout on the silent server, not cut short by the old timer ...
+    CHECK(since(t0) >= 0.28);  // one attempt timeout on the silent server, not cut short by an old deadline ...
     CHECK(since(t0) < 0.6);    // ... nor stretched by it
 }
 
@@ -149,4 +182,27 @@ TEST_CASE("upstream: the callback is safe after its greenlet was killed, and man
     core::sleep(100ms);  // the killed greenlet's answer arrives meanwhile, to no one
     CHECK(ch.in_flight() == 0);
     CHECK(up.count("slow.example") == 1);
+}
+
+TEST_CASE("upstream: answers already waiting when a query is sent are matched to their own queries") {
+    core::Hub hub;
+    ThreadedUpstream up([](TestUpstream& u) { u.script("late.example", {TestUpstream::Action::Answer, 0.05}); });
+    Channel ch(hub, options({up.address()}, 2000));
+    // The caller gives up on "late" before its answer comes; c-ares still waits for it.
+    CHECK(ch.query(query_for("late.example"), 10ms).status == Channel::Status::TimedOut);
+    CHECK(ch.in_flight() == 1);
+    // Nothing runs on this hub meanwhile, so the late answer is waiting on the socket when the next query is sent,
+    // and the read right after that send takes it: it must end the late query, and nothing else.
+    std::this_thread::sleep_for(100ms);
+    for (int i = 0; i < 50; ++i) {
+        const std::string name = "n" + std::to_string(i) + ".example";
+        auto r = ch.query(query_for(name), 2s);
+        REQUIRE(r.status == Channel::Status::Answered);
+        dns::Message m;
+        REQUIRE(dns::parse_message(r.answer, m) == dns::ParseStatus::Ok);
+        CHECK(m.header.id == r.sent_id);
+        const auto asked = std::span(r.answer).subspan(m.question.name_offset, m.question.name_length);
+        CHECK(std::ranges::equal(asked, *dns::wire_name(name)));
+    }
+    CHECK(ch.in_flight() == 0);
 }
