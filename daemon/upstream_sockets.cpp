@@ -1,5 +1,6 @@
 #include "daemon/upstream_sockets.hpp"
 
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -79,7 +80,11 @@ ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_
 ares_ssize_t UpstreamSockets::send(ares_socket_t fd, const iovec* data, int count, void* self) {
     auto* sockets = static_cast<UpstreamSockets*>(self);
     sockets->last_udp_send_ = sockets->udp_.contains(fd) ? fd : ARES_SOCKET_BAD;
-    return ::writev(fd, data, count);
+    // sendmsg rather than writev: no trip through the file layer, and no SIGPIPE from a TCP connection that is gone.
+    msghdr message{};
+    message.msg_iov = const_cast<iovec*>(data);
+    message.msg_iovlen = static_cast<std::size_t>(count);
+    return ::sendmsg(fd, &message, MSG_NOSIGNAL);
 }
 
 }  // namespace greenfinch::daemon

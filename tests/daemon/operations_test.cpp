@@ -298,6 +298,16 @@ TEST_CASE("SIGUSR1 logs a statistics summary") {
     CHECK(d.terminate() == 0);
 }
 
+TEST_CASE("SIGPIPE does not end the daemon: a write to a closed connection is an error, not an exit") {
+    core::Hub hub;
+    TestUpstream up;
+    test::DaemonProcess d({"--listen", "127.0.0.1:0", "--upstream", up.address().to_string()});
+    CHECK(ask(d.address(), "a.example").ancount == 1);
+    d.signal(SIGPIPE);
+    CHECK(ask(d.address(), "b.example").ancount == 1);
+    CHECK(d.terminate() == 0);
+}
+
 TEST_CASE("the systemd units pass systemd-analyze verify") {
     if (::access("/usr/bin/systemd-analyze", X_OK) != 0) {
         WARN("systemd-analyze is not installed here");
