@@ -49,8 +49,7 @@ void Greenlet::start_later(Seconds delay) {
     start_pending_ = true;
     timer_hold_ = Ref<Greenlet>(this);
     hub_.update_now();
-    ev_timer_set(&start_timer_, std::max(0.0, delay.count()), 0.);
-    ev_timer_start(hub_.loop(), &start_timer_);
+    hub_.start_timer(start_timer_, delay.count());
 }
 
 void Greenlet::stop_start_timer() noexcept {

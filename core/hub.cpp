@@ -1,8 +1,10 @@
 #include "core/hub.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 
 namespace greenfinch::core {
@@ -12,6 +14,15 @@ thread_local Hub* tls_hub = nullptr;
 
 constexpr int kTimerPriority = -1;  // below I/O, as gevent's Timeout: an I/O event in the same iteration wins
 constexpr std::size_t kCallbackCheckCount = 50;
+
+// libev's MAX_BLOCKTIME (59.743 s) as its epoll backend passes it to epoll_wait, and how far away a timer must be to
+// be hidden behind it (with room to spare).
+constexpr int kLibevWaitCapMs = 59743;
+constexpr double kHiddenBeyond = 59.0;
+
+double steady_seconds() noexcept {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 // Resumes greenlets from libev callbacks; nothing may unwind through libev's C frames.
 template <class F>
@@ -213,11 +224,11 @@ bool Hub::park(MaybeTimeout timeout) {
             p->fired = true;
             guarded(*p->hub, "timer", [p] { p->hub->resume(*p->greenlet); });
         },
-        std::max(0.0, timeout->count()), 0.);
+        0., 0.);
     tp.timer.data = &tp;
     ev_set_priority(&tp.timer, kTimerPriority);
     ev_now_update(loop_);
-    ev_timer_start(loop_, &tp.timer);
+    start_timer(tp.timer, timeout->count());
     struct Stop {
         struct ev_loop* loop;
         ev_timer* timer;
@@ -225,6 +236,21 @@ bool Hub::park(MaybeTimeout timeout) {
     } stop{loop_, &tp.timer};
     switch_out();
     return !tp.fired;
+}
+
+void Hub::start_timer(ev_timer& timer, double after) noexcept {
+    after = std::max(0.0, after);
+    ev_timer_set(&timer, after, 0.);
+    ev_timer_start(loop_, &timer);
+    // Kept even if the timer stops early: the wait stays bounded a little longer than needed, never too short.
+    if (after >= kHiddenBeyond) far_timers_until_ = std::max(far_timers_until_, steady_seconds() + after + 1.0);
+}
+
+bool Hub::idle_wait_unbounded() noexcept {
+    if (far_timers_until_ == 0) return true;
+    if (steady_seconds() < far_timers_until_) return false;
+    far_timers_until_ = 0;
+    return true;
 }
 
 bool Hub::wait_fd(int fd, int events, MaybeTimeout timeout) {
@@ -281,3 +307,17 @@ void Hub::raise_in_main(std::string_view where, std::exception_ptr error) {
 }
 
 }  // namespace greenfinch::core
+
+// libev's epoll backend calls epoll_wait; defined here, in the program, this comes before glibc's. It turns libev's
+// cap into an unbounded wait while the calling thread's hub has no timer the cap could be hiding, and otherwise does
+// exactly what glibc's does (epoll_pwait with no signal mask is epoll_wait).
+extern "C" int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout) {
+    if (timeout == greenfinch::core::kLibevWaitCapMs) {
+        greenfinch::core::Hub* hub = greenfinch::core::Hub::current_if_any();
+        if (hub && hub->idle_wait_unbounded()) {
+            hub->count_unbounded_wait();
+            timeout = -1;
+        }
+    }
+    return epoll_pwait(epfd, events, maxevents, timeout, nullptr);
+}

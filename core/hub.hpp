@@ -15,6 +15,11 @@
 // - Destroying the hub stops its loop, then unwinds every greenlet still alive on it with GreenletExit (by force if
 //   one parks again instead), so their destructors run.
 //
+// - Timers start through `start_timer()`. libev never waits longer than 59.743 s (MAX_BLOCKTIME, for periodic
+//   watchers, which the hub does not use), so every wait it makes is bounded, and a bounded epoll_wait costs the
+//   kernel clock reads and an hrtimer armed and cancelled on each sleep. While no timer can lie beyond that cap, the
+//   hub's wait is made unbounded instead (epoll_wait below, which libev's call reaches before glibc's).
+//
 // `Hub::current()` is per-thread (a hub is constructed on the thread it serves); all other state hangs off the hub.
 #pragma once
 
@@ -128,6 +133,14 @@ public:
     // Waits until `fd` is ready for `events` (EV_READ / EV_WRITE); false on timeout.
     bool wait_fd(int fd, int events, MaybeTimeout timeout);
 
+    // Starts `timer` (initialised, not active) to fire once, `after` seconds from now.
+    void start_timer(ev_timer& timer, double after) noexcept;
+    // Whether a wait of this loop may be unbounded: no timer started on it is still due beyond libev's cap.
+    bool idle_wait_unbounded() noexcept;
+    // Waits of this loop made unbounded so far (see start_timer).
+    std::uint64_t unbounded_waits() const noexcept { return unbounded_waits_; }
+    void count_unbounded_wait() noexcept { ++unbounded_waits_; }
+
     void set_error_handler(ErrorHandler handler) { error_handler_ = std::move(handler); }
     void handle_error(std::string_view where, std::exception_ptr error) noexcept;
     // Reports `error`, then raises it in the main greenlet (gevent's handle_system_error), e.g. from a signal handler.
@@ -161,6 +174,8 @@ private:
     bool main_in_run_ = false;
     bool closing_ = false;
     std::uint64_t last_id_ = 0;
+    double far_timers_until_ = 0;  // steady-clock seconds until which a timer beyond the cap may be pending; 0: none
+    std::uint64_t unbounded_waits_ = 0;
     ErrorHandler error_handler_;
     IntrusiveList<LiveGreenlet, &LiveGreenlet::node> live_;
 };

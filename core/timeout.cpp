@@ -23,8 +23,7 @@ void Timeout::start() {
     if (hub_.on_hub()) throw BlockingSwitchOutError();
     target_ = RawGreenlet::current_ref();
     hub_.update_now();
-    ev_timer_set(&timer_, std::max(0.0, seconds_->count()), 0.);
-    ev_timer_start(hub_.loop(), &timer_);
+    hub_.start_timer(timer_, seconds_->count());
 }
 
 void Timeout::cancel() noexcept {

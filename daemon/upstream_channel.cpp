@@ -158,8 +158,7 @@ void UpstreamChannel::rearm_timer() {
         return;
     }
     ev_timer_stop(hub_.loop(), &timer_);
-    ev_timer_set(&timer_, static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6, 0.);
-    ev_timer_start(hub_.loop(), &timer_);
+    hub_.start_timer(timer_, static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6);
 }
 
 }  // namespace greenfinch::daemon

@@ -1,0 +1,89 @@
+// The hub's idle wait: unbounded while no timer lies beyond libev's cap on a wait, bounded by the cap otherwise.
+// The tests read the timeout straight from the kernel (/proc/self/task/TID/syscall) while the hub sleeps.
+#include "core/event.hpp"
+#include "core/hub.hpp"
+#include "core/timeout.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+
+using namespace greenfinch;
+using namespace std::chrono_literals;
+
+namespace {
+// The timeout argument of the epoll_pwait thread `tid` is blocked in, once it is; nullopt if it never gets there.
+// The kernel shows the int argument as the 32-bit register value it is (-1 as 0xffffffff).
+std::optional<int> epoll_timeout_of(pid_t tid) {
+    const std::string path = "/proc/self/task/" + std::to_string(tid) + "/syscall";
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::ifstream in(path);
+        long number = -1;
+        std::string fd, events, maxevents, timeout;
+        if (in >> number >> fd >> events >> maxevents >> timeout && number == SYS_epoll_pwait) {
+            return static_cast<int>(static_cast<std::uint32_t>(std::stoull(timeout, nullptr, 16)));
+        }
+        std::this_thread::yield();
+    }
+    return std::nullopt;
+}
+
+// Parks the hub's thread on an Event that only another thread's post() sets, and returns the timeout the hub's
+// thread slept with meanwhile.
+std::optional<int> idle_wait_timeout(core::Hub& hub) {
+    core::Event posted;
+    const pid_t tid = static_cast<pid_t>(::gettid());
+    std::optional<int> seen;
+    auto keep = hub.keep_alive();
+    std::thread watcher([&] {
+        seen = epoll_timeout_of(tid);
+        hub.post([&] { posted.set(); });
+    });
+    posted.wait();
+    watcher.join();
+    return seen;
+}
+}  // namespace
+
+TEST_CASE("hub: with no timer pending, an idle hub sleeps without a deadline") {
+    core::Hub hub;
+    CHECK(hub.idle_wait_unbounded());
+    const auto waits = hub.unbounded_waits();
+    CHECK(idle_wait_timeout(hub) == -1);
+    CHECK(hub.unbounded_waits() > waits);
+}
+
+TEST_CASE("hub: a timer beyond libev's cap keeps the idle wait at the cap, even after it is cancelled") {
+    core::Hub hub;
+    {
+        core::Timeout far(core::Seconds(120.0));
+        CHECK_FALSE(hub.idle_wait_unbounded());
+        CHECK(idle_wait_timeout(hub) == 59743);  // libev's MAX_BLOCKTIME, 59.743 s
+    }
+    // Cancelled: the hub does not track which timer stopped, so the wait stays bounded until it would have fired.
+    CHECK_FALSE(hub.idle_wait_unbounded());
+    CHECK(idle_wait_timeout(hub) == 59743);
+}
+
+TEST_CASE("hub: a timer within the cap bounds the wait itself, and leaves later idle waits unbounded") {
+    core::Hub hub;
+    {
+        core::Timeout near(core::Seconds(30.0));
+        CHECK(hub.idle_wait_unbounded());
+        const auto timeout = idle_wait_timeout(hub);
+        REQUIRE(timeout);
+        CHECK(*timeout > 29000);
+        CHECK(*timeout <= 30000);
+    }
+    CHECK(idle_wait_timeout(hub) == -1);
+}
