@@ -76,6 +76,19 @@ TEST_CASE("on SIGTERM the binary answers the queries in flight, closes idle TCP 
     CHECK(daemon.log().find("abandoned") == std::string::npos);
 }
 
+TEST_CASE("on SIGTERM, queries still waiting upstream when the drain budget runs out are abandoned; the exit is clean") {
+    core::Hub hub;
+    TestUpstream upstream({TestUpstream::Action::Answer, 4.0});  // slower than the 2 s drain, within the budget below
+    const std::string config = write_config("slow-upstream.toml", "[upstream]\ntimeout_ms = 6000\n");
+    test::DaemonProcess daemon({"--config", config, "--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
+    auto client = core::UdpSocket::open(AF_INET);
+    for (int i = 0; i < 5; ++i) send_query(client, daemon.address(), "slow" + std::to_string(i) + ".example", static_cast<std::uint16_t>(i + 1));
+    REQUIRE(upstream.wait_for_total(5, 5s));
+    daemon.signal(SIGTERM);
+    CHECK(daemon.wait(5s) == 0);
+    CHECK(daemon.log().find("abandoned") != std::string::npos);
+}
+
 TEST_CASE("when the upstream dies under load, cached names still answer and the rest get SERVFAIL within the budget") {
     core::Hub hub;
     TestUpstream upstream;
