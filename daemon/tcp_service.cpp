@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <vector>
@@ -40,11 +41,24 @@ namespace {
 // connection ends.
 struct Connection {
     Connection(core::TcpStream s, const core::SocketAddress& p, int max_pipelined)
-        : stream(std::move(s)), peer(p), queries(max_pipelined) {}
+        : stream(std::move(s)),
+          peer(p),
+          queries(max_pipelined),
+          answers(static_cast<std::size_t>(max_pipelined)) {}
+    // The client stopped taking answers (or left): they have nowhere to go, so stop reading queries and end the
+    // ones running. Without this a client that writes and never reads would have its answers pile up unbounded.
+    void writer_gone() noexcept {
+        gone = true;
+        stream.shutdown_read();
+        queries.kill(nullptr, false);  // frees the reader, should it wait for a slot
+    }
+    bool gone = false;
     core::TcpStream stream;
     core::SocketAddress peer;
     core::Pool queries;
-    core::Queue<std::vector<std::byte>> answers;  // framed; an empty one tells the writer to finish
+    // Framed answers, an empty one telling the writer to finish. Bounded: while the client reads slower than it
+    // asks, query greenlets wait here, the pool fills, the reader stops, and TCP holds the client back.
+    core::Queue<std::vector<std::byte>> answers;
 };
 }  // namespace
 
@@ -59,8 +73,9 @@ void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) 
                 ++stats_.answered;
             }
         } catch (const core::SocketTimeout&) {
+            conn->writer_gone();  // answers have not moved for idle_timeout
         } catch (const std::system_error&) {
-            // the client went away; its remaining answers have nowhere to go
+            conn->writer_gone();  // the client went away
         }
     });
     struct Cleanup {  // on any exit, killed included: stop this connection's greenlets without waiting for them
@@ -79,24 +94,27 @@ void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) 
     } unregister{open_, &conn->stream};
 
     try {
-        for (;;) {
+        while (!conn->gone) {  // Linux still delivers what arrives after shutdown_read(): the flag ends the loop
             std::array<std::byte, 2> prefix{};
             if (!conn->stream.read_exact(prefix, options_.idle_timeout)) break;  // the client closed
             const std::size_t length =
                 (std::to_integer<std::size_t>(prefix[0]) << 8) | std::to_integer<std::size_t>(prefix[1]);
             std::vector<std::byte> query(length);
             if (!conn->stream.read_exact(query, options_.idle_timeout)) break;
+            if (conn->gone) break;
             conn->queries.spawn([conn, this](std::vector<std::byte> q) {
-                std::vector<std::byte> framed(2 + 65535);
-                const std::size_t size = responder_(q, {conn->peer, Transport::Tcp}, std::span(framed).subspan(2));
+                std::vector<std::byte> scratch(65535);
+                const std::size_t size = responder_(q, {conn->peer, Transport::Tcp}, scratch);
                 if (size == 0) {
                     ++stats_.dropped;
                     return;
                 }
+                // Queued in the bytes it needs, not in the 64 KiB the largest answer would.
+                std::vector<std::byte> framed(size + 2);
                 framed[0] = static_cast<std::byte>(size >> 8);
                 framed[1] = static_cast<std::byte>(size & 0xff);
-                framed.resize(size + 2);
-                conn->answers.put(std::move(framed));
+                std::copy_n(scratch.begin(), size, framed.begin() + 2);
+                if (!conn->gone) conn->answers.put(std::move(framed));
             }, std::move(query));
         }
     } catch (const core::SocketTimeout&) {
@@ -105,8 +123,17 @@ void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) 
         spdlog::debug("tcp connection closed: {}", e.what());
     }
     // No more queries: let the ones in flight finish and their answers go out, then close.
-    conn->queries.join();
-    conn->answers.put({});
+    if (conn->gone) {
+        conn->queries.kill();
+        return;
+    }
+    conn->queries.join();  // should the writer end meanwhile, it ends these itself
+    if (conn->gone) return;
+    try {
+        conn->answers.put({}, true, options_.idle_timeout);
+    } catch (const core::QueueFull&) {
+        return;  // the writer is stuck on a client that does not read; Cleanup ends it
+    }
     writer->join(options_.idle_timeout);
 }
 

@@ -4,8 +4,10 @@
 // An accept greenlet takes connections while fewer than `max_connections` are open (beyond that they wait in the
 // listen backlog). Per connection, a reader greenlet spawns a greenlet per query (at most `max_pipelined` at once:
 // beyond that it stops reading, and TCP's own flow control holds the client back), and a writer greenlet sends the
-// answers from the connection's Queue as they complete, in whatever order that is. A connection with no query for
-// `idle_timeout` is closed once its answers are out. stop() stops accepting and ends reading on every connection, so
+// answers from the connection's Queue as they complete, in whatever order that is. The Queue holds `max_pipelined`
+// answers: a client that asks faster than it reads is held back by TCP, and one whose answers do not move for
+// `idle_timeout` is cut off (reading stops, its queries end). A connection with no query for `idle_timeout` is closed
+// once its answers are out. stop() stops accepting and ends reading on every connection, so
 // each closes once the queries it already sent are answered; drain() waits for that, then closes what is left.
 #pragma once
 

@@ -11,7 +11,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/socket.h>
+
 #include <array>
+#include <chrono>
 #include <random>
 #include <string>
 #include <vector>
@@ -121,6 +124,51 @@ TEST_CASE("TCP service: pipelined queries are answered as they complete, out of 
     service.stop();
     CHECK(service.drain(1s));
     CHECK(service.stats().answered == 3);
+}
+
+TEST_CASE("TCP service: a client that sends queries and never reads the answers is cut off, not buffered without end") {
+    core::Hub hub;
+    int answered = 0;
+    daemon::Responder counting = [&answered](std::span<const std::byte> q, const daemon::QueryOrigin&, std::span<std::byte> out) {
+        ++answered;
+        return dns::make_error_response(q, dns::Rcode::Refused, out);
+    };
+    // Small kernel buffers on both sides (accepted sockets take the listener's), so answers stop moving soon.
+    const int small = 4096;
+    auto listener = core::TcpListener::bind(core::SocketAddress::loopback_v4());
+    REQUIRE(::setsockopt(listener.fd(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
+    REQUIRE(::setsockopt(listener.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small) == 0);
+    daemon::TcpService service(std::move(listener), counting, daemon::TcpService::Options{4, core::Seconds(0.2), 10});
+    service.start();
+    auto conn = core::TcpStream::connect(service.local_address(), 2s);
+    REQUIRE(::setsockopt(conn.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small) == 0);
+    std::vector<std::byte> chunk;
+    for (int i = 0; i < 200; ++i) {
+        auto q = query(static_cast<std::uint16_t>(i));
+        chunk.push_back(std::byte{0});
+        chunk.push_back(static_cast<std::byte>(q.size()));
+        chunk.insert(chunk.end(), q.begin(), q.end());
+    }
+    // Answers fill the kernel's buffers, stop moving, and after the idle timeout the server gives up on the client:
+    // it stops reading and closes, so writing more fails. Unfixed, it read on and queued answers for as long as we
+    // wrote.
+    const auto started = std::chrono::steady_clock::now();
+    bool cut_off = false;
+    while (!cut_off && std::chrono::steady_clock::now() - started < 10s) {
+        try {
+            conn.write_all(chunk, 1s);
+            core::sleep(0ms);  // a write the kernel takes at once does not yield: let the server run
+        } catch (const core::SocketTimeout&) {
+        } catch (const std::system_error&) {
+            cut_off = true;
+        }
+    }
+    CHECK(cut_off);
+    const int at_cut_off = answered;
+    core::sleep(300ms);
+    CHECK(answered == at_cut_off);
+    service.stop();
+    CHECK(service.drain(1s));
 }
 
 namespace {
