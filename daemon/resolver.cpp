@@ -43,6 +43,14 @@ std::size_t Resolver::resolve(std::span<const std::byte> query, const QueryOrigi
 std::size_t Resolver::answer(std::span<const std::byte> query, Transport transport, std::span<std::byte> out,
                              Source& source) {
     source = Source::Local;
+    // A standard query carries its question and at most an OPT record (as Unbound requires). Refused before the
+    // parse, so records that only make work (a 64 KiB query of names pointing at each other, say) are never read.
+    if (const auto h = dns::parse_header(query);
+        h && !h->qr() && h->opcode() == 0 && (h->ancount != 0 || h->nscount != 0 || h->arcount > 1)) {
+        const std::size_t n = dns::make_error_response(query, dns::Rcode::FormErr, out);
+        (n ? stats_.formerr : stats_.dropped)++;
+        return n;
+    }
     dns::Message q;
     switch (dns::parse_message(query, q)) {
         case dns::ParseStatus::Drop:

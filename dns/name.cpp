@@ -12,6 +12,7 @@ std::optional<NameSpan> read_name(std::span<const std::byte> m, std::size_t offs
     std::size_t at = offset;
     std::size_t length = 0;
     std::optional<std::size_t> end;  // set at the first pointer: the name continues elsewhere
+    std::size_t hops = 0;
     for (;;) {
         if (at >= m.size()) return std::nullopt;
         const auto b = std::to_integer<std::size_t>(m[at]);
@@ -21,6 +22,7 @@ std::optional<NameSpan> read_name(std::span<const std::byte> m, std::size_t offs
             const std::size_t target = ((b & 0x3f) << 8) | std::to_integer<std::size_t>(m[at + 1]);
             // Only strictly backwards (no loops, no forward references), and never into the header.
             if (target >= at || target < kHeaderSize) return std::nullopt;
+            if (++hops > kMaxPointerHops) return std::nullopt;
             if (!end) end = at + 2;
             at = target;
             continue;

@@ -3,8 +3,9 @@
 // A name is a run of labels (length byte 1-63, then the label) ending in the root label (0), possibly cut short by a
 // compression pointer (two bytes, 0b11 then a 14-bit offset) to a name earlier in the message. read_name() accepts a
 // pointer only if it points strictly backwards from the pointer itself, so it cannot loop, and past the header; it
-// refuses the reserved
-// label types (0b01, 0b10), labels past the end, and names longer than 255 bytes once expanded.
+// refuses the reserved label types (0b01, 0b10), labels past the end, names longer than 255 bytes once expanded, and
+// names reached through more than kMaxPointerHops pointers (no name has more labels than that, and without a cap a
+// message whose every name points at the one before costs time quadratic in its size).
 #pragma once
 
 #include <cstddef>
@@ -17,6 +18,7 @@ namespace greenfinch::dns {
 
 inline constexpr std::size_t kMaxNameLength = 255;
 inline constexpr std::size_t kMaxLabelLength = 63;
+inline constexpr std::size_t kMaxPointerHops = 127;
 
 struct NameSpan {
     std::size_t end;     // offset just past the name where it starts (past the pointer, if it ends in one)

@@ -126,6 +126,31 @@ TEST_CASE("resolver: NXDOMAIN is cached for the SOA's negative TTL, and its SOA 
     CHECK(rig.up.count("nope.example") == 1);
 }
 
+TEST_CASE("resolver: a query with answer or authority records, or more than one additional, gets FORMERR unread") {
+    Rig rig;
+    std::array<std::byte, 512> out{};
+    const auto question = [](Wire w) { return std::move(w.question("a.example", dns::type::A)); };
+    // ANCOUNT 1, NSCOUNT 1, ARCOUNT 2: each with the records it claims, pointing at the question's name.
+    std::vector<std::byte> with_answer = question(Wire().header(5, 0x0100, 1, 1, 0, 0)).pointer(12).rr_fixed(dns::type::A, 60, 4).raw({1, 2, 3, 4});
+    std::vector<std::byte> with_authority = question(Wire().header(6, 0x0100, 1, 0, 1, 0)).pointer(12).rr_fixed(dns::type::A, 60, 4).raw({1, 2, 3, 4});
+    std::vector<std::byte> two_additional = question(Wire().header(7, 0x0100, 1, 0, 0, 2))
+                                                .pointer(12).rr_fixed(dns::type::A, 60, 4).raw({1, 2, 3, 4})
+                                                .pointer(12).rr_fixed(dns::type::A, 60, 4).raw({1, 2, 3, 5});
+    for (const auto& q : {with_answer, with_authority, two_additional}) {
+        const std::size_t n = rig.resolver.resolve(q, test::udp_client(), out);
+        REQUIRE(n >= dns::kHeaderSize);
+        CHECK(dns::parse_header(std::span(out).first(n))->rcode() == dns::Rcode::FormErr);
+    }
+    CHECK(rig.up.total() == 0);
+    CHECK(rig.resolver.stats().formerr == 3);
+    // One additional record, the OPT, is a plain query.
+    const std::vector<std::byte> with_opt = Wire().header(8, 0x0100, 1, 0, 0, 1).question("a.example", dns::type::A).opt(1232);
+    const std::size_t n = rig.resolver.resolve(with_opt, test::udp_client(), out);
+    REQUIRE(n >= dns::kHeaderSize);
+    CHECK(dns::parse_header(std::span(out).first(n))->rcode() == dns::Rcode::NoError);
+    CHECK(rig.up.total() == 1);
+}
+
 TEST_CASE("resolver: malformed queries get FORMERR, responses are dropped, other opcodes NOTIMP") {
     Rig rig;
     std::array<std::byte, 512> out{};

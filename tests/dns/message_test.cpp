@@ -124,6 +124,22 @@ TEST_CASE("names: pointers only backwards, no loops, label and name limits") {
         bad.u8(1).u8('c').pointer(12);  // "c." + 255 bytes = 257
         CHECK_FALSE(read_name(bad.bytes(), 12 + 255));
     }
+    SECTION("a name may take up to 127 pointers, not more: chains cannot make reading a message quadratic") {
+        Wire w;
+        w.header(0, 0, 0, 0, 0, 0).name("a");  // 12: 1 'a' 0
+        std::size_t at = 15;
+        std::vector<std::size_t> pointers;  // pointers[k] is reached in k + 1 hops
+        for (std::size_t k = 0; k < 200; ++k, at += 2) {
+            w.pointer(k == 0 ? 12 : pointers.back());
+            pointers.push_back(at);
+        }
+        const auto n = read_name(w.bytes(), pointers[kMaxPointerHops - 1], out);
+        REQUIRE(n);
+        CHECK(n->length == 3);
+        CHECK(n->end == pointers[kMaxPointerHops - 1] + 2);
+        CHECK_FALSE(read_name(w.bytes(), pointers[kMaxPointerHops]));
+        CHECK_FALSE(read_name(w.bytes(), pointers.back()));
+    }
     SECTION("a name running off the end is refused") {
         const std::vector<std::byte> w = Wire().header(0, 0, 0, 0, 0, 0).u8(5).raw({'a', 'b'});
         CHECK_FALSE(read_name(w, 12));
