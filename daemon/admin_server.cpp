@@ -1,6 +1,7 @@
 #include "daemon/admin_server.hpp"
 
 #include "core/greenlet.hpp"
+#include "core/waiter.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -11,7 +12,6 @@ namespace greenfinch::daemon {
 
 namespace {
 constexpr std::size_t kMaxRequest = 8192;
-constexpr core::Seconds kRequestTimeout{5.0};
 
 std::string response(int status, std::string_view reason, std::string_view body,
                      std::string_view type = "text/plain; charset=utf-8") {
@@ -48,8 +48,8 @@ std::optional<std::string> url_decode(std::string_view text) {
     return out;
 }
 
-AdminServer::AdminServer(core::TcpListener listener, Handlers handlers)
-    : listener_(std::move(listener)), handlers_(std::move(handlers)) {}
+AdminServer::AdminServer(core::TcpListener listener, Handlers handlers, core::Seconds request_timeout)
+    : listener_(std::move(listener)), handlers_(std::move(handlers)), request_timeout_(request_timeout) {}
 
 AdminServer::~AdminServer() {
     if (acceptor_) acceptor_->kill();
@@ -78,14 +78,17 @@ void AdminServer::serve(core::TcpStream stream, const core::SocketAddress& peer)
     std::string request;
     std::string reply;
     try {
+        // One deadline for the whole request: a timeout per read would let a byte every few seconds hold a connection
+        // (and 64 of them the endpoint) for hours.
+        const core::Deadline deadline(core::Hub::current(), request_timeout_);
         std::array<std::byte, 2048> buf{};
         while (request.find("\r\n\r\n") == std::string::npos) {
             if (request.size() > kMaxRequest) {
                 const std::string too_large = response(431, "Request Header Fields Too Large", "too large\n");
-                stream.write_all(std::as_bytes(std::span(too_large)), kRequestTimeout);
+                stream.write_all(std::as_bytes(std::span(too_large)), request_timeout_);
                 return;
             }
-            const std::size_t n = stream.read_some(buf, kRequestTimeout);
+            const std::size_t n = stream.read_some(buf, deadline.remaining());
             if (n == 0) return;
             request.append(reinterpret_cast<const char*>(buf.data()), n);
         }
@@ -120,7 +123,7 @@ void AdminServer::serve(core::TcpStream stream, const core::SocketAddress& peer)
                 reply = response(404, "Not Found", "try /metrics\n");
             }
         }
-        stream.write_all(std::as_bytes(std::span(reply)), kRequestTimeout);
+        stream.write_all(std::as_bytes(std::span(reply)), request_timeout_);
     } catch (const core::SocketTimeout&) {
         // a client that stalls gets nothing
     } catch (const std::system_error& e) {

@@ -26,7 +26,8 @@ public:
         std::function<std::string(const std::optional<std::string>& name)> flush;
     };
 
-    AdminServer(core::TcpListener listener, Handlers handlers);
+    // A client has `request_timeout` to send its whole request, however it trickles it.
+    AdminServer(core::TcpListener listener, Handlers handlers, core::Seconds request_timeout = core::Seconds(5.0));
     AdminServer(const AdminServer&) = delete;
     AdminServer& operator=(const AdminServer&) = delete;
     ~AdminServer();
@@ -39,6 +40,7 @@ private:
 
     core::TcpListener listener_;
     Handlers handlers_;
+    core::Seconds request_timeout_;
     core::Pool connections_{64};
     core::Ref<core::Greenlet> acceptor_;
 };

@@ -1,10 +1,54 @@
-// The admin endpoint's pieces that need no daemon: query-string decoding and the Prometheus text.
+// The admin endpoint's pieces that need no daemon: query-string decoding, the Prometheus text, and the server's
+// handling of slow clients.
+#include "core/greenlet.hpp"
 #include "daemon/admin_server.hpp"
 #include "daemon/metrics.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <string>
+
 using namespace greenfinch;
+using namespace std::chrono_literals;
+
+TEST_CASE("admin: a client trickling its request is cut off when the request's time is up, not a read's") {
+    core::Hub hub;
+    int scraped = 0;
+    daemon::AdminServer server(core::TcpListener::bind(core::SocketAddress::loopback_v4()),
+                               {[&scraped] {
+                                    ++scraped;
+                                    return std::string("up 1\n");
+                                },
+                                [](const std::optional<std::string>&) { return std::string(); }},
+                               core::Seconds(0.3));
+    server.start();
+    auto conn = core::TcpStream::connect(server.local_address(), 2s);
+    // A byte every 40 ms: every read is quick, the whole request takes a second, past the 0.3 s allowed.
+    const std::string request = "GET /metrics HTTP/1.0\r\n\r\n";
+    for (const char c : request) {
+        try {
+            conn.write_all(std::as_bytes(std::span(&c, 1)), 1s);
+        } catch (const std::system_error&) {
+            break;  // already closed on us
+        }
+        core::sleep(40ms);
+    }
+    std::array<std::byte, 512> reply{};
+    std::size_t n = 0;
+    try {
+        n = conn.read_some(reply, 2s);
+    } catch (const std::system_error&) {
+    }
+    CHECK(n == 0);
+    CHECK(scraped == 0);
+    // A request sent at once is served.
+    auto quick = core::TcpStream::connect(server.local_address(), 2s);
+    quick.write_all(std::as_bytes(std::span(request)), 1s);
+    n = quick.read_some(reply, 2s);
+    CHECK(std::string(reinterpret_cast<const char*>(reply.data()), n).rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(scraped == 1);
+}
 
 TEST_CASE("admin: query-string values are decoded, malformed escapes refused") {
     CHECK(daemon::url_decode("www.example.com") == "www.example.com");
