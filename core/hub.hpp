@@ -14,7 +14,6 @@
 // - `post()` is the only thread-safe member: another thread hands the hub a callback (ev_async).
 // - Destroying the hub stops its loop, then unwinds every greenlet still alive on it with GreenletExit (by force if
 //   one parks again instead), so their destructors run.
-//
 // - Timers start through `start_timer()`. libev never waits longer than 59.743 s (MAX_BLOCKTIME, for periodic
 //   watchers, which the hub does not use), so every wait it makes is bounded, and a bounded epoll_wait costs the
 //   kernel clock reads and an hrtimer armed and cancelled on each sleep. While no timer can lie beyond that cap, the
