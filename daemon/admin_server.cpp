@@ -1,6 +1,7 @@
 #include "daemon/admin_server.hpp"
 
 #include "core/greenlet.hpp"
+#include "core/hub.hpp"
 #include "core/waiter.hpp"
 
 #include <spdlog/spdlog.h>
@@ -65,7 +66,8 @@ void AdminServer::start() {
             try {
                 stream = listener_.accept(&peer);
             } catch (const std::system_error& e) {
-                spdlog::warn("admin {}: accept failed: {}", listener_.local_address().to_string(), e.what());
+                accept_failed_(core::Hub::current().now(),
+                               fmt::format("admin {}: accept failed: {}", listener_.local_address().to_string(), e.what()));
                 core::sleep(core::Seconds(0.1));
                 continue;
             }

@@ -11,6 +11,7 @@
 
 #include "core/pool.hpp"
 #include "core/tcp.hpp"
+#include "daemon/log_throttle.hpp"
 
 #include <functional>
 #include <optional>
@@ -43,6 +44,7 @@ private:
     core::Seconds request_timeout_;
     core::Pool connections_{64};
     core::Ref<core::Greenlet> acceptor_;
+    ThrottledWarning accept_failed_;
 };
 
 // Decodes %XX and '+' in a query-string value; nullopt if it is malformed.

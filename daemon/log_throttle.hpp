@@ -3,8 +3,11 @@
 // becoming the bottleneck or burying everything else.
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 namespace greenfinch::daemon {
 
@@ -29,6 +32,26 @@ private:
     double interval_;
     std::optional<double> last_;
     std::uint64_t held_ = 0;
+};
+
+// A warning for a failure that repeats while its cause lasts (accept() out of file descriptors, retried every 100 ms):
+// the first line at once, then at most one per interval, which says how many it stands for.
+class ThrottledWarning {
+public:
+    explicit ThrottledWarning(double interval_seconds = 10.0) : throttle_(interval_seconds) {}
+
+    void operator()(double now, std::string_view message) {
+        const std::optional<std::uint64_t> held = throttle_.admit(now);
+        if (!held) return;
+        if (*held == 0) {
+            spdlog::warn("{}", message);
+        } else {
+            spdlog::warn("{} (and {} more times since the last such line)", message, *held);
+        }
+    }
+
+private:
+    LogThrottle throttle_;
 };
 
 }  // namespace greenfinch::daemon

@@ -1,5 +1,6 @@
 #include "daemon/tcp_service.hpp"
 
+#include "core/hub.hpp"
 #include "core/queue.hpp"
 
 #include <spdlog/spdlog.h>
@@ -27,7 +28,8 @@ void TcpService::accept_loop() {
             conn = listener_.accept(&peer);
         } catch (const std::system_error& e) {
             // EMFILE and friends: back off instead of spinning on a listener that stays readable.
-            spdlog::warn("tcp {}: accept failed: {}", listener_.local_address().to_string(), e.what());
+            accept_failed_(core::Hub::current().now(),
+                           fmt::format("tcp {}: accept failed: {}", listener_.local_address().to_string(), e.what()));
             core::sleep(core::Seconds(0.1));
             continue;
         }
@@ -37,6 +39,8 @@ void TcpService::accept_loop() {
 }
 
 namespace {
+constexpr std::size_t kMaxMessage = 65535;  // what a two-byte length can frame
+
 // What one connection's greenlets share. Held by each of them, so none outlives what it uses, however the
 // connection ends.
 struct Connection {
@@ -103,8 +107,10 @@ void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) 
             if (!conn->stream.read_exact(query, options_.idle_timeout)) break;
             if (conn->gone) break;
             conn->queries.spawn([conn, this](std::vector<std::byte> q) {
-                std::vector<std::byte> scratch(65535);
-                const std::size_t size = responder_(q, {conn->peer, Transport::Tcp}, scratch);
+                // Room for the largest answer, left unwritten: while the query waits for its answer (12800 can, at
+                // the defaults) the kernel backs none of it, and afterwards only the pages the answer fills.
+                const auto scratch = std::make_unique_for_overwrite<std::byte[]>(kMaxMessage);
+                const std::size_t size = responder_(q, {conn->peer, Transport::Tcp}, std::span(scratch.get(), kMaxMessage));
                 if (size == 0) {
                     ++stats_.dropped;
                     return;
@@ -113,7 +119,7 @@ void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) 
                 std::vector<std::byte> framed(size + 2);
                 framed[0] = static_cast<std::byte>(size >> 8);
                 framed[1] = static_cast<std::byte>(size & 0xff);
-                std::copy_n(scratch.begin(), size, framed.begin() + 2);
+                std::copy_n(scratch.get(), size, framed.begin() + 2);
                 if (!conn->gone) conn->answers.put(std::move(framed));
             }, std::move(query));
         }

@@ -13,6 +13,7 @@
 
 #include "core/pool.hpp"
 #include "core/tcp.hpp"
+#include "daemon/log_throttle.hpp"
 #include "daemon/responder.hpp"
 
 #include <cstdint>
@@ -54,6 +55,7 @@ private:
     core::Pool connections_;
     std::unordered_set<core::TcpStream*> open_;  // streams still reading queries: stop() ends their reading
     core::Ref<core::Greenlet> acceptor_;
+    ThrottledWarning accept_failed_;
     Stats stats_;
 };
 

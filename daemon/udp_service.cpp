@@ -39,7 +39,8 @@ void UdpService::receive_loop() {
         try {
             n = socket_.recv_batch(batch);
         } catch (const std::system_error& e) {
-            spdlog::warn("udp {}: receive failed: {}", socket_.local_address().to_string(), e.what());
+            receive_failed_(core::Hub::current().now(),
+                            fmt::format("udp {}: receive failed: {}", socket_.local_address().to_string(), e.what()));
             core::sleep(core::Seconds(0.01));
             continue;
         }
@@ -54,11 +55,15 @@ void UdpService::receive_loop() {
     }
 }
 
+void UdpService::give_back(ExchangePtr e) {
+    if (free_.size() < kMaxSpare) free_.push_back(std::move(e));
+}
+
 void UdpService::answer(ExchangePtr e) {
     e->answer_size = responder_(std::span(e->query.data(), e->query_size), {e->peer, Transport::Udp}, e->answer);
     if (e->answer_size == 0) {
         ++stats_.dropped;
-        free_.push_back(std::move(e));
+        give_back(std::move(e));
         return;
     }
     if (outgoing_.empty() && !core::Hub::current().callbacks_pending()) {
@@ -67,11 +72,11 @@ void UdpService::answer(ExchangePtr e) {
         switch (socket_.try_send_to(std::span(e->answer.data(), e->answer_size), e->peer)) {
             case core::UdpSocket::TrySend::Sent:
                 ++stats_.answered;
-                free_.push_back(std::move(e));
+                give_back(std::move(e));
                 return;
             case core::UdpSocket::TrySend::Refused:
                 ++stats_.send_errors;
-                free_.push_back(std::move(e));
+                give_back(std::move(e));
                 return;
             case core::UdpSocket::TrySend::WouldBlock:
                 break;  // the sender waits for room
@@ -93,7 +98,7 @@ void UdpService::send_loop() {
         const std::size_t refused = socket_.send_batch(batch);
         stats_.send_errors += refused;
         stats_.answered += batch.size() - refused;
-        for (auto& e : sending) free_.push_back(std::move(e));
+        for (auto& e : sending) give_back(std::move(e));
         sending.clear();
         if (stopping_ && outgoing_.empty() && queries_.size() == 0) return;
     }

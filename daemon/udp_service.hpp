@@ -6,13 +6,14 @@
 // queued and no other greenlet due to run in this pass, is sent at once by its own greenlet. Each query lives in an
 // Exchange (its datagram, its answer, its peer) taken from a free list: the kernel writes the query straight into it,
 // the query's greenlet writes the answer next to it, and the sender gives it back, so serving allocates nothing once
-// warm.
+// warm. After a burst (an upstream outage can hold max_inflight queries) at most kMaxSpare of them stay for the next.
 // stop() stops receiving; drain() waits for the queries in flight and flushes their answers.
 #pragma once
 
 #include "core/event.hpp"
 #include "core/pool.hpp"
 #include "core/udp_socket.hpp"
+#include "daemon/log_throttle.hpp"
 #include "daemon/responder.hpp"
 
 #include <array>
@@ -42,6 +43,10 @@ public:
 
     core::SocketAddress local_address() const { return socket_.local_address(); }
     const Stats& stats() const noexcept { return stats_; }
+    // Exchanges kept for reuse, beyond those the receive loop holds.
+    std::size_t spare_exchanges() const noexcept { return free_.size(); }
+
+    static constexpr std::size_t kMaxSpare = 1024;  // 8 MiB: what a burst leaves behind
 
 private:
     static constexpr std::size_t kMaxQuery = 4096;   // a larger datagram is cut short, and gets FORMERR
@@ -59,6 +64,7 @@ private:
     void send_loop();
     void answer(ExchangePtr exchange);
     ExchangePtr take_exchange();
+    void give_back(ExchangePtr exchange);
 
     core::UdpSocket socket_;
     Responder& responder_;
@@ -69,6 +75,7 @@ private:
     bool stopping_ = false;
     core::Ref<core::Greenlet> receiver_;
     core::Ref<core::Greenlet> sender_;
+    ThrottledWarning receive_failed_;
     Stats stats_;
 };
 

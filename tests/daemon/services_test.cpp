@@ -1,5 +1,7 @@
 // The serving skeleton over real loopback sockets, in process and as the real binary.
+#include "core/event.hpp"
 #include "core/greenlet.hpp"
+#include "core/pool.hpp"
 #include "core/tcp.hpp"
 #include "core/udp_socket.hpp"
 #include "daemon/tcp_service.hpp"
@@ -11,11 +13,22 @@
 
 #include <catch2/catch.hpp>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <fstream>
+#include <memory>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -29,6 +42,18 @@ std::vector<std::byte> query(std::uint16_t id) {
     std::vector<std::byte> out;
     for (auto b : raw) out.push_back(static_cast<std::byte>(b));
     return out;
+}
+
+// One query over `conn`, and the ID of its answer.
+std::uint16_t ask_tcp(core::TcpStream& conn, std::uint16_t id) {
+    auto q = query(id);
+    std::array<std::byte, 2> len{std::byte{0}, static_cast<std::byte>(q.size())};
+    conn.write_all(len);
+    conn.write_all(q);
+    REQUIRE(conn.read_exact(len, 2s));
+    std::vector<std::byte> answer(std::to_integer<std::size_t>(len[1]));
+    REQUIRE(conn.read_exact(answer, 2s));
+    return dns::parse_header(answer)->id;
 }
 
 daemon::Responder refuse() {
@@ -66,6 +91,39 @@ TEST_CASE("UDP service: every query gets its own answer, malformed datagrams are
     CHECK(service.stats().dropped == 1);
 }
 
+TEST_CASE("UDP service: after a burst of waiting queries, a bounded number of their buffers is kept") {
+    core::Hub hub;
+    constexpr int kBurst = static_cast<int>(daemon::UdpService::kMaxSpare) + 500;
+    int waiting = 0;
+    core::Event arrived;
+    core::Event release;
+    daemon::Responder slow = [&](std::span<const std::byte> q, const daemon::QueryOrigin&, std::span<std::byte> out) {
+        ++waiting;
+        arrived.set();
+        release.wait();
+        return dns::make_error_response(q, dns::Rcode::Refused, out);
+    };
+    daemon::UdpService service(core::UdpSocket::bind(core::SocketAddress::loopback_v4()), slow, kBurst);
+    service.start();
+    auto client = core::UdpSocket::open(AF_INET);
+    for (int i = 0; i < kBurst; ++i) {
+        client.send_to(query(static_cast<std::uint16_t>(i)), service.local_address());
+        while (waiting <= i && i % 64 == 63) {  // the service reads each run before the socket buffer overflows
+            arrived.clear();
+            REQUIRE(arrived.wait(5s));
+        }
+    }
+    while (waiting < kBurst) {
+        arrived.clear();
+        REQUIRE(arrived.wait(5s));
+    }
+    release.set();
+    service.stop();
+    CHECK(service.drain(5s));  // every answer sent (more than the client's socket holds: we do not read them)
+    CHECK(service.stats().answered == static_cast<std::uint64_t>(kBurst));
+    CHECK(service.spare_exchanges() == daemon::UdpService::kMaxSpare);
+}
+
 TEST_CASE("TCP service: several queries on one connection, idle connections are closed") {
     core::Hub hub;
     auto responder = refuse();
@@ -74,14 +132,7 @@ TEST_CASE("TCP service: several queries on one connection, idle connections are 
     service.start();
     auto conn = core::TcpStream::connect(service.local_address(), 2s);
     for (std::uint16_t id = 7; id < 10; ++id) {
-        auto q = query(id);
-        std::array<std::byte, 2> len{std::byte{0}, static_cast<std::byte>(q.size())};
-        conn.write_all(len);
-        conn.write_all(q);
-        REQUIRE(conn.read_exact(len, 2s));
-        std::vector<std::byte> answer(std::to_integer<std::size_t>(len[1]));
-        REQUIRE(conn.read_exact(answer, 2s));
-        CHECK(dns::parse_header(answer)->id == id);
+        CHECK(ask_tcp(conn, id) == id);
     }
     // Silent past the idle timeout: the server closes, we read EOF.
     std::array<std::byte, 1> b{};
@@ -90,6 +141,45 @@ TEST_CASE("TCP service: several queries on one connection, idle connections are 
     CHECK(service.drain(1s));
     CHECK(service.stats().answered == 3);
 }
+
+// Not under the sanitizers: UBSan checks the caught exception's type with the help of a pipe, and with no descriptor
+// free it takes the exception for a corrupt object.
+#if !defined(__SANITIZE_ADDRESS__)
+TEST_CASE("TCP service: out of file descriptors, accept is retried with one warning, and serving resumes") {
+    core::Hub hub;
+    auto responder = refuse();
+    daemon::TcpService service(core::TcpListener::bind(core::SocketAddress::loopback_v4()), responder,
+                               daemon::TcpService::Options{4, core::Seconds(2.0)});
+    auto client = core::TcpStream::connect(service.local_address(), 2s);  // waits in the backlog meanwhile
+
+    auto log = std::make_shared<std::ostringstream>();
+    const auto previous_logger = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+        "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(*log)));
+    rlimit saved{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    std::vector<int> filler;
+    {
+        rlimit low = saved;
+        low.rlim_cur = 64;  // then every free descriptor below it taken: the next accept() gets EMFILE
+        REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+        for (int fd; (fd = ::open("/dev/null", O_RDONLY)) != -1;) filler.push_back(fd);
+    }
+    service.start();
+    core::sleep(1050ms);  // accept fails every 100 ms meanwhile: eleven tries
+    for (int fd : filler) ::close(fd);
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+    spdlog::set_default_logger(previous_logger);
+
+    const std::string lines = log->str();
+    CHECK(std::count(lines.begin(), lines.end(), '\n') == 1);
+    CHECK(lines.find("accept failed") != std::string::npos);
+    CHECK(ask_tcp(client, 42) == 42);
+    client.shutdown_write();
+    service.stop();
+    CHECK(service.drain(2s));
+}
+#endif
 
 TEST_CASE("TCP service: pipelined queries are answered as they complete, out of order") {
     core::Hub hub;
@@ -169,6 +259,78 @@ TEST_CASE("TCP service: a client that sends queries and never reads the answers 
     CHECK(answered == at_cut_off);
     service.stop();
     CHECK(service.drain(1s));
+}
+
+namespace {
+std::size_t resident_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    std::size_t pages = 0, resident = 0;
+    statm >> pages >> resident;
+    return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+}  // namespace
+
+TEST_CASE("TCP service: queries waiting for their answer hold the memory of their answer, not of the largest one") {
+    // A client can keep max_connections x max_pipelined queries waiting on a slow upstream (12800 at the defaults),
+    // so what each holds while it waits is what an attacker can make the daemon hold.
+    core::Hub hub;
+    constexpr int kConnections = 20;
+    constexpr int kPipelined = 100;
+    constexpr int kWaiting = kConnections * kPipelined;
+    int waiting = 0;
+    core::Event all_waiting;
+    core::Event release;
+    daemon::Responder slow = [&](std::span<const std::byte> q, const daemon::QueryOrigin&, std::span<std::byte> out) {
+        if (++waiting == kWaiting) all_waiting.set();
+        release.wait();
+        return dns::make_error_response(q, dns::Rcode::Refused, out);
+    };
+    daemon::TcpService service(core::TcpListener::bind(core::SocketAddress::loopback_v4()), slow,
+                               daemon::TcpService::Options{kConnections, core::Seconds(10.0), kPipelined});
+    service.start();
+    std::vector<std::byte> pipelined;
+    for (int i = 0; i < kPipelined; ++i) {
+        auto q = query(static_cast<std::uint16_t>(i));
+        pipelined.push_back(std::byte{0});
+        pipelined.push_back(static_cast<std::byte>(q.size()));
+        pipelined.insert(pipelined.end(), q.begin(), q.end());
+    }
+    // Greenlet stacks are pooled: warm the pool first, so what is measured is what the waiting queries hold.
+    {
+        core::Pool warm(kWaiting);
+        core::Event go;
+        for (int i = 0; i < kWaiting; ++i) warm.spawn([&go] { go.wait(); });
+        go.set();
+        warm.join();
+    }
+    const std::size_t before = resident_bytes();
+    std::vector<core::TcpStream> conns;
+    for (int c = 0; c < kConnections; ++c) {
+        conns.push_back(core::TcpStream::connect(service.local_address(), 2s));
+        conns.back().write_all(pipelined);
+    }
+    REQUIRE(all_waiting.wait(10s));
+    const double per_query = static_cast<double>(resident_bytes() - std::min(before, resident_bytes())) / kWaiting;
+    INFO("resident memory per waiting query: " << per_query << " bytes");
+#if defined(__SANITIZE_ADDRESS__)
+    constexpr double kBound = 48 * 1024;  // ASan adds shadow memory and redzones to every allocation and stack
+#else
+    constexpr double kBound = 16 * 1024;
+#endif
+    CHECK(per_query < kBound);  // a 64 KiB buffer per query, zeroed, took 70 KiB a query
+    release.set();
+    for (auto& conn : conns) {
+        for (int i = 0; i < kPipelined; ++i) {
+            std::array<std::byte, 2> len{};
+            REQUIRE(conn.read_exact(len, 5s));
+            std::vector<std::byte> answer(std::to_integer<std::size_t>(len[1]));
+            REQUIRE(conn.read_exact(answer, 5s));
+        }
+        conn.shutdown_write();
+    }
+    service.stop();
+    CHECK(service.drain(2s));
+    CHECK(service.stats().answered == static_cast<std::uint64_t>(kWaiting));
 }
 
 namespace {
