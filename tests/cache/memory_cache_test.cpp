@@ -115,7 +115,7 @@ TEST_CASE("prepare_store is only a hint: nothing is cached until store()") {
     CHECK(c.lookup(k, 1.0));
 }
 
-TEST_CASE("keys held in place and keys long enough for the heap are kept whole\\, found whatever their case") {
+TEST_CASE("keys held in place and keys long enough for the heap are kept whole, found whatever their case") {
     cache::MemoryCache c({1000, 0, 4});
     // Wire lengths 39 to 44 straddle the in-place limit (46 key bytes); the last two are as long as a name can be.
     std::vector<std::string> names;

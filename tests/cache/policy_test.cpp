@@ -42,7 +42,7 @@ TEST_CASE("positive answers live for their smallest TTL, clamped") {
     CHECK(cache::cache_ttl(parsed(positive(3000, 600)), p) == 100u);
 }
 
-TEST_CASE("negative answers live for min(SOA TTL, SOA MINIMUM), capped; without SOA they are not cached") {
+TEST_CASE("negative answers live for min(SOA TTL, SOA MINIMUM), capped, and without SOA they are not cached") {
     cache::CachePolicy p;
     CHECK(cache::cache_ttl(parsed(negative(3, 3600, 120)), p) == 120u);  // NXDOMAIN
     CHECK(cache::cache_ttl(parsed(negative(0, 60, 900)), p) == 60u);      // NODATA
@@ -52,7 +52,7 @@ TEST_CASE("negative answers live for min(SOA TTL, SOA MINIMUM), capped; without 
     CHECK_FALSE(cache::cache_ttl(parsed(bare_nx), p));
 }
 
-TEST_CASE("truncated answers are never cached; SERVFAIL briefly; REFUSED never") {
+TEST_CASE("truncated answers are never cached, SERVFAIL briefly, REFUSED never") {
     cache::CachePolicy p;
     CHECK_FALSE(cache::cache_ttl(parsed(positive(300, 300, 0x8380)), p));  // TC
     const std::vector<std::byte> servfail = Wire().header(1, 0x8182, 1, 0, 0, 0).question("a.example", dns::type::A);

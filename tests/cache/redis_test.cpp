@@ -87,7 +87,7 @@ TEST_CASE("redis: a foreign or corrupted value under our prefix is ignored, not 
     CHECK(node.cache.extra().foreign == 2);
 }
 
-TEST_CASE("redis: killed, lookups fail fast and writes are skipped; restarted, it reconnects and writes resume") {
+TEST_CASE("redis: killed, lookups fail fast and writes are skipped, and restarted, it reconnects and writes resume") {
     core::Hub hub;
     test::RedisServer redis;
     Node node(redis.address());
@@ -162,7 +162,7 @@ TEST_CASE("redis: clear() removes every key under the prefix and nothing else") 
     CHECK(redis.command({"DBSIZE"}).integer == 1);
 }
 
-TEST_CASE("redis addresses: IP:PORT, [IPv6]:PORT, localhost, unix sockets; host names refused") {
+TEST_CASE("redis addresses: IP:PORT, [IPv6]:PORT, localhost, unix sockets, and host names refused") {
     CHECK(cache::parse_redis_address("127.0.0.1:6380")->to_string() == "127.0.0.1:6380");
     CHECK(cache::parse_redis_address("[::1]:6379")->to_string() == "[::1]:6379");
     CHECK(cache::parse_redis_address("localhost:7000")->to_string() == "127.0.0.1:7000");

@@ -74,7 +74,7 @@ TEST_CASE("reserve makes room without losing entries") {
     for (int i = 0; i < 100; ++i) CHECK(find(index, static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ull, i));
 }
 
-TEST_CASE("the hash index shrinks as it empties\\, but never below its reservation") {
+TEST_CASE("the hash index shrinks as it empties, but never below its reservation") {
     HashIndex<int> index;
     for (int i = 0; i < 1000; ++i) index.insert(static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ull, i);
     CHECK(index.capacity() >= 2000);

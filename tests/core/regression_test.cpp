@@ -17,7 +17,7 @@
 using namespace greenfinch::core;
 using namespace std::chrono_literals;
 
-TEST_CASE("each greenlet has its own exceptions-being-handled state: `throw;` after blocking in a catch block") {
+TEST_CASE("each greenlet has its own exceptions-being-handled state: a rethrow after blocking in a catch block") {
     // The C++ runtime tracks caught exceptions per thread; without a per-greenlet copy, A's `throw;` would rethrow
     // C's exception, and A leaving its handler would free C's exception object while C still uses it.
     Hub hub;

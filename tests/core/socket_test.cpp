@@ -132,7 +132,7 @@ TEST_CASE("UDP: request and reply between two greenlets, with the sender's addre
     echo->join();
 }
 
-TEST_CASE("TCP: accept, read_exact and write_all between greenlets; EOF ends the reader") {
+TEST_CASE("TCP: accept, read_exact and write_all between greenlets, and EOF ends the reader") {
     Hub hub;
     auto listener = TcpListener::bind(SocketAddress::loopback_v4());
     auto server = spawn([&] {
@@ -203,7 +203,7 @@ TEST_CASE("TCP: a reader blocked on one connection does not block another greenl
     CHECK(blocked->get() == 0);
 }
 
-TEST_CASE("a UDP socket and a TCP listener on one port: port 0 gives both the same port; a taken TCP port is an error") {
+TEST_CASE("a UDP socket and a TCP listener on one port: port 0 gives both the same port, and a taken TCP port is an error") {
     Hub hub;
     auto pair = bind_udp_and_tcp(SocketAddress::loopback_v4());
     CHECK(pair.udp.local_address() == pair.tcp.local_address());

@@ -76,7 +76,7 @@ TEST_CASE("on SIGTERM the binary answers the queries in flight, closes idle TCP 
     CHECK(daemon.log().find("abandoned") == std::string::npos);
 }
 
-TEST_CASE("on SIGTERM, queries still waiting upstream when the drain budget runs out are abandoned; the exit is clean") {
+TEST_CASE("on SIGTERM, queries still waiting upstream when the drain budget runs out are abandoned, and the exit is clean") {
     core::Hub hub;
     TestUpstream upstream({TestUpstream::Action::Answer, 4.0});  // slower than the 2 s drain, within the budget below
     const std::string config = write_config("slow-upstream.toml", "[upstream]\ntimeout_ms = 6000\n");

@@ -231,7 +231,7 @@ TEST_CASE("metrics: after known traffic the counters say what happened") {
     CHECK(d.terminate() == 0);
 }
 
-TEST_CASE("reload: SIGHUP takes new upstreams and keeps the cache; a bad file is refused and the old one stays") {
+TEST_CASE("reload: SIGHUP takes new upstreams and keeps the cache, and a bad file is refused and the old one stays") {
     core::Hub hub;
     TestUpstream first, second;
     const auto config = temp_path("reload.toml");
@@ -260,7 +260,7 @@ TEST_CASE("reload: SIGHUP takes new upstreams and keeps the cache; a bad file is
     CHECK(d.terminate() == 0);
 }
 
-TEST_CASE("flush: one name, every type, goes from the cache; the rest stays; dnsq calls it") {
+TEST_CASE("flush: one name, every type, goes from the cache, the rest stays, and dnsq calls it") {
     core::Hub hub;
     TestUpstream up;
     test::DaemonProcess d({"--listen", "127.0.0.1:0", "--upstream", up.address().to_string(), "--metrics", "127.0.0.1:0"});

@@ -8,7 +8,7 @@
 
 using namespace greenfinch::dns;
 
-TEST_CASE("lowercase_name folds A-Z and leaves every other byte value alone\\, at any length and offset") {
+TEST_CASE("lowercase_name folds A-Z and leaves every other byte value alone, at any length and offset") {
     std::vector<std::byte> all(256 + 16);
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::byte>(i % 256);
     for (std::size_t offset = 0; offset < 9; ++offset) {
