@@ -152,26 +152,33 @@ TEST_CASE("TCP service: out of file descriptors, accept is retried with one warn
                                daemon::TcpService::Options{4, core::Seconds(2.0)});
     auto client = core::TcpStream::connect(service.local_address(), 2s);  // waits in the backlog meanwhile
 
-    auto log = std::make_shared<std::ostringstream>();
-    const auto previous_logger = spdlog::default_logger();
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-        "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(*log)));
-    rlimit saved{};
-    REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
-    std::vector<int> filler;
+    std::ostringstream log;
+    // The process out of descriptors, its warnings captured: both undone on the way out, however the test ends.
+    struct Starved {
+        std::shared_ptr<spdlog::logger> previous_logger = spdlog::default_logger();
+        rlimit saved{};
+        std::vector<int> filler;
+        explicit Starved(std::ostringstream& log) {
+            spdlog::set_default_logger(
+                std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_st>(log)));
+            ::getrlimit(RLIMIT_NOFILE, &saved);
+            rlimit low = saved;
+            low.rlim_cur = 64;  // and every free descriptor below it taken: the next accept() gets EMFILE
+            ::setrlimit(RLIMIT_NOFILE, &low);
+            for (int fd; (fd = ::open("/dev/null", O_RDONLY)) != -1;) filler.push_back(fd);
+        }
+        ~Starved() {
+            for (int fd : filler) ::close(fd);
+            ::setrlimit(RLIMIT_NOFILE, &saved);
+            spdlog::set_default_logger(previous_logger);
+        }
+    };
     {
-        rlimit low = saved;
-        low.rlim_cur = 64;  // then every free descriptor below it taken: the next accept() gets EMFILE
-        REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
-        for (int fd; (fd = ::open("/dev/null", O_RDONLY)) != -1;) filler.push_back(fd);
+        Starved starved(log);
+        service.start();
+        core::sleep(1050ms);  // accept fails every 100 ms meanwhile: eleven tries
     }
-    service.start();
-    core::sleep(1050ms);  // accept fails every 100 ms meanwhile: eleven tries
-    for (int fd : filler) ::close(fd);
-    REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
-    spdlog::set_default_logger(previous_logger);
-
-    const std::string lines = log->str();
+    const std::string lines = log.str();
     CHECK(std::count(lines.begin(), lines.end(), '\n') == 1);
     CHECK(lines.find("accept failed") != std::string::npos);
     CHECK(ask_tcp(client, 42) == 42);
@@ -310,7 +317,8 @@ TEST_CASE("TCP service: queries waiting for their answer hold the memory of thei
         conns.back().write_all(pipelined);
     }
     REQUIRE(all_waiting.wait(10s));
-    const double per_query = static_cast<double>(resident_bytes() - std::min(before, resident_bytes())) / kWaiting;
+    const std::size_t after = resident_bytes();
+    const double per_query = static_cast<double>(after - std::min(before, after)) / kWaiting;
     INFO("resident memory per waiting query: " << per_query << " bytes");
 #if defined(__SANITIZE_ADDRESS__)
     constexpr double kBound = 48 * 1024;  // ASan adds shadow memory and redzones to every allocation and stack
