@@ -23,6 +23,7 @@ UpstreamChannel::UpstreamChannel(core::Hub& hub, Options options)
         throw std::runtime_error(std::string("c-ares: ") + ares_strerror(rc));
     }
     sockets_.install(channel_);
+    sockets_.count_answers_awaited(in_flight_);
     std::string csv;
     for (const auto& s : options.servers) csv += (csv.empty() ? "" : ",") + s.to_string();
     if (const int rc = ares_set_servers_ports_csv(channel_, csv.c_str()); rc != ARES_SUCCESS) {

@@ -49,9 +49,9 @@ int UpstreamSockets::connect(ares_socket_t fd, const sockaddr* address, ares_soc
 
 ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_t length, int flags, sockaddr* from,
                                       ares_socklen_t* from_length, void* self) {
-    auto& udp = static_cast<UpstreamSockets*>(self)->udp_;
-    auto it = udp.find(fd);
-    if (it == udp.end()) return ::recvfrom(fd, buffer, length, flags, from, from_length);
+    auto* sockets = static_cast<UpstreamSockets*>(self);
+    auto it = sockets->udp_.find(fd);
+    if (it == sockets->udp_.end()) return ::recvfrom(fd, buffer, length, flags, from, from_length);
     UdpBatch& b = *it->second;
     if (b.next == b.count) {
         if (std::exchange(b.drained, false)) {
@@ -60,11 +60,21 @@ ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_
         }
         // The kernel wrote only the address lengths (and flags) of the datagrams it filled last time.
         for (std::size_t i = 0; i < b.count; ++i) b.headers[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-        const int n = ::recvmmsg(fd, b.headers.data(), kBatch, MSG_DONTWAIT, nullptr);
-        if (n <= 0) return n;
+        const std::size_t awaited = sockets->awaited_ ? *sockets->awaited_ : kBatch;
+        const std::size_t want = std::clamp<std::size_t>(awaited, 1, kBatch);
+        int n = 0;
+        if (want == 1) {
+            const ssize_t size = ::recvmsg(fd, &b.headers[0].msg_hdr, MSG_DONTWAIT);
+            if (size < 0) return -1;
+            b.headers[0].msg_len = static_cast<unsigned>(size);
+            n = 1;
+        } else {
+            n = ::recvmmsg(fd, b.headers.data(), static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
+            if (n <= 0) return n;
+        }
         b.count = static_cast<std::size_t>(n);
         b.next = 0;
-        b.drained = b.count < kBatch;
+        b.drained = b.count < want || b.count >= awaited;
     }
     const std::size_t i = b.next++;
     const std::size_t size = std::min<std::size_t>(b.headers[i].msg_len, length);

@@ -3,9 +3,12 @@
 // only learns the socket is empty.
 //
 // c-ares 1.18 reads a readable UDP socket until recvfrom() fails with EAGAIN. Here the first read takes up to a batch
-// of datagrams at once and later reads are served from it; a batch that came back short means the socket is empty,
-// so the read after it answers EAGAIN without a system call (epoll is level-triggered: anything that arrives later
-// is reported again). TCP sockets and everything else go straight to the kernel.
+// of datagrams at once and later reads are served from it; a batch that came back short, or with as many answers as
+// the channel has queries in flight, means there is nothing more to wait for, so the read after it answers EAGAIN
+// without a system call (epoll is level-triggered: anything that arrives later, a stray included, is reported
+// again). A batch asks for no more datagrams than there are queries in flight: with one (the usual case at low load)
+// that is a plain recvmsg, which costs the kernel less than a recvmmsg that would try for a second datagram.
+// TCP sockets and everything else go straight to the kernel.
 //
 // It also remembers the UDP socket of the last send, so that the channel can look there for an early answer.
 #pragma once
@@ -26,6 +29,8 @@ public:
     void install(ares_channel channel);
     // The UDP socket c-ares sent its last query on, or ARES_SOCKET_BAD when that went over TCP.
     ares_socket_t last_udp_send() const noexcept { return last_udp_send_; }
+    // The channel's count of queries awaiting an answer; it must outlive this object's use by c-ares.
+    void count_answers_awaited(const std::size_t& in_flight) noexcept { awaited_ = &in_flight; }
 
 private:
     static constexpr std::size_t kBatch = 16;
@@ -37,7 +42,7 @@ private:
         std::array<iovec, kBatch> iovecs;
         std::size_t count = 0;
         std::size_t next = 0;
-        bool drained = false;  // the last recvmmsg came back short
+        bool drained = false;  // the last read came back short, or with every answer awaited
     };
 
     static ares_socket_t open(int domain, int type, int protocol, void* self);
@@ -49,6 +54,7 @@ private:
 
     std::unordered_map<ares_socket_t, std::unique_ptr<UdpBatch>> udp_;
     ares_socket_t last_udp_send_ = ARES_SOCKET_BAD;
+    const std::size_t* awaited_ = nullptr;
 };
 
 }  // namespace greenfinch::daemon

@@ -1,5 +1,6 @@
 // c-ares on the hub against scripted upstreams on loopback.
 #include "core/greenlet.hpp"
+#include "core/udp_socket.hpp"
 #include "daemon/upstream_channel.hpp"
 #include "dns/message.hpp"
 #include "dns/presentation.hpp"
@@ -9,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <functional>
 #include <future>
@@ -205,4 +207,27 @@ TEST_CASE("upstream: answers already waiting when a query is sent are matched to
         CHECK(std::ranges::equal(asked, *dns::wire_name(name)));
     }
     CHECK(ch.in_flight() == 0);
+}
+
+TEST_CASE("upstream: a stray datagram ahead of the answer does not hold the answer back") {
+    // With one query in flight the channel reads one datagram at a time and takes the socket for empty after it;
+    // here that one is a stray (its ID matches no query), and the answer behind it must still be read.
+    core::Hub hub;
+    auto upstream = core::UdpSocket::bind(core::SocketAddress::loopback_v4());
+    auto responder = core::spawn([&upstream] {
+        std::array<std::byte, 512> buf{};
+        core::SocketAddress from;
+        const std::size_t n = upstream.recv_from(buf, from, 5s);
+        std::vector<std::byte> answer(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+        answer[2] |= std::byte{0x80};  // QR: a response, with no records (NODATA)
+        std::vector<std::byte> stray = answer;
+        stray[0] ^= std::byte{0x5a};
+        upstream.send_to(stray, from);  // both queued before the channel's hub looks at its socket
+        upstream.send_to(answer, from);
+    });
+    Channel ch(hub, options({upstream.local_address()}, 2000));
+    const auto r = ch.query(query_for("stray.example"), 2s);
+    CHECK(r.status == Channel::Status::Answered);
+    CHECK(ch.in_flight() == 0);
+    responder->join();
 }
