@@ -1,5 +1,7 @@
 #include "daemon/upstream_sockets.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -19,7 +21,13 @@ void UpstreamSockets::install(ares_channel channel) {
 }
 
 ares_socket_t UpstreamSockets::open(int domain, int type, int protocol, void* self) {
-    const int fd = ::socket(domain, type, protocol);
+    // c-ares configures only the sockets it opens itself: with these functions installed it neither makes them
+    // non-blocking (a blocking connect or send would hold the whole hub) nor, for TCP, turns Nagle off.
+    const int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (fd >= 0 && (type & 0xf) == SOCK_STREAM) {
+        const int on = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    }
     if (fd >= 0 && (type & 0xf) == SOCK_DGRAM) {
         auto batch = std::make_unique<UdpBatch>();
         for (std::size_t i = 0; i < kBatch; ++i) {

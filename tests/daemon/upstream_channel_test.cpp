@@ -1,5 +1,6 @@
 // c-ares on the hub against scripted upstreams on loopback.
 #include "core/greenlet.hpp"
+#include "core/socket.hpp"
 #include "core/udp_socket.hpp"
 #include "daemon/upstream_channel.hpp"
 #include "dns/message.hpp"
@@ -15,6 +16,9 @@
 #include <functional>
 #include <future>
 #include <thread>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 using namespace greenfinch;
 using namespace std::chrono_literals;
@@ -230,4 +234,44 @@ TEST_CASE("upstream: a stray datagram ahead of the answer does not hold the answ
     CHECK(r.status == Channel::Status::Answered);
     CHECK(ch.in_flight() == 0);
     responder->join();
+}
+
+TEST_CASE("upstream: a TCP retry to a server that never completes the handshake does not stall the hub") {
+    // c-ares leaves sockets from the channel's own socket functions as they come, so these must open them
+    // non-blocking: a blocking connect() here would hold the hub (and every query on it) for the kernel's SYN retries.
+    core::Hub hub;
+    core::Socket listener(AF_INET, SOCK_STREAM);
+    listener.bind(core::SocketAddress::loopback_v4());
+    const core::SocketAddress server = listener.local_address();
+    // A backlog of 0 holds one connection that nobody accepts; once it is there, further SYNs are dropped.
+    REQUIRE(::listen(listener.fd(), 0) == 0);
+    const int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(::connect(filler, server.get(), server.size()) == 0);
+    // The same port over UDP answers every query with TC=1, which sends c-ares to TCP.
+    auto udp = core::UdpSocket::bind(server);
+    auto responder = core::spawn([&udp] {
+        std::array<std::byte, 512> buf{};
+        core::SocketAddress from;
+        const std::size_t n = udp.recv_from(buf, from, 5s);
+        std::vector<std::byte> answer(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+        answer[2] |= std::byte{0x82};  // QR and TC
+        udp.send_to(answer, from);
+    });
+    // Should the hub block anyway, refusing the connection ends the wait at the next SYN retry (1 s, then 3 s) instead
+    // of two minutes on: the test then fails on time, not by hanging.
+    std::promise<void> done;
+    std::thread refuse([&listener, &filler, returned = done.get_future()] {
+        returned.wait_for(1500ms);
+        ::close(filler);
+        listener.close();
+    });
+    Channel ch(hub, options({server}, 2000));
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = ch.query(query_for("tcp.example"), 300ms);
+    const double took = since(t0);
+    done.set_value();
+    refuse.join();
+    responder->join();
+    CHECK(r.status == Channel::Status::TimedOut);
+    CHECK(took < 1.0);
 }
