@@ -1,5 +1,7 @@
 #include "core/hub.hpp"
 
+#include "core/direct_syscalls.hpp"
+
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 
@@ -310,7 +312,7 @@ void Hub::raise_in_main(std::string_view where, std::exception_ptr error) {
 
 // libev's epoll backend calls epoll_wait; defined here, in the program, this comes before glibc's. It turns libev's
 // cap into an unbounded wait while the calling thread's hub has no timer the cap could be hiding, and otherwise does
-// exactly what glibc's does (epoll_pwait with no signal mask is epoll_wait).
+// exactly what glibc's does, without its cancellation point (core/direct_syscalls.hpp).
 extern "C" int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout) {
     if (timeout == greenfinch::core::kLibevWaitCapMs) {
         greenfinch::core::Hub* hub = greenfinch::core::Hub::current_if_any();
@@ -319,5 +321,5 @@ extern "C" int epoll_wait(int epfd, epoll_event* events, int maxevents, int time
             timeout = -1;
         }
     }
-    return epoll_pwait(epfd, events, maxevents, timeout, nullptr);
+    return greenfinch::core::direct::epoll_wait(epfd, events, maxevents, timeout);
 }

@@ -1,5 +1,7 @@
 #include "core/udp_socket.hpp"
 
+#include "core/direct_syscalls.hpp"
+
 #include <netinet/in.h>
 
 #include <algorithm>
@@ -30,7 +32,7 @@ UdpSocket UdpSocket::adopt(int fd) { return UdpSocket(Socket::adopt(fd)); }
 std::size_t UdpSocket::recv_from(std::span<std::byte> buffer, SocketAddress& from, MaybeTimeout timeout) {
     for (;;) {
         *from.size_ptr() = SocketAddress::capacity();
-        const ssize_t n = ::recvfrom(socket_.fd(), buffer.data(), buffer.size(), 0, from.get(), from.size_ptr());
+        const ssize_t n = direct::recvfrom(socket_.fd(), buffer.data(), buffer.size(), 0, from.get(), from.size_ptr());
         if (n >= 0) return static_cast<std::size_t>(n);
         if (errno == EINTR) continue;
         if (!would_block(errno)) throw_errno("recvfrom");
@@ -40,7 +42,7 @@ std::size_t UdpSocket::recv_from(std::span<std::byte> buffer, SocketAddress& fro
 
 void UdpSocket::send_to(std::span<const std::byte> data, const SocketAddress& to, MaybeTimeout timeout) {
     for (;;) {
-        if (::sendto(socket_.fd(), data.data(), data.size(), 0, to.get(), to.size()) >= 0) return;
+        if (direct::sendto(socket_.fd(), data.data(), data.size(), 0, to.get(), to.size()) >= 0) return;
         if (errno == EINTR) continue;
         if (!would_block(errno)) throw_errno("sendto");
         socket_.wait(EV_WRITE, timeout);
@@ -49,7 +51,7 @@ void UdpSocket::send_to(std::span<const std::byte> data, const SocketAddress& to
 
 UdpSocket::TrySend UdpSocket::try_send_to(std::span<const std::byte> data, const SocketAddress& to) noexcept {
     for (;;) {
-        if (::sendto(socket_.fd(), data.data(), data.size(), MSG_DONTWAIT, to.get(), to.size()) >= 0) return TrySend::Sent;
+        if (direct::sendto(socket_.fd(), data.data(), data.size(), MSG_DONTWAIT, to.get(), to.size()) >= 0) return TrySend::Sent;
         if (errno == EINTR) continue;
         return would_block(errno) ? TrySend::WouldBlock : TrySend::Refused;
     }
@@ -80,7 +82,7 @@ std::size_t UdpSocket::recv_batch(std::span<Datagram> batch, MaybeTimeout timeou
         h.msg_iovlen = 1;
     }
     for (;;) {
-        const int n = ::recvmmsg(socket_.fd(), headers.data(), static_cast<unsigned>(offered), MSG_DONTWAIT, nullptr);
+        const int n = direct::recvmmsg(socket_.fd(), headers.data(), static_cast<unsigned>(offered), MSG_DONTWAIT);
         if (n > 0) {
             const auto got = static_cast<std::size_t>(n);
             for (std::size_t i = 0; i < got; ++i) {
@@ -117,8 +119,8 @@ std::size_t UdpSocket::send_batch(std::span<const Datagram> batch, MaybeTimeout 
     std::size_t done = 0;
     std::size_t refused = 0;
     while (done < batch.size()) {
-        const int n = ::sendmmsg(socket_.fd(), headers.data() + done, static_cast<unsigned>(batch.size() - done),
-                                 MSG_DONTWAIT);
+        const int n = direct::sendmmsg(socket_.fd(), headers.data() + done,
+                                       static_cast<unsigned>(batch.size() - done), MSG_DONTWAIT);
         if (n > 0) {
             done += static_cast<std::size_t>(n);
             continue;

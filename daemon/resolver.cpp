@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <ctime>
 
 namespace greenfinch::daemon {
 
@@ -26,6 +27,12 @@ Resolver::~Resolver() { refreshes_.kill(); }
 
 double Resolver::now() noexcept {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double Resolver::cache_clock() noexcept {
+    timespec t{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
 std::size_t Resolver::resolve(std::span<const std::byte> query, const QueryOrigin& origin, std::span<std::byte> out) {

@@ -1,5 +1,7 @@
 #include "daemon/upstream_sockets.hpp"
 
+#include "core/direct_syscalls.hpp"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -59,7 +61,7 @@ ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_
                                       ares_socklen_t* from_length, void* self) {
     auto* sockets = static_cast<UpstreamSockets*>(self);
     auto it = sockets->udp_.find(fd);
-    if (it == sockets->udp_.end()) return ::recvfrom(fd, buffer, length, flags, from, from_length);
+    if (it == sockets->udp_.end()) return core::direct::recvfrom(fd, buffer, length, flags, from, from_length);
     UdpBatch& b = *it->second;
     if (b.next == b.count) {
         if (std::exchange(b.drained, false)) {
@@ -72,12 +74,12 @@ ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_
         const std::size_t want = std::clamp<std::size_t>(awaited, 1, kBatch);
         int n = 0;
         if (want == 1) {
-            const ssize_t size = ::recvmsg(fd, &b.headers[0].msg_hdr, MSG_DONTWAIT);
+            const ssize_t size = core::direct::recvmsg(fd, &b.headers[0].msg_hdr, MSG_DONTWAIT);
             if (size < 0) return -1;
             b.headers[0].msg_len = static_cast<unsigned>(size);
             n = 1;
         } else {
-            n = ::recvmmsg(fd, b.headers.data(), static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
+            n = core::direct::recvmmsg(fd, b.headers.data(), static_cast<unsigned>(want), MSG_DONTWAIT);
             if (n <= 0) return n;
         }
         b.count = static_cast<std::size_t>(n);
@@ -102,7 +104,7 @@ ares_ssize_t UpstreamSockets::send(ares_socket_t fd, const iovec* data, int coun
     msghdr message{};
     message.msg_iov = const_cast<iovec*>(data);
     message.msg_iovlen = static_cast<std::size_t>(count);
-    return ::sendmsg(fd, &message, MSG_NOSIGNAL);
+    return core::direct::sendmsg(fd, &message, MSG_NOSIGNAL);
 }
 
 }  // namespace greenfinch::daemon

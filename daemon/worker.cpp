@@ -125,7 +125,7 @@ WorkerResult run_worker(const Config& config, cache::MemoryCache& cache, std::ve
                                                        core::Seconds(config.redis.timeout_ms / 1000.0)});
         shared.emplace(*redis, cache::RedisCache::Options{config.redis.prefix,
                                                           static_cast<std::uint32_t>(config.cache.serve_stale),
-                                                          &Resolver::now, &wall_clock});
+                                                          &Resolver::cache_clock, &wall_clock});
     }
     Resolver resolver(cache, shared ? &*shared : nullptr, *upstream, resolver_options(config));
     Responder answer = [&resolver](std::span<const std::byte> q, const QueryOrigin& origin, std::span<std::byte> out) {
