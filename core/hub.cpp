@@ -311,15 +311,15 @@ void Hub::raise_in_main(std::string_view where, std::exception_ptr error) {
 }  // namespace greenfinch::core
 
 // libev's epoll backend calls epoll_wait; defined here, in the program, this comes before glibc's. It turns libev's
-// cap into an unbounded wait while the calling thread's hub has no timer the cap could be hiding, and otherwise does
-// exactly what glibc's does, without its cancellation point (core/direct_syscalls.hpp).
+// cap into an unbounded wait while the calling thread's hub has no timer the cap could be hiding, notes when the wait
+// began (Hub::last_wait_seconds), and otherwise does exactly what glibc's does, without its cancellation point
+// (core/direct_syscalls.hpp).
 extern "C" int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout) {
-    if (timeout == greenfinch::core::kLibevWaitCapMs) {
-        greenfinch::core::Hub* hub = greenfinch::core::Hub::current_if_any();
-        if (hub && hub->idle_wait_unbounded()) {
-            hub->count_unbounded_wait();
-            timeout = -1;
-        }
+    greenfinch::core::Hub* hub = greenfinch::core::Hub::current_if_any();
+    if (hub) hub->note_wait_begins();
+    if (timeout == greenfinch::core::kLibevWaitCapMs && hub && hub->idle_wait_unbounded()) {
+        hub->count_unbounded_wait();
+        timeout = -1;
     }
     return greenfinch::core::direct::epoll_wait(epfd, events, maxevents, timeout);
 }

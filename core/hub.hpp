@@ -139,6 +139,11 @@ public:
     // Waits of this loop made unbounded so far (see start_timer).
     std::uint64_t unbounded_waits() const noexcept { return unbounded_waits_; }
     void count_unbounded_wait() noexcept { ++unbounded_waits_; }
+    // How long the loop's latest wait for events took, from libev's own clock readings on either side of it (no clock
+    // read of ours). Read from an I/O callback, or the greenlet it resumed, it tells events the kernel already held (a
+    // wait of a microsecond or two) from events the hub slept for.
+    double last_wait_seconds() const noexcept { return ev_now(loop_) - wait_began_; }
+    void note_wait_begins() noexcept { wait_began_ = ev_now(loop_); }
 
     void set_error_handler(ErrorHandler handler) { error_handler_ = std::move(handler); }
     void handle_error(std::string_view where, std::exception_ptr error) noexcept;
@@ -175,6 +180,7 @@ private:
     std::uint64_t last_id_ = 0;
     double far_timers_until_ = 0;  // steady-clock seconds until which a timer beyond the cap may be pending; 0: none
     std::uint64_t unbounded_waits_ = 0;
+    double wait_began_ = 0;  // libev's time as it called epoll_wait last (it reads the clock just before)
     ErrorHandler error_handler_;
     IntrusiveList<LiveGreenlet, &LiveGreenlet::node> live_;
 };

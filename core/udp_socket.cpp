@@ -66,7 +66,10 @@ void UdpSocket::Batch::prepare(std::size_t n) {
 
 std::size_t UdpSocket::recv_batch(std::span<Datagram> batch, MaybeTimeout timeout) {
     if (batch.empty()) return 0;
-    if (std::exchange(drained_, false) && !wait_readable(timeout)) throw SocketTimeout();
+    if (std::exchange(drained_, false)) {
+        if (!wait_readable(timeout)) throw SocketTimeout();
+        if (window_ == 1 && Hub::current().last_wait_seconds() < kQueuedWait) window_ = kBacklogWindow;
+    }
     // Offer the kernel only as many entries as the traffic has lately filled (doubling while batches come back full):
     // a lone query then costs a few headers set up, not the whole batch's.
     const std::size_t offered = std::min(batch.size(), window_);
@@ -82,15 +85,24 @@ std::size_t UdpSocket::recv_batch(std::span<Datagram> batch, MaybeTimeout timeou
         h.msg_iovlen = 1;
     }
     for (;;) {
-        const int n = direct::recvmmsg(socket_.fd(), headers.data(), static_cast<unsigned>(offered), MSG_DONTWAIT);
+        int n = 0;
+        if (offered == 1) {
+            const ssize_t size = direct::recvmsg(socket_.fd(), &headers[0].msg_hdr, MSG_DONTWAIT);
+            if (size >= 0) headers[0].msg_len = static_cast<unsigned>(size);
+            n = size >= 0 ? 1 : -1;
+        } else {
+            n = direct::recvmmsg(socket_.fd(), headers.data(), static_cast<unsigned>(offered), MSG_DONTWAIT);
+        }
         if (n > 0) {
             const auto got = static_cast<std::size_t>(n);
             for (std::size_t i = 0; i < got; ++i) {
                 batch[i].size = headers[i].msg_len;
                 *batch[i].peer.size_ptr() = headers[i].msg_hdr.msg_namelen;
             }
-            drained_ = got < offered;
-            window_ = std::max(kMinWindow, got == offered ? 2 * offered : 2 * got);
+            // A lone read cannot tell whether more wait; rather than spend a read on EAGAIN, the next call waits for
+            // readiness, which answers at once if they do (and then opens the window).
+            drained_ = got < offered || offered == 1;
+            window_ = got == 1 ? 1 : 2 * got;
             return got;
         }
         if (n < 0 && errno == EINTR) continue;

@@ -3,41 +3,20 @@
 #include "core/event.hpp"
 #include "core/hub.hpp"
 #include "core/timeout.hpp"
+#include "tests/core/test_support.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdint>
-#include <fstream>
 #include <optional>
-#include <sstream>
-#include <string>
 #include <thread>
 
 using namespace greenfinch;
 using namespace std::chrono_literals;
 
 namespace {
-// The timeout argument of the epoll_pwait thread `tid` is blocked in, once it is; nullopt if it never gets there.
-// The kernel shows the int argument as the 32-bit register value it is (-1 as 0xffffffff).
-std::optional<int> epoll_timeout_of(pid_t tid) {
-    const std::string path = "/proc/self/task/" + std::to_string(tid) + "/syscall";
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-        std::ifstream in(path);
-        long number = -1;
-        std::string fd, events, maxevents, timeout;
-        if (in >> number >> fd >> events >> maxevents >> timeout && number == SYS_epoll_pwait) {
-            return static_cast<int>(static_cast<std::uint32_t>(std::stoull(timeout, nullptr, 16)));
-        }
-        std::this_thread::yield();
-    }
-    return std::nullopt;
-}
-
 // Parks the hub's thread on an Event that only another thread's post() sets, and returns the timeout the hub's
 // thread slept with meanwhile.
 std::optional<int> idle_wait_timeout(core::Hub& hub) {
@@ -46,7 +25,7 @@ std::optional<int> idle_wait_timeout(core::Hub& hub) {
     std::optional<int> seen;
     auto keep = hub.keep_alive();
     std::thread watcher([&] {
-        seen = epoll_timeout_of(tid);
+        seen = test::blocked_epoll_timeout(tid);
         hub.post([&] { posted.set(); });
     });
     posted.wait();
