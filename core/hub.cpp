@@ -175,7 +175,7 @@ void Hub::run_callbacks() {
             handle_error("callback", std::current_exception());
         }
         if (++count % kCallbackCheckCount == 0) {
-            ev_now_update(loop_);
+            update_now();
             if (ev_now(loop_) >= start + options_.switch_interval.count()) break;
         }
     }
@@ -229,7 +229,7 @@ bool Hub::park(MaybeTimeout timeout) {
         0., 0.);
     tp.timer.data = &tp;
     ev_set_priority(&tp.timer, kTimerPriority);
-    ev_now_update(loop_);
+    update_now();
     start_timer(tp.timer, timeout->count());
     struct Stop {
         struct ev_loop* loop;

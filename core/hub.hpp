@@ -33,6 +33,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -76,7 +77,13 @@ public:
     struct ev_loop* loop() const noexcept { return loop_; }
     // libev's cached time of this iteration, in seconds; update_now() refreshes it.
     double now() const noexcept { return ev_now(loop_); }
-    void update_now() noexcept { ev_now_update(loop_); }
+    void update_now() noexcept {
+        if (wait_end_pending_) {  // the time the latest wait ended, before this refresh moves past it
+            wait_ended_ = ev_now(loop_);
+            wait_end_pending_ = false;
+        }
+        ev_now_update(loop_);
+    }
     RawGreenlet& greenlet() const noexcept { return *greenlet_; }
     bool on_hub() const noexcept { return &RawGreenlet::current() == greenlet_.get(); }
 
@@ -140,10 +147,15 @@ public:
     std::uint64_t unbounded_waits() const noexcept { return unbounded_waits_; }
     void count_unbounded_wait() noexcept { ++unbounded_waits_; }
     // How long the loop's latest wait for events took, from libev's own clock readings on either side of it (no clock
-    // read of ours). Read from an I/O callback, or the greenlet it resumed, it tells events the kernel already held (a
-    // wait of a microsecond or two) from events the hub slept for.
-    double last_wait_seconds() const noexcept { return ev_now(loop_) - wait_began_; }
-    void note_wait_begins() noexcept { wait_began_ = ev_now(loop_); }
+    // read of ours): events the kernel already held (a wait of a microsecond or two) or events the hub slept for.
+    // Negative before the first wait through epoll_wait (and with another libev backend): nothing known to have slept.
+    double last_wait_seconds() const noexcept {
+        return (wait_end_pending_ ? ev_now(loop_) : wait_ended_) - wait_began_;
+    }
+    void note_wait_begins() noexcept {
+        wait_began_ = ev_now(loop_);
+        wait_end_pending_ = true;
+    }
 
     void set_error_handler(ErrorHandler handler) { error_handler_ = std::move(handler); }
     void handle_error(std::string_view where, std::exception_ptr error) noexcept;
@@ -180,7 +192,11 @@ private:
     std::uint64_t last_id_ = 0;
     double far_timers_until_ = 0;  // steady-clock seconds until which a timer beyond the cap may be pending; 0: none
     std::uint64_t unbounded_waits_ = 0;
-    double wait_began_ = 0;  // libev's time as it called epoll_wait last (it reads the clock just before)
+    // libev's time as it called epoll_wait last (it reads the clock just before), and as that wait ended (it reads the
+    // clock just after; kept here once something refreshes the time in the same pass).
+    double wait_began_ = std::numeric_limits<double>::infinity();
+    double wait_ended_ = 0;
+    bool wait_end_pending_ = false;
     ErrorHandler error_handler_;
     IntrusiveList<LiveGreenlet, &LiveGreenlet::node> live_;
 };

@@ -7,9 +7,11 @@
 // may receive while another sends (at most one of each at a time). A batch that comes back short means the queue is
 // empty, so the next recv_batch() waits for readiness first instead of spending a recvmmsg on EAGAIN.
 //
-// A datagram that woke a sleeping hub is read alone, by recvmsg: a recvmmsg of several makes the kernel look for a
-// second one that is not there (a lone datagram here: 0.69 µs by recvmsg, 0.88 by a recvmmsg of 4). When the hub's
-// wait found datagrams already queued (Hub::last_wait_seconds), batches start again.
+// After a lone datagram the next is read alone too, by recvmsg: a recvmmsg of several makes the kernel look for a
+// second one that is usually not there (a lone datagram here: 0.69 µs by recvmsg, 0.88 by a recvmmsg of 4). Unless
+// the hub's wait found datagrams already queued (Hub::last_wait_seconds): then the read is a batch of 4 again. After
+// a short batch of several the window stays at twice it, slept or not: traffic that comes in bursts is read a burst
+// at a time (reading it one by one cost 8.5 µs per cached answer at 40k q/s, against 7.4).
 #pragma once
 
 #include "core/io_watch.hpp"
@@ -62,9 +64,9 @@ public:
     enum class TrySend : std::uint8_t { Sent, WouldBlock, Refused };
     TrySend try_send_to(std::span<const std::byte> data, const SocketAddress& to) noexcept;
 
-    // Waits for at least one datagram, then fills as many entries of `batch` as are ready, up to a window: 1 after the
-    // hub slept for the datagram; otherwise it opens to 4, doubles while batches come back full and shrinks to twice
-    // the last short one (to 1 after a lone datagram). Returns how many.
+    // Waits for at least one datagram, then fills as many entries of `batch` as are ready, up to a window: doubled
+    // after a full batch (read again at once), twice the last short one, 1 after a lone datagram (4 again if the
+    // hub's wait found more queued). Returns how many.
     std::size_t recv_batch(std::span<Datagram> batch, MaybeTimeout timeout = std::nullopt);
     // Sends every entry, waiting for room as needed; a datagram the kernel refuses for good (e.g. EMSGSIZE, an
     // unreachable peer) is skipped and counted. Returns the number refused.
@@ -90,7 +92,7 @@ private:
     bool drained_ = false;
     // A wait shorter than this found its datagrams already queued: the hub did not sleep for them.
     static constexpr double kQueuedWait = 20e-6;
-    static constexpr std::size_t kBacklogWindow = 4;  // the first batch once datagrams are found queued
+    static constexpr std::size_t kBacklogWindow = 4;  // the batch after a lone datagram, once more are found queued
     std::size_t window_ = 1;  // how many entries the next recv_batch offers the kernel
 };
 

@@ -4,6 +4,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -99,12 +100,21 @@ ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_
 
 ares_ssize_t UpstreamSockets::send(ares_socket_t fd, const iovec* data, int count, void* self) {
     auto* sockets = static_cast<UpstreamSockets*>(self);
-    sockets->last_udp_send_ = sockets->udp_.contains(fd) ? fd : ARES_SOCKET_BAD;
+    const bool udp = sockets->udp_.contains(fd);
+    sockets->last_udp_send_ = udp ? fd : ARES_SOCKET_BAD;
     // sendmsg rather than writev: no trip through the file layer, and no SIGPIPE from a TCP connection that is gone.
     msghdr message{};
     message.msg_iov = const_cast<iovec*>(data);
     message.msg_iovlen = static_cast<std::size_t>(count);
-    return core::direct::sendmsg(fd, &message, MSG_NOSIGNAL);
+    ares_ssize_t sent = core::direct::sendmsg(fd, &message, MSG_NOSIGNAL);
+    if (sent < 0 && udp && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        // c-ares 1.18 treats a UDP send that would block as a failed server: the query moves on to the next one, or
+        // with a single server fails at once. The send buffer fills only in a burst the device has not drained yet,
+        // so wait for room briefly (the hub stalls at most that long), then let c-ares decide.
+        pollfd room{fd, POLLOUT, 0};
+        if (::poll(&room, 1, kUdpSendWaitMs) > 0) sent = core::direct::sendmsg(fd, &message, MSG_NOSIGNAL);
+    }
+    return sent;
 }
 
 }  // namespace greenfinch::daemon

@@ -34,6 +34,7 @@ public:
 
 private:
     static constexpr std::size_t kBatch = 16;
+    static constexpr int kUdpSendWaitMs = 5;  // the longest a UDP send waits for room in the socket's buffer
     static constexpr std::size_t kDatagram = 4097;  // what c-ares 1.18 itself reads at most
     struct UdpBatch {
         std::array<std::array<std::byte, kDatagram>, kBatch> buffers;

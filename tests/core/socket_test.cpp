@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -124,15 +125,39 @@ TEST_CASE("UDP: a datagram the hub slept for is read alone") {
     rig.send(1);
     REQUIRE(rig.receive() == 1);  // the socket now waits for readiness before its next read
     const pid_t tid = static_cast<pid_t>(::gettid());
+    bool blocked = false;
     bool sent = false;
-    std::thread sender([&rig, &sent, tid] { sent = greenfinch::test::blocked_epoll_timeout(tid) && rig.queue(3); });
+    std::jthread sender([&rig, &blocked, &sent, tid] {
+        blocked = greenfinch::test::blocked_epoll_timeout(tid).has_value();
+        // Well past the 20 µs under which a wait counts as finding datagrams queued, whatever the machine's speed.
+        std::this_thread::sleep_for(2ms);
+        sent = rig.queue(3);  // sent whatever the probe saw, so the receive below always ends
+    });
     const std::size_t first = rig.receive();
     sender.join();
+    REQUIRE(blocked);
     REQUIRE(sent);
     CHECK(first == 1);
     std::size_t rest = 0;
     while (rest < 2) rest += rig.receive();
     CHECK(rest == 2);
+}
+
+TEST_CASE("hub: the length of its latest wait survives a later time refresh in the same pass") {
+    // A greenlet that refreshes the time (a Timeout, a Deadline) before the receive loop runs must not make datagrams
+    // that were already queued look slept for.
+    Hub hub;
+    BatchRig rig;
+    rig.send(1);  // queued: the next wait finds it at once
+    IoWatch watch(hub, rig.server.fd(), EV_READ);
+    REQUIRE(watch.wait(5s));
+    const double found = hub.last_wait_seconds();
+    const auto until = std::chrono::steady_clock::now() + 2ms;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    hub.update_now();
+    CHECK(hub.last_wait_seconds() == found);
+    CHECK(found < 0.001);
 }
 
 TEST_CASE("UDP: recv with a timeout throws SocketTimeout when nothing comes") {
