@@ -23,9 +23,6 @@ inline int recvmmsg(int fd, mmsghdr* messages, unsigned count, int flags) noexce
 inline int sendmmsg(int fd, mmsghdr* messages, unsigned count, int flags) noexcept {
     return static_cast<int>(::syscall(SYS_sendmmsg, fd, messages, count, flags));
 }
-inline ssize_t recvmsg(int fd, msghdr* message, int flags) noexcept {
-    return ::syscall(SYS_recvmsg, fd, message, flags);
-}
 inline ssize_t sendmsg(int fd, const msghdr* message, int flags) noexcept {
     return ::syscall(SYS_sendmsg, fd, message, flags);
 }

@@ -74,22 +74,35 @@ std::size_t UdpSocket::recv_batch(std::span<Datagram> batch, MaybeTimeout timeou
     // a lone query then costs a few headers set up, not the whole batch's.
     const std::size_t offered = std::min(batch.size(), window_);
     auto& [headers, iovecs] = receiving_;
-    receiving_.prepare(offered);
-    for (std::size_t i = 0; i < offered; ++i) {
-        iovecs[i] = {batch[i].buffer.data(), batch[i].buffer.size()};
-        msghdr& h = headers[i].msg_hdr;
-        h = {};
-        h.msg_name = batch[i].peer.get();
-        h.msg_namelen = SocketAddress::capacity();
-        h.msg_iov = &iovecs[i];
-        h.msg_iovlen = 1;
+    if (offered > 1) {
+        receiving_.prepare(offered);
+        for (std::size_t i = 0; i < offered; ++i) {
+            iovecs[i] = {batch[i].buffer.data(), batch[i].buffer.size()};
+            msghdr& h = headers[i].msg_hdr;
+            h = {};
+            h.msg_name = batch[i].peer.get();
+            h.msg_namelen = SocketAddress::capacity();
+            h.msg_iov = &iovecs[i];
+            h.msg_iovlen = 1;
+        }
     }
     for (;;) {
         int n = 0;
         if (offered == 1) {
-            const ssize_t size = direct::recvmsg(socket_.fd(), &headers[0].msg_hdr, MSG_DONTWAIT);
-            if (size >= 0) headers[0].msg_len = static_cast<unsigned>(size);
-            n = size >= 0 ? 1 : -1;
+            // recvfrom, not recvmsg: the kernel copies in no message header (0.56 µs a datagram here, against 0.69).
+            // A lone read cannot tell whether more wait; rather than spend a read on EAGAIN, the next call waits for
+            // readiness, which answers at once if they do (and then opens the window).
+            socklen_t length = SocketAddress::capacity();
+            const ssize_t size = direct::recvfrom(socket_.fd(), batch[0].buffer.data(), batch[0].buffer.size(),
+                                                  MSG_DONTWAIT, batch[0].peer.get(), &length);
+            if (size >= 0) {
+                batch[0].size = static_cast<std::size_t>(size);
+                *batch[0].peer.size_ptr() = length;
+                drained_ = true;
+                window_ = 1;
+                return 1;
+            }
+            n = -1;
         } else {
             n = direct::recvmmsg(socket_.fd(), headers.data(), static_cast<unsigned>(offered), MSG_DONTWAIT);
         }
@@ -99,9 +112,7 @@ std::size_t UdpSocket::recv_batch(std::span<Datagram> batch, MaybeTimeout timeou
                 batch[i].size = headers[i].msg_len;
                 *batch[i].peer.size_ptr() = headers[i].msg_hdr.msg_namelen;
             }
-            // A lone read cannot tell whether more wait; rather than spend a read on EAGAIN, the next call waits for
-            // readiness, which answers at once if they do (and then opens the window).
-            drained_ = got < offered || offered == 1;
+            drained_ = got < offered;
             window_ = got == 1 ? 1 : 2 * got;
             return got;
         }

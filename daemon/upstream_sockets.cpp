@@ -69,20 +69,19 @@ ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_
             errno = EAGAIN;
             return -1;
         }
-        // The kernel wrote only the address lengths (and flags) of the datagrams it filled last time.
-        for (std::size_t i = 0; i < b.count; ++i) b.headers[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
         const std::size_t awaited = sockets->awaited_ ? *sockets->awaited_ : kBatch;
         const std::size_t want = std::clamp<std::size_t>(awaited, 1, kBatch);
-        int n = 0;
         if (want == 1) {
-            const ssize_t size = core::direct::recvmsg(fd, &b.headers[0].msg_hdr, MSG_DONTWAIT);
-            if (size < 0) return -1;
-            b.headers[0].msg_len = static_cast<unsigned>(size);
-            n = 1;
-        } else {
-            n = core::direct::recvmmsg(fd, b.headers.data(), static_cast<unsigned>(want), MSG_DONTWAIT);
-            if (n <= 0) return n;
+            // The one answer awaited goes straight into c-ares' buffer: no message header, no copy.
+            const ares_ssize_t size =
+                core::direct::recvfrom(fd, buffer, length, flags | MSG_DONTWAIT, from, from_length);
+            b.drained = size >= 0;
+            return size;
         }
+        // The kernel wrote only the address lengths (and flags) of the datagrams it filled last time.
+        for (std::size_t i = 0; i < b.count; ++i) b.headers[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+        const int n = core::direct::recvmmsg(fd, b.headers.data(), static_cast<unsigned>(want), MSG_DONTWAIT);
+        if (n <= 0) return n;
         b.count = static_cast<std::size_t>(n);
         b.next = 0;
         b.drained = b.count < want || b.count >= awaited;
@@ -102,17 +101,22 @@ ares_ssize_t UpstreamSockets::send(ares_socket_t fd, const iovec* data, int coun
     auto* sockets = static_cast<UpstreamSockets*>(self);
     const bool udp = sockets->udp_.contains(fd);
     sockets->last_udp_send_ = udp ? fd : ARES_SOCKET_BAD;
-    // sendmsg rather than writev: no trip through the file layer, and no SIGPIPE from a TCP connection that is gone.
+    // Socket calls rather than writev: no trip through the file layer, and no SIGPIPE from a TCP connection that is
+    // gone. A single piece (every UDP query) goes by sendto, which copies in no message header.
     msghdr message{};
     message.msg_iov = const_cast<iovec*>(data);
     message.msg_iovlen = static_cast<std::size_t>(count);
-    ares_ssize_t sent = core::direct::sendmsg(fd, &message, MSG_NOSIGNAL);
+    const auto transmit = [&] {
+        return count == 1 ? core::direct::sendto(fd, data[0].iov_base, data[0].iov_len, MSG_NOSIGNAL, nullptr, 0)
+                          : core::direct::sendmsg(fd, &message, MSG_NOSIGNAL);
+    };
+    ares_ssize_t sent = transmit();
     if (sent < 0 && udp && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         // c-ares 1.18 treats a UDP send that would block as a failed server: the query moves on to the next one, or
         // with a single server fails at once. The send buffer fills only in a burst the device has not drained yet,
         // so wait for room briefly (the hub stalls at most that long), then let c-ares decide.
         pollfd room{fd, POLLOUT, 0};
-        if (::poll(&room, 1, kUdpSendWaitMs) > 0) sent = core::direct::sendmsg(fd, &message, MSG_NOSIGNAL);
+        if (::poll(&room, 1, kUdpSendWaitMs) > 0) sent = transmit();
     }
     return sent;
 }

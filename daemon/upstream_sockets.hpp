@@ -7,8 +7,10 @@
 // the channel has queries in flight, means there is nothing more to wait for, so the read after it answers EAGAIN
 // without a system call (epoll is level-triggered: anything that arrives later, a stray included, is reported
 // again). A batch asks for no more datagrams than there are queries in flight: with one (the usual case at low load)
-// that is a plain recvmsg, which costs the kernel less than a recvmmsg that would try for a second datagram.
-// TCP sockets and everything else go straight to the kernel.
+// that is a plain recvfrom straight into c-ares' buffer, which costs the kernel less than a recvmmsg that would try
+// for a second datagram, or a recvmsg that copies in a message header. A UDP query goes out by sendto for the same
+// reason (2.39 µs here against 2.51 by sendmsg, delivery over loopback included). TCP sockets and everything else go
+// straight to the kernel.
 //
 // It also remembers the UDP socket of the last send, so that the channel can look there for an early answer.
 #pragma once
