@@ -6,6 +6,7 @@
 #include "dns/message.hpp"
 #include "dns/presentation.hpp"
 #include "tests/dns/wire_builder.hpp"
+#include "tests/support/private_network.hpp"
 #include "tests/support/test_upstream.hpp"
 
 #include <catch2/catch.hpp>
@@ -17,8 +18,14 @@
 #include <future>
 #include <thread>
 
+#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <fstream>
 
 using namespace greenfinch;
 using namespace std::chrono_literals;
@@ -64,6 +71,43 @@ private:
     core::Hub* hub_ = nullptr;
     core::SocketAddress address_;
 };
+
+// The UDP socket of this process connected to `peer` (c-ares' socket for that server), or -1.
+int udp_socket_connected_to(const core::SocketAddress& peer) {
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (!dir) return -1;
+    int found = -1;
+    while (const dirent* e = ::readdir(dir)) {
+        const int fd = std::atoi(e->d_name);
+        struct stat st {};
+        int type = 0;
+        socklen_t type_length = sizeof(type);
+        core::SocketAddress connected;
+        socklen_t length = core::SocketAddress::capacity();
+        if (e->d_name[0] == '.' || ::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+            ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_length) != 0 || type != SOCK_DGRAM ||
+            ::getpeername(fd, connected.get(), &length) != 0) {
+            continue;
+        }
+        *connected.size_ptr() = length;
+        if (connected == peer) found = fd;
+    }
+    ::closedir(dir);
+    return found;
+}
+
+// Waits (up to 5 s) until thread `tid` is blocked in poll(); false if it never gets there.
+bool blocked_in_poll(pid_t tid) {
+    const std::string path = "/proc/self/task/" + std::to_string(tid) + "/syscall";
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::ifstream in(path);
+        long number = -1;
+        if (in >> number && (number == SYS_poll || number == SYS_ppoll)) return true;
+        std::this_thread::yield();
+    }
+    return false;
+}
 }  // namespace
 
 TEST_CASE("upstream: a query goes out under a fresh random ID and its answer comes back") {
@@ -274,4 +318,54 @@ TEST_CASE("upstream: a TCP retry to a server that never completes the handshake 
     responder->join();
     CHECK(r.status == Channel::Status::TimedOut);
     CHECK(took < 1.0);
+}
+
+TEST_CASE("upstream: a UDP send that finds the socket's buffer full waits briefly for room") {
+    // c-ares 1.18 takes a UDP send that would block for a failed server: with one server the query fails at once.
+    // On loopback a send buffer never fills, so this runs in a network namespace whose loopback holds every packet
+    // in a queue: the socket's buffer then fills, and removing the queue makes room again.
+    if (!test::PrivateNetwork::available()) {
+        WARN("not root: a private network namespace needs root (CI runs as root)");
+        return;
+    }
+    test::PrivateNetwork net;
+    core::Hub hub;
+    TestUpstream up;
+    Channel ch(hub, options({up.address()}, 2000));
+    REQUIRE(ch.query(query_for("warm.example"), 2s).status == Channel::Status::Answered);  // c-ares opens its socket
+    const int fd = udp_socket_connected_to(up.address());
+    REQUIRE(fd >= 0);
+    net.hold_loopback();
+    const auto filler = query_for("fill.example");
+    int held = 0;
+    while (::send(fd, filler.data(), filler.size(), MSG_DONTWAIT) >= 0) ++held;
+    REQUIRE(errno == EAGAIN);
+    INFO(held << " datagrams fill the send buffer");
+
+    // No room comes: the send gives up after its short wait, and the query fails at once rather than at its deadline.
+    auto t0 = std::chrono::steady_clock::now();
+    CHECK(ch.query(query_for("held.example"), 2s).status == Channel::Status::Failed);
+    CHECK(since(t0) >= 0.004);
+    CHECK(since(t0) < 0.5);
+
+    // Room comes while the send waits: the query goes out and is answered.
+    const pid_t hub_thread = static_cast<pid_t>(::gettid());
+    bool waited = false;
+    std::string release_error;
+    std::thread releaser([&] {
+        waited = blocked_in_poll(hub_thread);
+        try {
+            net.release_loopback();
+        } catch (const std::exception& e) {
+            release_error = e.what();
+        }
+    });
+    const auto r = ch.query(query_for("released.example"), 2s);
+    releaser.join();
+    CHECK(release_error.empty());
+    CHECK(waited);
+    CHECK(r.status == Channel::Status::Answered);
+    CHECK(up.count("released.example") == 1);
+    CHECK(up.count("held.example") == 0);
+    CHECK(ch.in_flight() == 0);
 }
