@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <future>
 #include <thread>
@@ -343,7 +344,7 @@ TEST_CASE("upstream: a UDP send that finds the socket's buffer full waits briefl
     INFO(held << " datagrams fill the send buffer");
 
     // No room comes: the send gives up after its short wait, and the query fails at once rather than at its deadline.
-    auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = std::chrono::steady_clock::now();
     CHECK(ch.query(query_for("held.example"), 2s).status == Channel::Status::Failed);
     CHECK(since(t0) >= 0.004);
     CHECK(since(t0) < 0.5);

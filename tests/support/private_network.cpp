@@ -30,8 +30,11 @@ void bring_loopback_up() {
     if (fd < 0) fail("socket");
     ifreq request{};
     std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
-    const bool ok = ::ioctl(fd, SIOCGIFFLAGS, &request) == 0 &&
-                    (request.ifr_flags |= IFF_UP, ::ioctl(fd, SIOCSIFFLAGS, &request) == 0);
+    bool ok = ::ioctl(fd, SIOCGIFFLAGS, &request) == 0;
+    if (ok) {
+        request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP);
+        ok = ::ioctl(fd, SIOCSIFFLAGS, &request) == 0;
+    }
     ::close(fd);
     if (!ok) fail("bringing lo up");
 }
