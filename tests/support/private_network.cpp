@@ -35,7 +35,9 @@ void bring_loopback_up() {
         request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP);
         ok = ::ioctl(fd, SIOCSIFFLAGS, &request) == 0;
     }
+    const int error = errno;
     ::close(fd);
+    errno = error;
     if (!ok) fail("bringing lo up");
 }
 }  // namespace
@@ -46,7 +48,9 @@ PrivateNetwork::PrivateNetwork() {
     original_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (original_ < 0) fail("open /proc/thread-self/ns/net");
     if (::unshare(CLONE_NEWNET) != 0) {
+        const int error = errno;
         ::close(original_);
+        errno = error;
         fail("unshare");
     }
     try {
