@@ -10,14 +10,17 @@ namespace {
 
 constexpr std::size_t kRecordFixed = 10;  // TYPE, CLASS, TTL, RDLENGTH
 
+using TtlFields = std::span<const std::uint16_t>;
+
 // A name inside RDATA [at, rdata_end): well formed, and not running past the RDATA.
-std::optional<std::size_t> rdata_name(std::span<const std::byte> m, std::size_t at, std::size_t rdata_end) {
-    auto n = read_name(m.first(rdata_end), at);
+std::optional<std::size_t> rdata_name(std::span<const std::byte> m, std::size_t at, std::size_t rdata_end,
+                                      TtlFields ttls) {
+    auto n = read_name(m.first(rdata_end), at, {}, ttls);
     if (!n) return std::nullopt;
     return n->end;
 }
 
-bool valid_rdata(std::span<const std::byte> m, std::uint16_t rtype, std::size_t at, std::size_t end) {
+bool valid_rdata(std::span<const std::byte> m, std::uint16_t rtype, std::size_t at, std::size_t end, TtlFields ttls) {
     const std::size_t len = end - at;
     switch (rtype) {
         case type::A:
@@ -28,23 +31,23 @@ bool valid_rdata(std::span<const std::byte> m, std::uint16_t rtype, std::size_t 
         case type::CNAME:
         case type::PTR:
         case type::DNAME: {
-            auto e = rdata_name(m, at, end);
+            auto e = rdata_name(m, at, end, ttls);
             return e && *e == end;
         }
         case type::MX: {
             if (len < 3) return false;
-            auto e = rdata_name(m, at + 2, end);
+            auto e = rdata_name(m, at + 2, end, ttls);
             return e && *e == end;
         }
         case type::SRV: {
             if (len < 7) return false;
-            auto e = rdata_name(m, at + 6, end);
+            auto e = rdata_name(m, at + 6, end, ttls);
             return e && *e == end;
         }
         case type::SOA: {
-            auto mname = rdata_name(m, at, end);
+            auto mname = rdata_name(m, at, end, ttls);
             if (!mname) return false;
-            auto rname = rdata_name(m, *mname, end);
+            auto rname = rdata_name(m, *mname, end, ttls);
             return rname && *rname + 20 == end;
         }
         default:
@@ -93,7 +96,7 @@ ParseStatus parse_message(std::span<const std::byte> m, Message& out) {
     for (int section = 0; section < 3; ++section) {
         for (std::size_t i = 0; i < counts[section]; ++i) {
             const std::size_t start = at;
-            auto name = read_name(m, at);
+            auto name = read_name(m, at, {}, out.ttl_offsets);
             if (!name || name->end + kRecordFixed > m.size()) return ParseStatus::FormErr;
             at = name->end;
             const std::uint16_t rtype = read_u16(m, at);
@@ -115,9 +118,10 @@ ParseStatus parse_message(std::span<const std::byte> m, Message& out) {
                 out.edns.version = static_cast<std::uint8_t>((raw_ttl >> 16) & 0xff);
                 out.edns.dnssec_ok = (raw_ttl & 0x8000) != 0;
             } else {
-                if (!valid_rdata(m, rtype, rdata, rdata_end)) return ParseStatus::FormErr;
-                const std::uint32_t ttl = (raw_ttl & 0x80000000u) ? 0 : raw_ttl;
+                // The TTL field first: a name in this record's own RDATA may not point into it either.
                 out.ttl_offsets.push_back(static_cast<std::uint16_t>(at + 4));
+                if (!valid_rdata(m, rtype, rdata, rdata_end, out.ttl_offsets)) return ParseStatus::FormErr;
+                const std::uint32_t ttl = (raw_ttl & 0x80000000u) ? 0 : raw_ttl;
                 if (!out.min_ttl || ttl < *out.min_ttl) out.min_ttl = ttl;
                 if (section == 1 && rtype == type::SOA && !out.soa) {
                     out.soa = Soa{ttl, read_u32(m, rdata_end - 4)};

@@ -2,34 +2,48 @@
 
 #include "dns/header.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
 namespace greenfinch::dns {
 
-std::optional<NameSpan> read_name(std::span<const std::byte> m, std::size_t offset,
-                                  std::span<std::byte> expanded) noexcept {
+namespace {
+// Whether [at, at + size) shares a byte with one of the 4-byte fields starting at `ttl_fields` (ascending).
+bool overlaps_ttl_field(std::size_t at, std::size_t size, std::span<const std::uint16_t> ttl_fields) noexcept {
+    const auto after = std::upper_bound(ttl_fields.begin(), ttl_fields.end(), at + size - 1);
+    return after != ttl_fields.begin() && at < std::size_t{*(after - 1)} + 4;
+}
+}  // namespace
+
+std::optional<NameSpan> read_name(std::span<const std::byte> m, std::size_t offset, std::span<std::byte> expanded,
+                                  std::span<const std::uint16_t> ttl_fields) noexcept {
     std::size_t at = offset;
+    std::size_t limit = m.size();  // after a pointer: the pointer itself, since the name it leads to lies before it
     std::size_t length = 0;
     std::optional<std::size_t> end;  // set at the first pointer: the name continues elsewhere
     std::size_t hops = 0;
     for (;;) {
-        if (at >= m.size()) return std::nullopt;
+        if (at >= limit) return std::nullopt;
         const auto b = std::to_integer<std::size_t>(m[at]);
         const std::size_t kind = b & 0xc0;
         if (kind == 0xc0) {
-            if (at + 1 >= m.size()) return std::nullopt;
+            if (at + 2 > limit) return std::nullopt;
+            if (end && overlaps_ttl_field(at, 2, ttl_fields)) return std::nullopt;  // a pointer made of TTL bytes
             const std::size_t target = ((b & 0x3f) << 8) | std::to_integer<std::size_t>(m[at + 1]);
             // Only strictly backwards (no loops, no forward references), and never into the header.
             if (target >= at || target < kHeaderSize) return std::nullopt;
             if (++hops > kMaxPointerHops) return std::nullopt;
             if (!end) end = at + 2;
+            limit = at;
             at = target;
             continue;
         }
         if (kind != 0) return std::nullopt;  // 0x40 and 0x80: reserved / obsolete label types
         if (length + b + 1 > kMaxNameLength) return std::nullopt;
-        if (at + 1 + b > m.size()) return std::nullopt;
+        if (at + 1 + b > limit) return std::nullopt;
+        // Only what is reached through a pointer can lie where fields were read before.
+        if (end && overlaps_ttl_field(at, 1 + b, ttl_fields)) return std::nullopt;
         if (expanded.size() >= length + b + 1) std::memcpy(expanded.data() + length, m.data() + at, b + 1);
         length += b + 1;
         if (b == 0) break;

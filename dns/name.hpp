@@ -2,10 +2,13 @@
 //
 // A name is a run of labels (length byte 1-63, then the label) ending in the root label (0), possibly cut short by a
 // compression pointer (two bytes, 0b11 then a 14-bit offset) to a name earlier in the message. read_name() accepts a
-// pointer only if it points strictly backwards from the pointer itself, so it cannot loop, and past the header; it
-// refuses the reserved label types (0b01, 0b10), labels past the end, names longer than 255 bytes once expanded, and
-// names reached through more than kMaxPointerHops pointers (no name has more labels than that, and without a cap a
-// message whose every name points at the one before costs time quadratic in its size).
+// pointer only if it points strictly backwards from the pointer itself, past the header, to a name that ends before
+// the pointer (so it cannot loop, nor run on through the pointer into what follows); it refuses the reserved label
+// types (0b01, 0b10), labels past the end, names longer than 255 bytes once expanded, and names reached through more
+// than kMaxPointerHops pointers (no name has more labels than that, and without a cap a message whose every name
+// points at the one before costs time quadratic in its size). Given the TTL fields read so far, it also refuses a name
+// with a label or a pointer that, reached through a pointer, shares a byte with one of them: TTLs are rewritten in
+// stored and served copies, and a name made of TTL bytes would read differently in each.
 #pragma once
 
 #include <cstddef>
@@ -27,8 +30,10 @@ struct NameSpan {
 };
 
 // Reads the name at `offset`. With `expanded` (at least kMaxNameLength bytes), writes the name there, uncompressed.
+// `ttl_fields`: offsets of the 4-byte TTL fields that nothing reached through a pointer may touch, ascending.
 std::optional<NameSpan> read_name(std::span<const std::byte> message, std::size_t offset,
-                                  std::span<std::byte> expanded = {}) noexcept;
+                                  std::span<std::byte> expanded = {},
+                                  std::span<const std::uint16_t> ttl_fields = {}) noexcept;
 
 // ASCII lowercase of a wire-form name in place (labels' length bytes are below 'A', so they are left alone).
 void lowercase_name(std::span<std::byte> name) noexcept;

@@ -140,6 +140,14 @@ TEST_CASE("names: pointers only backwards, no loops, label and name limits") {
         CHECK_FALSE(read_name(w.bytes(), pointers[kMaxPointerHops]));
         CHECK_FALSE(read_name(w.bytes(), pointers.back()));
     }
+    SECTION("the name a pointer leads to must end before the pointer, not run on through it") {
+        // 12: a TXT-like blob {4}; 13: a pointer back to it. The 4-byte label at 12 would take in the pointer itself and
+        // the two bytes after it, then the root at 17.
+        const std::vector<std::byte> w = Wire().header(0, 0, 0, 0, 0, 0).u8(4).pointer(12).u16(0x0101).u8(0);
+        CHECK_FALSE(read_name(w, 13));
+        const std::vector<std::byte> fine = Wire().header(0, 0, 0, 0, 0, 0).name("abcd").pointer(12);
+        CHECK(read_name(fine, 18));
+    }
     SECTION("a name running off the end is refused") {
         const std::vector<std::byte> w = Wire().header(0, 0, 0, 0, 0, 0).u8(5).raw({'a', 'b'});
         CHECK_FALSE(read_name(w, 12));
@@ -178,6 +186,34 @@ TEST_CASE("malformed messages: FORMERR when there is a header to answer, drop wh
           ParseStatus::FormErr);
     CHECK(parse(Wire().header(1, 0, 1, 0, 0, 1).question("a", 1).u8(0).u16(41).u16(1232).u32(0).u16(4).u16(10).u16(9)) ==
           ParseStatus::FormErr);
+}
+
+TEST_CASE("a name may not point into a TTL field: TTLs are rewritten, and the name would change with them") {
+    // Two answers. Offsets: question "a" 12-18; the first answer's owner pointer 19, TYPE 21, CLASS 23 (its last byte,
+    // 24, is 1), TTL 25-28, RDLENGTH 29, RDATA 31; the second answer's owner is a pointer to `target`.
+    auto two_answers = [](std::uint32_t first_ttl, unsigned target) {
+        Wire w;
+        w.header(1, 0x8180, 1, 2, 0, 0).question("a", type::A);
+        w.pointer(12).rr_fixed(type::A, first_ttl, 4).raw({192, 0, 2, 1});
+        w.pointer(target).rr_fixed(type::A, 60, 4).raw({192, 0, 2, 2});
+        return std::vector<std::byte>(w);
+    };
+    CHECK(parse(two_answers(0x01016100, 26)) == ParseStatus::FormErr);  // "a." in TTL bytes 26-28
+    CHECK(parse(two_answers(0x01016100, 12)) == ParseStatus::Ok);
+    CHECK(parse(two_answers(0x01016100, 14)) == ParseStatus::Ok);  // the question's root label: odd, but stable
+    // From CLASS's last byte, a one-byte label holding the TTL's first byte, then its second as the root.
+    CHECK(parse(two_answers(0x00000000, 24)) == ParseStatus::FormErr);
+    // TTL bytes 26-27 read as a pointer to the question's name.
+    CHECK(parse(two_answers(0x00c00c00, 26)) == ParseStatus::FormErr);
+
+    SECTION("not even a record's own TTL: an SOA whose RNAME points into it") {
+        Wire w;
+        w.header(1, 0x8183, 1, 0, 1, 0).question("a", type::A);
+        // Owner 19, TYPE 21, CLASS 23, TTL 25-28 (0x00016100: "a." from byte 26), RDLENGTH 29, MNAME 31, RNAME 33.
+        w.pointer(12).rr_fixed(type::SOA, 0x00016100, 2 + 2 + 20);
+        w.pointer(12).pointer(26).u32(1).u32(2).u32(3).u32(4).u32(5);
+        CHECK(parse(w) == ParseStatus::FormErr);
+    }
 }
 
 TEST_CASE("random bytes and every truncation of a valid response never crash the parser") {
