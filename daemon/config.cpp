@@ -18,12 +18,14 @@ std::string where(const std::string& path, const toml::node& node, std::string_v
     return path + ":" + std::to_string(node.source().begin.line) + ": " + std::string(key);
 }
 
-// Reads table[key] into `out` if present; a value of the wrong type is an error.
+// Reads table[key] into `out` if present, noting its line in `lines`; a value of the wrong type is an error.
 template <class T>
-void read(const std::string& path, const toml::table& table, std::string_view section, std::string_view key, T& out) {
+void read(const std::string& path, const toml::table& table, std::string_view section, std::string_view key, T& out,
+          KeyLines& lines) {
     const toml::node* node = table.get(key);
     if (!node) return;
     const std::string name = std::string(section) + "." + std::string(key);
+    lines[name] = node->source().begin.line;
     if constexpr (std::is_same_v<T, bool>) {
         if (!node->is_boolean()) throw ConfigError(where(path, *node, name) + ": expected true or false");
         out = *node->value<bool>();
@@ -77,88 +79,91 @@ Config load_config(const std::string& path) {
         throw ConfigError(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
     }
     Config c;
+    KeyLines lines;
     const toml::table empty;
     reject_unknown(path, root, "", {"server", "upstream", "cache", "redis", "metrics", "log"});
     const auto& server = section(path, root, "server", empty);
     reject_unknown(path, server, "server",
                    {"listen", "workers", "max_inflight", "max_tcp_connections", "tcp_idle_timeout_ms", "user"});
-    read(path, server, "server", "user", c.server.user);
-    read(path, server, "server", "workers", c.server.workers);
-    read(path, server, "server", "listen", c.server.listen);
-    read(path, server, "server", "max_inflight", c.server.max_inflight);
-    read(path, server, "server", "max_tcp_connections", c.server.max_tcp_connections);
-    read(path, server, "server", "tcp_idle_timeout_ms", c.server.tcp_idle_timeout_ms);
+    read(path, server, "server", "user", c.server.user, lines);
+    read(path, server, "server", "workers", c.server.workers, lines);
+    read(path, server, "server", "listen", c.server.listen, lines);
+    read(path, server, "server", "max_inflight", c.server.max_inflight, lines);
+    read(path, server, "server", "max_tcp_connections", c.server.max_tcp_connections, lines);
+    read(path, server, "server", "tcp_idle_timeout_ms", c.server.tcp_idle_timeout_ms, lines);
     const auto& upstream = section(path, root, "upstream", empty);
     reject_unknown(path, upstream, "upstream", {"servers", "timeout_ms", "max_inflight"});
-    read(path, upstream, "upstream", "servers", c.upstream.servers);
-    read(path, upstream, "upstream", "timeout_ms", c.upstream.timeout_ms);
-    read(path, upstream, "upstream", "max_inflight", c.upstream.max_inflight);
+    read(path, upstream, "upstream", "servers", c.upstream.servers, lines);
+    read(path, upstream, "upstream", "timeout_ms", c.upstream.timeout_ms, lines);
+    read(path, upstream, "upstream", "max_inflight", c.upstream.max_inflight, lines);
     const auto& cache = section(path, root, "cache", empty);
     reject_unknown(path, cache, "cache",
                    {"backend", "max_entries", "min_ttl", "max_ttl", "negative_ttl_max", "servfail_ttl", "serve_stale",
                     "prefetch"});
-    read(path, cache, "cache", "backend", c.cache.backend);
-    read(path, cache, "cache", "max_entries", c.cache.max_entries);
-    read(path, cache, "cache", "min_ttl", c.cache.min_ttl);
-    read(path, cache, "cache", "max_ttl", c.cache.max_ttl);
-    read(path, cache, "cache", "negative_ttl_max", c.cache.negative_ttl_max);
-    read(path, cache, "cache", "servfail_ttl", c.cache.servfail_ttl);
-    read(path, cache, "cache", "serve_stale", c.cache.serve_stale);
-    read(path, cache, "cache", "prefetch", c.cache.prefetch);
+    read(path, cache, "cache", "backend", c.cache.backend, lines);
+    read(path, cache, "cache", "max_entries", c.cache.max_entries, lines);
+    read(path, cache, "cache", "min_ttl", c.cache.min_ttl, lines);
+    read(path, cache, "cache", "max_ttl", c.cache.max_ttl, lines);
+    read(path, cache, "cache", "negative_ttl_max", c.cache.negative_ttl_max, lines);
+    read(path, cache, "cache", "servfail_ttl", c.cache.servfail_ttl, lines);
+    read(path, cache, "cache", "serve_stale", c.cache.serve_stale, lines);
+    read(path, cache, "cache", "prefetch", c.cache.prefetch, lines);
     const auto& redis = section(path, root, "redis", empty);
     reject_unknown(path, redis, "redis", {"address", "password", "db", "prefix", "timeout_ms"});
-    read(path, redis, "redis", "address", c.redis.address);
-    read(path, redis, "redis", "password", c.redis.password);
-    read(path, redis, "redis", "db", c.redis.db);
-    read(path, redis, "redis", "prefix", c.redis.prefix);
-    read(path, redis, "redis", "timeout_ms", c.redis.timeout_ms);
+    read(path, redis, "redis", "address", c.redis.address, lines);
+    read(path, redis, "redis", "password", c.redis.password, lines);
+    read(path, redis, "redis", "db", c.redis.db, lines);
+    read(path, redis, "redis", "prefix", c.redis.prefix, lines);
+    read(path, redis, "redis", "timeout_ms", c.redis.timeout_ms, lines);
     const auto& metrics = section(path, root, "metrics", empty);
     reject_unknown(path, metrics, "metrics", {"listen"});
-    read(path, metrics, "metrics", "listen", c.metrics.listen);
+    read(path, metrics, "metrics", "listen", c.metrics.listen, lines);
     const auto& log = section(path, root, "log", empty);
     reject_unknown(path, log, "log", {"level", "queries"});
-    read(path, log, "log", "level", c.log.level);
-    read(path, log, "log", "queries", c.log.queries);
-    validate(c, path);
+    read(path, log, "log", "level", c.log.level, lines);
+    read(path, log, "log", "queries", c.log.queries, lines);
+    validate(c, path, lines);
     return c;
 }
 
-void validate(const Config& c, const std::string& origin) {
-    if (c.server.listen.empty()) throw ConfigError(origin + ": server.listen: at least one address is needed");
+void validate(const Config& c, const std::string& origin, const KeyLines& lines) {
+    const auto fail = [&](const std::string& key, const std::string& problem) {
+        const auto line = lines.find(key);
+        throw ConfigError(origin + (line == lines.end() ? "" : ":" + std::to_string(line->second)) + ": " + key + ": " +
+                          problem);
+    };
+    if (c.server.listen.empty()) fail("server.listen", "at least one address is needed");
     for (const auto& a : c.server.listen) {
-        if (!core::SocketAddress::parse(a)) {
-            throw ConfigError(origin + ": server.listen: \"" + a + "\" is not ADDR:PORT (IPv6 in brackets: [::1]:5335)");
-        }
+        if (!core::SocketAddress::parse(a)) fail("server.listen", "\"" + a + "\" is not ADDR:PORT (IPv6 in brackets: [::1]:5335)");
     }
     for (const auto& a : c.upstream.servers) {
         if (!core::SocketAddress::parse(a, 53)) {
-            throw ConfigError(origin + ": upstream.servers: \"" + a + "\" is not ADDR[:PORT] (IPv6 with a port: [::1]:53)");
+            fail("upstream.servers", "\"" + a + "\" is not ADDR[:PORT] (IPv6 with a port: [::1]:53)");
         }
     }
-    if (c.upstream.timeout_ms < 1) throw ConfigError(origin + ": upstream.timeout_ms: must be at least 1");
-    if (c.upstream.max_inflight < 1) throw ConfigError(origin + ": upstream.max_inflight: must be at least 1");
-    if (c.cache.max_entries < 1) throw ConfigError(origin + ": cache.max_entries: must be at least 1");
-    if (c.cache.min_ttl > c.cache.max_ttl) throw ConfigError(origin + ": cache.min_ttl: must not exceed cache.max_ttl");
+    if (c.upstream.timeout_ms < 1) fail("upstream.timeout_ms", "must be at least 1");
+    if (c.upstream.max_inflight < 1) fail("upstream.max_inflight", "must be at least 1");
+    if (c.cache.max_entries < 1) fail("cache.max_entries", "must be at least 1");
+    if (c.cache.min_ttl > c.cache.max_ttl) fail("cache.min_ttl", "must not exceed cache.max_ttl");
     if (c.cache.backend != "memory" && c.cache.backend != "redis") {
-        throw ConfigError(origin + ": cache.backend: \"" + c.cache.backend + "\" is not memory or redis");
+        fail("cache.backend", "\"" + c.cache.backend + "\" is not memory or redis");
     }
     if (!cache::parse_redis_address(c.redis.address)) {
-        throw ConfigError(origin + ": redis.address: \"" + c.redis.address +
-                          "\" is not IP:PORT, [IPv6]:PORT, localhost:PORT or unix:/path");
+        fail("redis.address", "\"" + c.redis.address + "\" is not IP:PORT, [IPv6]:PORT, localhost:PORT or unix:/path");
     }
     if (!c.metrics.listen.empty() && !core::SocketAddress::parse(c.metrics.listen)) {
-        throw ConfigError(origin + ": metrics.listen: \"" + c.metrics.listen + "\" is not ADDR:PORT");
+        fail("metrics.listen", "\"" + c.metrics.listen + "\" is not ADDR:PORT");
     }
-    if (c.redis.prefix.empty()) throw ConfigError(origin + ": redis.prefix: must not be empty");
-    if (c.redis.timeout_ms < 1) throw ConfigError(origin + ": redis.timeout_ms: must be at least 1");
-    if (c.server.workers < 1 || c.server.workers > 256) throw ConfigError(origin + ": server.workers: must be 1 to 256");
-    if (c.server.max_inflight < 1) throw ConfigError(origin + ": server.max_inflight: must be at least 1");
-    if (c.server.max_tcp_connections < 1) throw ConfigError(origin + ": server.max_tcp_connections: must be at least 1");
-    if (c.server.tcp_idle_timeout_ms < 1) throw ConfigError(origin + ": server.tcp_idle_timeout_ms: must be at least 1");
+    if (c.redis.prefix.empty()) fail("redis.prefix", "must not be empty");
+    if (c.redis.timeout_ms < 1) fail("redis.timeout_ms", "must be at least 1");
+    if (c.server.workers < 1 || c.server.workers > 256) fail("server.workers", "must be 1 to 256");
+    if (c.server.max_inflight < 1) fail("server.max_inflight", "must be at least 1");
+    if (c.server.max_tcp_connections < 1) fail("server.max_tcp_connections", "must be at least 1");
+    if (c.server.tcp_idle_timeout_ms < 1) fail("server.tcp_idle_timeout_ms", "must be at least 1");
     constexpr std::array<std::string_view, 7> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     bool known = false;
     for (auto l : levels) known = known || c.log.level == l;
-    if (!known) throw ConfigError(origin + ": log.level: \"" + c.log.level + "\" is not one of trace, debug, info, warn, error, critical, off");
+    if (!known) fail("log.level", "\"" + c.log.level + "\" is not one of trace, debug, info, warn, error, critical, off");
 }
 
 std::vector<std::string> resolv_conf_nameservers(const std::string& path) {

@@ -5,6 +5,8 @@
 // to a default), wrong types, values out of range. Every ConfigError names the file, the line and the key.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -57,8 +59,11 @@ struct ConfigError : std::runtime_error {
 
 // Reads `path` over the defaults. Throws ConfigError.
 Config load_config(const std::string& path);
-// Checks values that flags may also have set. Throws ConfigError naming `origin` (a file, or "command line").
-void validate(const Config& config, const std::string& origin);
+// The line of each key read from a file ("cache.min_ttl" -> 12), so that an error names it.
+using KeyLines = std::map<std::string, std::uint32_t, std::less<>>;
+// Checks values that flags may also have set. Throws ConfigError naming `origin` (a file, or "command line"), and the
+// key's line when `lines` has it.
+void validate(const Config& config, const std::string& origin, const KeyLines& lines = {});
 
 // The "nameserver" addresses of a resolv.conf file (port 53), in order; empty if it cannot be read.
 std::vector<std::string> resolv_conf_nameservers(const std::string& path);

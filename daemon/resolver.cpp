@@ -6,6 +6,7 @@
 #include "dns/answer.hpp"
 #include "dns/name.hpp"
 #include "dns/presentation.hpp"
+#include "dns/upstream_query.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -75,24 +76,26 @@ std::size_t Resolver::answer(std::span<const std::byte> query, Transport transpo
         ++stats_.dropped;
         return 0;
     }
-    if (q.header.opcode() != 0) return dns::make_error_response(query, dns::Rcode::NotImp, out);
+    if (q.header.opcode() != 0) return dns::make_error_response(query, dns::Rcode::NotImp, out, our_opt(q));
 
     const dns::QueryKey key(query, q);
     dns::AnswerRewrite rw{q.header.id, query.subspan(q.question.name_offset, q.question.name_length), 0,
                           std::nullopt, transport == Transport::Udp ? dns::udp_limit(q, options_.udp_payload) : 65535,
-                          q.edns.present};
+                          q.edns.present, q.header.rd()};
 
     std::optional<cache::Hit> hit = cache_.lookup(key, options_.clock());
     if (hit && hit->freshness != cache::Freshness::Stale) {
         ++stats_.cache_hits;
-        if (hit->freshness == cache::Freshness::Refresh && options_.prefetch) prefetch(key, query);
+        if (hit->freshness == cache::Freshness::Refresh && options_.prefetch) prefetch(key);
         rw.age = hit->age;
         source = Source::Cache;
         return dns::write_answer(hit->answer->wire, hit->answer->parsed, rw, out);
     }
     ++stats_.cache_misses;
     Source fetched = Source::Upstream;
-    if (cache::AnswerPtr fresh = fetch(key, query, fetched, false)) {
+    cache::AnswerPtr fresh = fetch(key, fetched, false);
+    // An upstream's SERVFAIL is an answer, but an expired one of ours is the better answer (RFC 8767).
+    if (fresh && !(hit && fresh->parsed.header.rcode() == dns::Rcode::ServFail)) {
         source = fetched;
         if (fetched != Source::Upstream) {  // straight from upstream it is not a second old: spare the clock
             const double age = options_.clock() - fresh->stored_at;
@@ -113,11 +116,15 @@ std::size_t Resolver::answer(std::span<const std::byte> query, Transport transpo
         return dns::write_answer(hit->answer->wire, hit->answer->parsed, rw, out);
     }
     ++stats_.servfail;
-    return dns::make_error_response(query, dns::Rcode::ServFail, out);
+    return dns::make_error_response(query, dns::Rcode::ServFail, out, our_opt(q));
 }
 
-cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, std::span<const std::byte> query, Source& source,
-                                 bool refreshing) {
+std::optional<dns::OptRecord> Resolver::our_opt(const dns::Message& query) const noexcept {
+    if (!query.edns.present) return std::nullopt;
+    return dns::OptRecord{static_cast<std::uint16_t>(options_.udp_payload), query.edns.dnssec_ok};
+}
+
+cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, Source& source, bool refreshing) {
     if (Flight* const* leading = flights_.find(key.hash(), [&key](Flight* f) { return *f->key == key; })) {
         ++stats_.coalesced;
         source = Source::Coalesced;
@@ -139,7 +146,7 @@ cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, std::span<const std::
             source = Source::SharedCache;
         } else {
             source = Source::Upstream;
-            answer = ask_upstream(key, query);
+            answer = ask_upstream(key);
         }
     } catch (...) {
         flights_.erase(key.hash(), flight.get());
@@ -151,12 +158,15 @@ cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, std::span<const std::
     return answer;
 }
 
-cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key, std::span<const std::byte> query) {
+cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key) {
     core::Timeout budget(options_.upstream_timeout);
     try {
         upstream_slots_.acquire();
         std::lock_guard<core::Semaphore> slot(upstream_slots_, std::adopt_lock);
         ++stats_.upstream_queries;
+        dns::UpstreamQueryBuffer buffer;
+        const std::span<const std::byte> query =
+            dns::write_upstream_query(key, static_cast<std::uint16_t>(options_.udp_payload), buffer);
         // The hub's time of the pass that sent the query and of the one its answer woke: accurate to a pass, and no
         // clock reads (in a VM those cost more than the rest of the bookkeeping).
         core::Hub& hub = core::Hub::current();
@@ -164,9 +174,20 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key, std::span<cons
         auto r = upstream_->query(query, std::nullopt);
         cache_.prepare_store(key);  // the index's memory comes in while the answer is checked and parsed
         record_latency(hub.now() - sent);
+        if (r.status == UpstreamChannel::Status::Failed && r.upstream_rcode == 2) {
+            // Not upstream trouble: an upstream that works says this name cannot be resolved (a broken zone, say).
+            // That is an answer, kept for servfail_ttl so that clients retrying do not each reach the upstream.
+            r.answer.resize(buffer.size());
+            r.answer.resize(dns::make_error_response(query, dns::Rcode::ServFail, r.answer,
+                                                     dns::OptRecord{static_cast<std::uint16_t>(options_.udp_payload),
+                                                                    key.dnssec_ok()}));
+            r.status = UpstreamChannel::Status::Answered;
+        }
         if (r.status != UpstreamChannel::Status::Answered) {
             ++stats_.upstream_failures;
-            warn_upstream(r.status == UpstreamChannel::Status::TimedOut ? "no answer in time" : ares_strerror(r.ares_status));
+            warn_upstream(r.status == UpstreamChannel::Status::TimedOut ? "no answer in time"
+                          : r.upstream_rcode == 5                       ? "queries refused"
+                                                                        : ares_strerror(r.ares_status));
             return nullptr;
         }
         dns::Message m;
@@ -175,11 +196,21 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key, std::span<cons
             warn_upstream("a malformed answer, or one to another question");
             return nullptr;
         }
+        // The OPT record clients get states what we take, not what the upstream does.
+        if (m.edns.present) dns::write_u16(r.answer, m.edns.offset + 3, static_cast<std::uint16_t>(options_.udp_payload));
         const double stored_at = options_.clock();
         const std::optional<std::uint32_t> ttl = cache::cache_ttl(m, options_.policy);
         if (!ttl) return cache::Answer::make(std::move(r.answer), std::move(m), stored_at, 0);  // served, not stored
         cache::normalize_ttls(r.answer, m, *ttl, options_.policy);
+        const bool servfail = m.header.rcode() == dns::Rcode::ServFail;
         cache::AnswerPtr answer = cache::Answer::make(std::move(r.answer), std::move(m), stored_at, *ttl);
+        if (servfail) {
+            // Only in memory, and never over an answer that may still be served stale: Redis keeps the fleet's
+            // answers, not one daemon's moment of failure.
+            const std::optional<cache::Hit> held = cache_.lookup(key, stored_at);
+            if (!held || held->answer->parsed.header.rcode() == dns::Rcode::ServFail) cache_.store(key, answer);
+            return answer;
+        }
         cache_.store(key, answer);
         if (back_) back_->store(key, answer);  // only queued: nothing waits for the shared cache's write
         return answer;
@@ -249,13 +280,12 @@ void Resolver::log_query(std::span<const std::byte> query, const QueryOrigin& or
                  dns::type_name(q.question.qtype), rcode, kSource[static_cast<std::size_t>(source)], ms, response.size());
 }
 
-void Resolver::prefetch(const dns::QueryKey& key, std::span<const std::byte> query) {
+void Resolver::prefetch(const dns::QueryKey& key) {
     ++stats_.prefetches;
-    refreshes_.spawn([this, key](std::vector<std::byte> q) {
+    refreshes_.spawn([this, key] {
         Source source;
-        fetch(key, q, source, true);
-    },
-                     std::vector<std::byte>(query.begin(), query.end()));
+        fetch(key, source, true);
+    });
 }
 
 }  // namespace greenfinch::daemon

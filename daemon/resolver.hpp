@@ -8,7 +8,9 @@
 //       and failing that takes a unit of the upstream Semaphore and asks the upstream channel, all within the
 //       upstream budget, validates the answer (its question must be ours), stores it in both tiers and wakes them.
 //       So a burst for a new name costs one Redis read and at most one upstream query.
-//     no answer in time: the stale entry (TTL 30, RFC 8767) if there is one, else SERVFAIL. Never silence.
+//     no answer in time: the stale entry (TTL 30, RFC 8767) if there is one, else SERVFAIL. Never silence. An
+//       upstream's own SERVFAIL (every server said so) is an answer, cached in memory for servfail_ttl, but a stale
+//       entry is served before it.
 // resolve() runs in the query's own greenlet and blocks only it. One Resolver per hub; the cache may be shared.
 #pragma once
 
@@ -105,10 +107,13 @@ private:
     };
     // `source`: where the answer came from (Coalesced: another query's flight). `refreshing`: a prefetch, which
     // needs an answer fresher than the one it replaces.
-    cache::AnswerPtr fetch(const dns::QueryKey& key, std::span<const std::byte> query, Source& source, bool refreshing);
+    cache::AnswerPtr fetch(const dns::QueryKey& key, Source& source, bool refreshing);
     cache::AnswerPtr from_shared_cache(const dns::QueryKey& key, bool refreshing);
-    cache::AnswerPtr ask_upstream(const dns::QueryKey& key, std::span<const std::byte> query);
-    void prefetch(const dns::QueryKey& key, std::span<const std::byte> query);
+    // The upstream is asked the key's question (dns/upstream_query.hpp), never the client's query as it came.
+    cache::AnswerPtr ask_upstream(const dns::QueryKey& key);
+    void prefetch(const dns::QueryKey& key);
+    // The OPT record for a response we make ourselves: one if the client sent one (RFC 6891 7).
+    std::optional<dns::OptRecord> our_opt(const dns::Message& query) const noexcept;
 
     cache::Cache& cache_;
     cache::Cache* back_;

@@ -17,8 +17,13 @@ UpstreamChannel::UpstreamChannel(core::Hub& hub, Options options)
     ao.sock_state_cb_data = this;
     ao.timeout = options.attempt_timeout_ms;
     ao.tries = options.tries;
-    ao.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_STAYOPEN;
-    const int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
+    // With EDNS c-ares also retries a query without its OPT record (the last 11 bytes) when a server answers FORMERR
+    // without one, and from then on takes no UDP answer over 512 bytes on this channel: a server without EDNS never
+    // sends one.
+    ao.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_STAYOPEN | ARES_FLAG_EDNS;
+    ao.ednspsz = options.udp_payload;
+    const int mask =
+        ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ;
     if (const int rc = ares_init_options(&channel_, &ao, mask); rc != ARES_SUCCESS) {
         throw std::runtime_error(std::string("c-ares: ") + ares_strerror(rc));
     }
@@ -69,6 +74,7 @@ UpstreamChannel::Result UpstreamChannel::query(std::span<const std::byte> query,
     std::memcpy(wire.data(), query.data(), query.size());
     const std::uint16_t id = ids_.next();
     dns::write_u16(wire, 0, id);
+    sockets_.forget_rcode(id);
 
     core::Ref<Pending> pending = core::make_ref<Pending>(hub_);
     pending->in_flight = &in_flight_;
@@ -80,7 +86,7 @@ UpstreamChannel::Result UpstreamChannel::query(std::span<const std::byte> query,
     rearm_timer_if_needed();
     if (!pending->done) core::wait_in(hub_, pending->waiter, timeout);
     if (!pending->done) return {Status::TimedOut, ARES_ETIMEOUT, {}, id};
-    if (pending->status != ARES_SUCCESS) return {Status::Failed, pending->status, {}, id};
+    if (pending->status != ARES_SUCCESS) return {Status::Failed, pending->status, {}, id, sockets_.discarded_rcode(id)};
     return {Status::Answered, ARES_SUCCESS, std::move(pending->answer), id};
 }
 

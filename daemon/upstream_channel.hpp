@@ -3,7 +3,9 @@
 // c-ares reports which sockets it wants watched (ARES_OPT_SOCK_STATE_CB); the channel mirrors them as libev
 // watchers on the hub and keeps one timer armed from ares_timeout(), so retries and per-attempt timeouts run on the
 // loop with no thread and no polling. Servers are tried in order (failover on timeout, SERVFAIL or REFUSED);
-// a truncated UDP answer is retried over TCP by c-ares itself. Sockets stay open between queries
+// a truncated UDP answer is retried over TCP by c-ares itself. Queries are sent with EDNS (ARES_FLAG_EDNS), so an
+// answer up to the payload size they advertise is taken over UDP: without the flag c-ares 1.18 drops any UDP answer
+// over 512 bytes and asks again over TCP. Sockets stay open between queries
 // (ARES_FLAG_STAYOPEN): without it c-ares 1.18 closes them whenever no query is pending, and a lightly loaded
 // daemon paid a socket, connect and close per query. As with dnsdist's per-backend sockets, the source port is then
 // fixed per server for the channel's life; the query ID stays random.
@@ -42,6 +44,7 @@ public:
         std::vector<core::SocketAddress> servers;
         int attempt_timeout_ms = 800;  // per try, per server, before c-ares moves on
         int tries = 2;                 // rounds over the server list
+        std::uint16_t udp_payload = 1232;  // what the queries' OPT records advertise (dns/upstream_query.hpp)
     };
     enum class Status : std::uint8_t { Answered, Failed, TimedOut };
     struct Result {
@@ -49,6 +52,7 @@ public:
         int ares_status = ARES_SUCCESS;  // for Failed: why, as c-ares says (ares_strerror)
         std::vector<std::byte> answer;   // for Answered: the response, with our random ID
         std::uint16_t sent_id = 0;
+        std::uint8_t upstream_rcode = 0;  // for Failed: SERVFAIL, NOTIMP or REFUSED if a server answered so, else 0
     };
 
     UpstreamChannel(core::Hub& hub, Options options);

@@ -76,6 +76,7 @@ ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_
             const ares_ssize_t size =
                 core::direct::recvfrom(fd, buffer, length, flags | MSG_DONTWAIT, from, from_length);
             b.drained = size >= 0;
+            sockets->note_rcode(buffer, size);
             return size;
         }
         // The kernel wrote only the address lengths (and flags) of the datagrams it filled last time.
@@ -89,12 +90,22 @@ ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_
     const std::size_t i = b.next++;
     const std::size_t size = std::min<std::size_t>(b.headers[i].msg_len, length);
     std::memcpy(buffer, b.buffers[i].data(), size);
+    sockets->note_rcode(buffer, static_cast<ares_ssize_t>(size));
     if (from && from_length) {
         const auto n = std::min<ares_socklen_t>(*from_length, b.headers[i].msg_hdr.msg_namelen);
         std::memcpy(from, &b.from[i], n);
         *from_length = b.headers[i].msg_hdr.msg_namelen;
     }
     return static_cast<ares_ssize_t>(size);
+}
+
+void UpstreamSockets::note_rcode(const void* answer, ares_ssize_t size) noexcept {
+    if (size < 4) return;
+    const auto* b = static_cast<const unsigned char*>(answer);
+    const unsigned rcode = b[3] & 0x0fu;
+    if ((b[2] & 0x80u) && (rcode == 2 || rcode == 4 || rcode == 5)) {
+        (*discarded_)[static_cast<std::uint16_t>(b[0] << 8 | b[1])] = static_cast<std::uint8_t>(rcode);
+    }
 }
 
 ares_ssize_t UpstreamSockets::send(ares_socket_t fd, const iovec* data, int count, void* self) {

@@ -12,7 +12,10 @@
 // reason (2.39 µs here against 2.51 by sendmsg, delivery over loopback included). TCP sockets and everything else go
 // straight to the kernel.
 //
-// It also remembers the UDP socket of the last send, so that the channel can look there for an early answer.
+// It also remembers the UDP socket of the last send, so that the channel can look there for an early answer, and,
+// by query ID, the rcode of UDP answers c-ares reads and then drops without a word: on SERVFAIL, NOTIMP or REFUSED
+// c-ares 1.18 moves on to the next server, and with none left reports only the ECONNREFUSED it started the query
+// with, the same as for a server that is not there at all.
 #pragma once
 
 #include <ares.h>
@@ -20,6 +23,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <unordered_map>
 
@@ -33,6 +37,10 @@ public:
     ares_socket_t last_udp_send() const noexcept { return last_udp_send_; }
     // The channel's count of queries awaiting an answer; it must outlive this object's use by c-ares.
     void count_answers_awaited(const std::size_t& in_flight) noexcept { awaited_ = &in_flight; }
+    // The rcode of the last answer to `id` that c-ares discards (SERVFAIL, NOTIMP, REFUSED), or 0.
+    std::uint8_t discarded_rcode(std::uint16_t id) const noexcept { return (*discarded_)[id]; }
+    // Before a query goes out under `id`: what an earlier query with that ID was told is not its answer.
+    void forget_rcode(std::uint16_t id) noexcept { (*discarded_)[id] = 0; }
 
 private:
     static constexpr std::size_t kBatch = 16;
@@ -54,10 +62,12 @@ private:
     static ares_ssize_t receive(ares_socket_t fd, void* buffer, std::size_t length, int flags, sockaddr* from,
                                 ares_socklen_t* from_length, void* self);
     static ares_ssize_t send(ares_socket_t fd, const iovec* data, int count, void* self);
+    void note_rcode(const void* answer, ares_ssize_t size) noexcept;
 
     std::unordered_map<ares_socket_t, std::unique_ptr<UdpBatch>> udp_;
     ares_socket_t last_udp_send_ = ARES_SOCKET_BAD;
     const std::size_t* awaited_ = nullptr;
+    std::unique_ptr<std::array<std::uint8_t, 65536>> discarded_ = std::make_unique<std::array<std::uint8_t, 65536>>();
 };
 
 }  // namespace greenfinch::daemon

@@ -18,7 +18,18 @@ std::optional<std::size_t> question_length(std::span<const std::byte> m) noexcep
     return name->end + 4 - kHeaderSize;
 }
 
-std::size_t make_error_response(std::span<const std::byte> query, Rcode rcode, std::span<std::byte> out) noexcept {
+std::size_t write_opt(std::span<std::byte> out, std::size_t at, const OptRecord& opt) noexcept {
+    out[at] = std::byte{0};  // the root name
+    write_u16(out, at + 1, 41);  // TYPE OPT
+    write_u16(out, at + 3, opt.udp_payload);
+    write_u16(out, at + 5, 0);  // extended RCODE and version 0
+    write_u16(out, at + 7, opt.dnssec_ok ? 0x8000 : 0);
+    write_u16(out, at + 9, 0);  // no options
+    return at + kOptRecordSize;
+}
+
+std::size_t make_error_response(std::span<const std::byte> query, Rcode rcode, std::span<std::byte> out,
+                                const std::optional<OptRecord>& opt) noexcept {
     const auto h = parse_header(query);
     if (!h || h->qr() || out.size() < kHeaderSize) return 0;
     std::size_t question = 0;
@@ -34,9 +45,10 @@ std::size_t make_error_response(std::span<const std::byte> query, Rcode rcode, s
     write_u16(out, 4, question ? 1 : 0);
     write_u16(out, 6, 0);
     write_u16(out, 8, 0);
-    write_u16(out, 10, 0);
+    const bool with_opt = opt && kHeaderSize + question + kOptRecordSize <= out.size();
+    write_u16(out, 10, with_opt ? 1 : 0);
     std::memcpy(out.data() + kHeaderSize, query.data() + kHeaderSize, question);
-    return kHeaderSize + question;
+    return with_opt ? write_opt(out, kHeaderSize + question, *opt) : kHeaderSize + question;
 }
 
 }  // namespace greenfinch::dns

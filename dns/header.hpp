@@ -35,9 +35,20 @@ std::optional<Header> parse_header(std::span<const std::byte> message) noexcept;
 // queries carry), or nullopt if it runs past the end or breaks the name rules.
 std::optional<std::size_t> question_length(std::span<const std::byte> message) noexcept;
 
+// The OPT pseudo-record a message carries to speak EDNS (RFC 6891): what we say of ourselves.
+struct OptRecord {
+    std::uint16_t udp_payload = 1232;  // the largest UDP message we take
+    bool dnssec_ok = false;            // DO: DNSSEC records wanted (a query) or included (a response, RFC 3225)
+};
+inline constexpr std::size_t kOptRecordSize = 11;  // root name, TYPE, CLASS, TTL, RDLENGTH=0: no options
+// Writes `opt` at `at` (kOptRecordSize bytes, which `out` must hold) and returns the offset after it.
+std::size_t write_opt(std::span<std::byte> out, std::size_t at, const OptRecord& opt) noexcept;
+
 // Writes into `out` a response to `query` with the given rcode and no records: the query's ID, opcode, RD and its
-// question echoed back (FORMERR drops the question when it cannot be parsed). Returns the response size, or 0 when
-// `query` is not a query at all (too short for a header, or already a response), which a server drops.
-std::size_t make_error_response(std::span<const std::byte> query, Rcode rcode, std::span<std::byte> out) noexcept;
+// question echoed back (FORMERR drops the question when it cannot be parsed), and `opt` if given (a client that
+// spoke EDNS must get an OPT back, or it may take us for a server without EDNS). Returns the response size, or 0
+// when `query` is not a query at all (too short for a header, or already a response), which a server drops.
+std::size_t make_error_response(std::span<const std::byte> query, Rcode rcode, std::span<std::byte> out,
+                                const std::optional<OptRecord>& opt = std::nullopt) noexcept;
 
 }  // namespace greenfinch::dns

@@ -166,3 +166,112 @@ TEST_CASE("resolver: malformed queries get FORMERR, responses are dropped, other
     CHECK(dns::parse_header(out)->rcode() == dns::Rcode::NotImp);
     CHECK(rig.up.total() == 0);
 }
+
+namespace {
+test::Resolved ask_raw(Rig& rig, const std::vector<std::byte>& query) {
+    std::array<std::byte, 4096> out{};
+    const std::size_t n = rig.resolver.resolve(query, test::udp_client(), out);
+    test::Resolved a;
+    a.wire.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
+    REQUIRE(dns::parse_message(a.wire, a.m) == dns::ParseStatus::Ok);
+    return a;
+}
+}  // namespace
+
+TEST_CASE("resolver: the upstream is asked the key's question, never the client's ID, RD bit or EDNS options") {
+    Rig rig;
+    // RD=0, mixed case, EDNS 4096 with a client cookie (option 10).
+    const std::vector<std::byte> q = Wire()
+                                         .header(0x4242, 0x0000, 1, 0, 0, 1)
+                                         .question("Cookie.Example", dns::type::A)
+                                         .u8(0).u16(41).u16(4096).u32(0).u16(12)
+                                         .u16(10).u16(8).u32(0x01020304).u32(0x05060708);
+    const auto a = ask_raw(rig, q);
+    CHECK(a.m.header.id == 0x4242);
+    CHECK_FALSE(a.m.header.rd());  // the client's RD, echoed
+    CHECK(a.m.header.ancount == 1);
+    REQUIRE(a.m.edns.present);
+    CHECK(a.m.edns.udp_size == 1232);                            // ours, not the upstream's or the client's
+    CHECK(a.m.edns.offset + dns::kOptRecordSize == a.wire.size());  // no options: no cookie echoed to anyone
+
+    const std::vector<std::byte> asked = rig.up.last_query("cookie.example");
+    dns::Message m;
+    REQUIRE(dns::parse_message(asked, m) == dns::ParseStatus::Ok);
+    CHECK(m.header.rd());
+    CHECK(m.header.id != 0x4242);
+    REQUIRE(m.edns.present);
+    CHECK(m.edns.udp_size == 1232);
+    CHECK(m.edns.offset + dns::kOptRecordSize == asked.size());  // the client's cookie stayed here
+
+    SECTION("a client with RD=1 and without EDNS shares the entry, and gets RD=1 and no OPT") {
+        const auto b = rig.ask("cookie.example", 9);
+        CHECK(b.m.header.rd());
+        CHECK_FALSE(b.m.edns.present);
+        CHECK(b.m.header.ancount == 1);
+        CHECK(rig.up.count("cookie.example") == 1);
+    }
+}
+
+TEST_CASE("resolver: an answer over 512 bytes comes over UDP once, not again over TCP") {
+    Rig rig;
+    rig.up.script("big.example", {TestUpstream::Action::Answer, 0, 300, {192, 0, 2, 1}, 40});  // about 680 bytes
+    const auto a = ask_raw(rig, Wire().header(5, 0x0100, 1, 0, 0, 1).question("big.example", dns::type::A).opt(1232));
+    CHECK(a.m.header.ancount == 40);
+    CHECK(rig.up.count("big.example") == 1);
+    CHECK(rig.up.tcp_count("big.example") == 0);
+}
+
+TEST_CASE("resolver: an upstream's SERVFAIL is cached for servfail_ttl, and is no upstream trouble") {
+    Rig rig;
+    rig.up.script("broken.example", {TestUpstream::Action::ServFail});
+    CHECK(rig.ask("broken.example", 1).m.header.rcode() == dns::Rcode::ServFail);
+    const int asked = rig.up.count("broken.example");
+    CHECK(asked >= 1);
+    rig.clock += 4;  // servfail_ttl is 5 s
+    const auto again = ask_raw(rig, Wire().header(2, 0x0100, 1, 0, 0, 1).question("broken.example", dns::type::A).opt(4096));
+    CHECK(again.m.header.id == 2);
+    CHECK(again.m.header.rcode() == dns::Rcode::ServFail);
+    CHECK(again.m.edns.present);  // an EDNS client gets an OPT back with the SERVFAIL
+    CHECK(rig.up.count("broken.example") == asked);
+    CHECK(rig.resolver.stats().upstream_failures == 0);
+    rig.clock += 2;  // expired: asked again
+    CHECK(rig.ask("broken.example", 3).m.header.rcode() == dns::Rcode::ServFail);
+    CHECK(rig.up.count("broken.example") > asked);
+}
+
+TEST_CASE("resolver: an upstream's SERVFAIL does not displace an answer that can still be served stale") {
+    Rig rig({TestUpstream::Action::Answer, 0, 10}, 3600, 0.5);
+    CHECK(rig.ask("flaky.example").first_ttl() == 10);
+    rig.clock += 100;  // expired, inside the serve-stale window
+    rig.up.script("flaky.example", {TestUpstream::Action::ServFail});
+    for (int i = 0; i < 2; ++i) {
+        const auto a = rig.ask("flaky.example", static_cast<std::uint16_t>(10 + i));
+        CHECK(a.m.header.rcode() == dns::Rcode::NoError);
+        CHECK(a.first_ttl() == 30);
+    }
+    CHECK(rig.resolver.stats().stale_served == 2);
+}
+
+TEST_CASE("resolver: a SERVFAIL of our own carries an OPT record for an EDNS client, with its DO bit") {
+    Rig rig({}, 0, 0.2);
+    rig.up.script("dead.example", {TestUpstream::Action::Drop});
+    const auto a = ask_raw(rig, Wire().header(4, 0x0100, 1, 0, 0, 1).question("dead.example", dns::type::A).opt(4096, true));
+    CHECK(a.m.header.rcode() == dns::Rcode::ServFail);
+    REQUIRE(a.m.edns.present);
+    CHECK(a.m.edns.dnssec_ok);
+    CHECK(a.m.edns.udp_size == 1232);
+    CHECK(rig.ask("dead.example", 5).m.header.arcount == 0);  // and none for a client without EDNS
+}
+
+TEST_CASE("resolver: an upstream without EDNS is asked again without the OPT record, and answers") {
+    Rig rig({TestUpstream::Action::NoEdns});
+    const auto a = rig.ask("old.example");
+    CHECK(a.m.header.rcode() == dns::Rcode::NoError);
+    CHECK(a.m.header.ancount == 1);
+    CHECK(rig.up.count("old.example") == 2);
+    dns::Message m;
+    const auto asked = rig.up.last_query("old.example");
+    REQUIRE(dns::parse_message(asked, m) == dns::ParseStatus::Ok);
+    CHECK_FALSE(m.edns.present);
+    CHECK(m.header.arcount == 0);
+}

@@ -74,3 +74,21 @@ TEST_CASE("malformed queries get FORMERR without a question, or nothing at all")
         CHECK(parse_header(out)->rcode() == Rcode::FormErr);
     }
 }
+
+TEST_CASE("an error response to an EDNS client carries our OPT record after the question") {
+    auto q = make_query(0x1234, 0x0100, kExampleA);
+    std::array<std::byte, 512> out{};
+    const std::size_t n = make_error_response(q, Rcode::ServFail, out, OptRecord{1232, true});
+    REQUIRE(n == q.size() + kOptRecordSize);
+    auto h = parse_header(std::span(out.data(), n));
+    REQUIRE(h);
+    CHECK(h->rcode() == Rcode::ServFail);
+    CHECK(h->arcount == 1);
+    const std::array<std::uint8_t, kOptRecordSize> opt{0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0};
+    for (std::size_t i = 0; i < opt.size(); ++i) CHECK(std::to_integer<std::uint8_t>(out[q.size() + i]) == opt[i]);
+    SECTION("but none where it does not fit") {
+        std::array<std::byte, 30> small{};
+        CHECK(make_error_response(q, Rcode::ServFail, small, OptRecord{}) == q.size());
+        CHECK(parse_header(small)->arcount == 0);
+    }
+}

@@ -6,6 +6,7 @@
 #include "dns/message.hpp"
 #include "dns/name.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <mutex>
 
@@ -50,6 +51,16 @@ int TestUpstream::count(const std::string& name) const {
     return it == counts_.end() ? 0 : it->second;
 }
 
+int TestUpstream::tcp_count(const std::string& name) const {
+    auto it = tcp_counts_.find(name);
+    return it == tcp_counts_.end() ? 0 : it->second;
+}
+
+std::vector<std::byte> TestUpstream::last_query(const std::string& name) const {
+    auto it = last_queries_.find(name);
+    return it == last_queries_.end() ? std::vector<std::byte>{} : it->second;
+}
+
 bool TestUpstream::wait_for_total(int n, core::Seconds timeout) {
     core::Deadline deadline(core::Hub::current(), timeout);
     while (total_ < n) {
@@ -64,6 +75,8 @@ std::vector<std::byte> TestUpstream::respond(std::span<const std::byte> query, b
     if (dns::parse_message(query, m) != dns::ParseStatus::Ok) return {};
     const std::string name = lower_name(query, m);
     ++counts_[name];
+    if (over_tcp) ++tcp_counts_[name];
+    last_queries_[name].assign(query.begin(), query.end());
     ++total_;
     arrived_.set();
     auto it = scripts_.find(name);
@@ -72,6 +85,11 @@ std::vector<std::byte> TestUpstream::respond(std::span<const std::byte> query, b
     if (s.action == Action::Drop) return {};
 
     std::vector<std::byte> r(query.begin(), query.begin() + static_cast<std::ptrdiff_t>(m.question.end));
+    if (s.action == Action::NoEdns && m.edns.present) {
+        dns::write_u16(r, 2, static_cast<std::uint16_t>(0x8181 | (m.header.flags & 0x0100)));  // FORMERR
+        dns::write_u16(r, 10, 0);
+        return r;
+    }
     std::uint16_t flags = 0x8180 | (m.header.flags & 0x0100);
     std::uint16_t an = 0, ns = 0;
     std::vector<std::byte> records;
@@ -104,12 +122,26 @@ std::vector<std::byte> TestUpstream::respond(std::span<const std::byte> query, b
             records.push_back(static_cast<std::byte>((s.address[3] + i) & 0xff));
         }
     }
-    r.insert(r.end(), records.begin(), records.end());
+    const std::size_t opt_size = m.edns.present ? 11 : 0;
+    const std::size_t limit = m.edns.present ? std::max<std::size_t>(512, m.edns.udp_size) : 512;
+    if (!over_tcp && r.size() + records.size() + opt_size > limit) {
+        flags |= 0x0200;
+        an = ns = 0;
+    } else {
+        r.insert(r.end(), records.begin(), records.end());
+    }
+    if (m.edns.present) {
+        r.push_back(std::byte{0});
+        put16(r, dns::type::OPT);
+        put16(r, 1232);
+        put32(r, m.edns.dnssec_ok ? 0x8000 : 0);
+        put16(r, 0);
+    }
     if (s.action == Action::WrongId) dns::write_u16(r, 0, static_cast<std::uint16_t>(m.header.id ^ 0x5a5a));
     dns::write_u16(r, 2, flags);
     dns::write_u16(r, 6, an);
     dns::write_u16(r, 8, ns);
-    dns::write_u16(r, 10, 0);
+    dns::write_u16(r, 10, m.edns.present ? 1 : 0);
     return r;
 }
 

@@ -3,7 +3,9 @@
 // It listens on 127.0.0.1 with a kernel-chosen port, UDP and TCP alike, answers each query in its own greenlet, and
 // does to each name what the test scripted: answer (an A record with a TTL), wait first, stay silent, SERVFAIL,
 // NXDOMAIN (with an SOA whose MINIMUM is the script's TTL), answer TC=1 over UDP (the full answer over TCP), or answer
-// with the wrong ID. It counts the queries for each name, so a test can prove how many reached it.
+// with the wrong ID, or, as a server without EDNS, FORMERR without an OPT record to a query with one. Like a real server it answers an OPT record with one of its own (DO echoed), and over UDP sends
+// TC=1 instead of an answer larger than the query allows (512 bytes without EDNS). It counts the queries for each
+// name, over TCP apart, and keeps the last one, so a test can prove how many reached it and what they asked.
 #pragma once
 
 #include "core/event.hpp"
@@ -16,12 +18,13 @@
 #include <array>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace greenfinch::test {
 
 class TestUpstream {
 public:
-    enum class Action { Answer, Drop, ServFail, NxDomain, Truncate, WrongId };
+    enum class Action { Answer, Drop, ServFail, NxDomain, Truncate, WrongId, NoEdns };
     struct Script {
         Action action = Action::Answer;
         double delay = 0;  // seconds before answering
@@ -40,6 +43,8 @@ public:
     void script(const std::string& name, Script s) { scripts_[name] = s; }
     core::SocketAddress address() const { return udp_.local_address(); }
     int count(const std::string& name) const;
+    int tcp_count(const std::string& name) const;
+    std::vector<std::byte> last_query(const std::string& name) const;
     int total() const noexcept { return total_; }
     // Parks until at least `n` queries have arrived in all; false if `timeout` passed first.
     bool wait_for_total(int n, core::Seconds timeout);
@@ -52,6 +57,8 @@ private:
     Script default_;
     std::map<std::string, Script> scripts_;
     std::map<std::string, int> counts_;
+    std::map<std::string, int> tcp_counts_;
+    std::map<std::string, std::vector<std::byte>> last_queries_;
     int total_ = 0;
     core::Event arrived_;  // set on every query, cleared by the waiter in wait_for_total()
     core::UdpTcpPair sockets_;
