@@ -6,42 +6,60 @@
 #include <array>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace greenfinch::daemon {
 
 UpstreamChannel::UpstreamChannel(core::Hub& hub, Options options)
-    : hub_(hub), attempt_timeout_(options.attempt_timeout_ms / 1000.0) {
-    if (options.servers.empty()) throw std::invalid_argument("an upstream channel needs at least one server");
-    ares_options ao{};
-    ao.sock_state_cb = &UpstreamChannel::on_sock_state;
-    ao.sock_state_cb_data = this;
-    ao.timeout = options.attempt_timeout_ms;
-    ao.tries = options.tries;
-    // With EDNS c-ares also retries a query without its OPT record (the last 11 bytes) when a server answers FORMERR
-    // without one, and from then on takes no UDP answer over 512 bytes on this channel: a server without EDNS never
-    // sends one.
-    ao.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_STAYOPEN | ARES_FLAG_EDNS;
-    ao.ednspsz = options.udp_payload;
-    const int mask =
-        ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ;
-    if (const int rc = ares_init_options(&channel_, &ao, mask); rc != ARES_SUCCESS) {
-        throw std::runtime_error(std::string("c-ares: ") + ares_strerror(rc));
-    }
-    sockets_.install(channel_);
+    : hub_(hub),
+      options_(std::move(options)),
+      attempt_timeout_(options_.attempt_timeout_ms / 1000.0),
+      health_(options_.servers.size(), attempt_timeout_, options_.probe_interval_s) {
+    if (options_.servers.empty()) throw std::invalid_argument("an upstream channel needs at least one server");
     sockets_.count_answers_awaited(in_flight_);
-    std::string csv;
-    for (const auto& s : options.servers) csv += (csv.empty() ? "" : ",") + s.to_string();
-    if (const int rc = ares_set_servers_ports_csv(channel_, csv.c_str()); rc != ARES_SUCCESS) {
-        ares_destroy(channel_);
-        throw std::runtime_error("c-ares: upstream servers \"" + csv + "\": " + ares_strerror(rc));
-    }
+    sockets_.report_to(health_, options_.servers, hub_);
+    rotations_.resize(options_.servers.size());
+    rotation(0);  // a bad server list fails here, not on the first query
     ev_timer_init(&timer_, &UpstreamChannel::on_timer, 0., 0.);
     timer_.data = this;
 }
 
+UpstreamChannel::Rotation& UpstreamChannel::rotation(std::size_t first) {
+    if (rotations_[first]) return *rotations_[first];
+    auto r = std::make_unique<Rotation>();
+    r->owner = this;
+    ares_options ao{};
+    ao.sock_state_cb = &UpstreamChannel::on_sock_state;
+    ao.sock_state_cb_data = r.get();
+    ao.timeout = options_.attempt_timeout_ms;
+    ao.tries = options_.tries;
+    // With EDNS c-ares also retries a query without its OPT record (the last 11 bytes) when a server answers FORMERR
+    // without one, and from then on takes no UDP answer over 512 bytes on this channel: a server without EDNS never
+    // sends one.
+    ao.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_STAYOPEN | ARES_FLAG_EDNS;
+    ao.ednspsz = options_.udp_payload;
+    const int mask =
+        ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ;
+    if (const int rc = ares_init_options(&r->channel, &ao, mask); rc != ARES_SUCCESS) {
+        throw std::runtime_error(std::string("c-ares: ") + ares_strerror(rc));
+    }
+    sockets_.install(r->channel);
+    std::string csv;
+    const std::size_t n = options_.servers.size();
+    for (std::size_t i = 0; i < n; ++i) csv += (csv.empty() ? "" : ",") + options_.servers[(first + i) % n].to_string();
+    if (const int rc = ares_set_servers_ports_csv(r->channel, csv.c_str()); rc != ARES_SUCCESS) {
+        ares_destroy(r->channel);
+        throw std::runtime_error("c-ares: upstream servers \"" + csv + "\": " + ares_strerror(rc));
+    }
+    rotations_[first] = std::move(r);
+    return *rotations_[first];
+}
+
 UpstreamChannel::~UpstreamChannel() {
     // Every query still in flight gets its callback now (ARES_EDESTRUCTION); their waiters wake to a failure.
-    ares_destroy(channel_);
+    for (auto& r : rotations_) {
+        if (r) ares_destroy(r->channel);
+    }
     ev_timer_stop(hub_.loop(), &timer_);
     for (auto& [fd, w] : watchers_) ev_io_stop(hub_.loop(), &w->io);
 }
@@ -80,9 +98,10 @@ UpstreamChannel::Result UpstreamChannel::query(std::span<const std::byte> query,
     pending->in_flight = &in_flight_;
     pending->add_ref();  // c-ares' reference, given back in on_answer (always called, exactly once)
     ++in_flight_;
-    ares_send(channel_, reinterpret_cast<const unsigned char*>(wire.data()), static_cast<int>(wire.size()),
+    Rotation& r = rotation(health_.first_to_try(hub_.now()));
+    ares_send(r.channel, reinterpret_cast<const unsigned char*>(wire.data()), static_cast<int>(wire.size()),
               &UpstreamChannel::on_answer, pending.get());
-    read_early(*pending);
+    read_early(r, *pending);
     rearm_timer_if_needed();
     if (!pending->done) core::wait_in(hub_, pending->waiter, timeout);
     if (!pending->done) return {Status::TimedOut, ARES_ETIMEOUT, {}, id};
@@ -103,15 +122,16 @@ void UpstreamChannel::on_answer(void* arg, int status, int, unsigned char* abuf,
     core::wake_first_later(p->hub, p->waiter);  // nobody waiting (gone, or not parked yet) is fine
 }
 
-void UpstreamChannel::read_early(const Pending& pending) {
+void UpstreamChannel::read_early(const Rotation& rotation, const Pending& pending) {
     const ares_socket_t fd = sockets_.last_udp_send();
     if (pending.done || fd == ARES_SOCKET_BAD || !early_reads_.worth_trying()) return;
-    ares_process_fd(channel_, fd, ARES_SOCKET_BAD);
+    ares_process_fd(rotation.channel, fd, ARES_SOCKET_BAD);
     early_reads_.found(pending.done);
 }
 
 void UpstreamChannel::on_sock_state(void* data, ares_socket_t fd, int readable, int writable) {
-    auto* self = static_cast<UpstreamChannel*>(data);
+    auto* rotation = static_cast<Rotation*>(data);
+    UpstreamChannel* self = rotation->owner;
     struct ev_loop* loop = self->hub_.loop();
     const int events = (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0);
     auto it = self->watchers_.find(fd);
@@ -125,6 +145,7 @@ void UpstreamChannel::on_sock_state(void* data, ares_socket_t fd, int readable, 
     if (it == self->watchers_.end()) {
         auto w = std::make_unique<Watcher>();
         w->channel = self;
+        w->ares = rotation->channel;
         ev_io_init(&w->io, &UpstreamChannel::on_io, fd, events);
         w->io.data = w.get();
         it = self->watchers_.emplace(fd, std::move(w)).first;
@@ -136,16 +157,19 @@ void UpstreamChannel::on_sock_state(void* data, ares_socket_t fd, int readable, 
 }
 
 void UpstreamChannel::on_io(struct ev_loop*, ev_io* w, int revents) {
-    auto* self = static_cast<Watcher*>(w->data)->channel;
+    const auto* watcher = static_cast<Watcher*>(w->data);
+    auto* self = watcher->channel;
     const ares_socket_t fd = w->fd;  // the watcher may be gone once c-ares has processed the socket
-    ares_process_fd(self->channel_, (revents & EV_READ) ? fd : ARES_SOCKET_BAD,
+    ares_process_fd(watcher->ares, (revents & EV_READ) ? fd : ARES_SOCKET_BAD,
                     (revents & EV_WRITE) ? fd : ARES_SOCKET_BAD);
     self->rearm_timer_if_needed();
 }
 
 void UpstreamChannel::on_timer(struct ev_loop*, ev_timer* w, int) {
     auto* self = static_cast<UpstreamChannel*>(w->data);
-    ares_process_fd(self->channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    for (auto& r : self->rotations_) {
+        if (r) ares_process_fd(r->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    }
     self->rearm_timer();
 }
 
@@ -159,12 +183,19 @@ void UpstreamChannel::rearm_timer_if_needed() {
 }
 
 void UpstreamChannel::rearm_timer() {
-    timeval tv{};
-    if (!ares_timeout(channel_, nullptr, &tv)) {
-        ev_timer_stop(hub_.loop(), &timer_);
-        return;
+    timeval soonest{};
+    bool any = false;
+    for (auto& r : rotations_) {
+        timeval tv{};
+        if (!r) continue;
+        if (const timeval* t = ares_timeout(r->channel, any ? &soonest : nullptr, &tv)) {
+            soonest = *t;
+            any = true;
+        }
     }
     ev_timer_stop(hub_.loop(), &timer_);
+    if (!any) return;
+    const timeval tv = soonest;
     hub_.start_timer(timer_, static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6);
 }
 

@@ -2,7 +2,9 @@
 //
 // c-ares reports which sockets it wants watched (ARES_OPT_SOCK_STATE_CB); the channel mirrors them as libev
 // watchers on the hub and keeps one timer armed from ares_timeout(), so retries and per-attempt timeouts run on the
-// loop with no thread and no polling. Servers are tried in order (failover on timeout, SERVFAIL or REFUSED);
+// loop with no thread and no polling. Servers are tried in order (failover on timeout, SERVFAIL or REFUSED),
+// starting at the first one UpstreamHealth does not hold to be down: c-ares 1.18 always starts at its first server,
+// so there is one c-ares channel per starting server (made when first needed; with one upstream, only one).
 // a truncated UDP answer is retried over TCP by c-ares itself. Queries are sent with EDNS (ARES_FLAG_EDNS), so an
 // answer up to the payload size they advertise is taken over UDP: without the flag c-ares 1.18 drops any UDP answer
 // over 512 bytes and asks again over TCP. Sockets stay open between queries
@@ -25,6 +27,7 @@
 #include "core/waiter.hpp"
 #include "daemon/early_reads.hpp"
 #include "daemon/random_ids.hpp"
+#include "daemon/upstream_health.hpp"
 #include "daemon/upstream_sockets.hpp"
 
 #include <ares.h>
@@ -45,6 +48,7 @@ public:
         int attempt_timeout_ms = 800;  // per try, per server, before c-ares moves on
         int tries = 2;                 // rounds over the server list
         std::uint16_t udp_payload = 1232;  // what the queries' OPT records advertise (dns/upstream_query.hpp)
+        double probe_interval_s = 1.0;     // how often a server found down is tried again (UpstreamHealth)
     };
     enum class Status : std::uint8_t { Answered, Failed, TimedOut };
     struct Result {
@@ -78,13 +82,20 @@ private:
     struct Watcher {
         ev_io io;
         UpstreamChannel* channel;
+        ares_channel ares;  // the c-ares channel whose socket this is
     };
+    // A c-ares channel with the servers in order from one of them, then round.
+    struct Rotation {
+        UpstreamChannel* owner = nullptr;
+        ares_channel channel = nullptr;
+    };
+    Rotation& rotation(std::size_t first);
 
     static void on_sock_state(void* data, ares_socket_t fd, int readable, int writable);
     static void on_io(struct ev_loop*, ev_io* w, int revents);
     static void on_timer(struct ev_loop*, ev_timer* w, int);
     static void on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
-    void read_early(const Pending& pending);
+    void read_early(const Rotation& rotation, const Pending& pending);
     void rearm_timer();
     // rearm_timer() unless the timer already fires no later than any deadline c-ares can have set since: a new try
     // is never due sooner than one attempt timeout from now. Keeps ares_timeout() off most queries' path. With no
@@ -92,11 +103,13 @@ private:
     void rearm_timer_if_needed();
 
     core::Hub& hub_;
-    UpstreamSockets sockets_;  // before channel_: c-ares calls into it until ares_destroy()
-    ares_channel channel_ = nullptr;
+    Options options_;
+    double attempt_timeout_;  // seconds
+    UpstreamHealth health_;
+    UpstreamSockets sockets_;  // before rotations_: c-ares calls into it until ares_destroy()
+    std::vector<std::unique_ptr<Rotation>> rotations_;  // [i] starts at server i
     std::unordered_map<ares_socket_t, std::unique_ptr<Watcher>> watchers_;
     ev_timer timer_;
-    double attempt_timeout_;  // seconds
     std::size_t in_flight_ = 0;
     std::size_t callers_ = 0;  // greenlets inside query()
     core::Event unused_;       // set whenever callers_ drops to 0

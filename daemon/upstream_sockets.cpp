@@ -50,11 +50,23 @@ ares_socket_t UpstreamSockets::open(int domain, int type, int protocol, void* se
 int UpstreamSockets::close(ares_socket_t fd, void* self) {
     auto* sockets = static_cast<UpstreamSockets*>(self);
     sockets->udp_.erase(fd);
+    sockets->tcp_server_.erase(fd);
     if (sockets->last_udp_send_ == fd) sockets->last_udp_send_ = ARES_SOCKET_BAD;
     return ::close(fd);
 }
 
-int UpstreamSockets::connect(ares_socket_t fd, const sockaddr* address, ares_socklen_t length, void*) {
+int UpstreamSockets::connect(ares_socket_t fd, const sockaddr* address, ares_socklen_t length, void* self) {
+    auto* sockets = static_cast<UpstreamSockets*>(self);
+    const core::SocketAddress to(address, length);
+    const auto known = std::find(sockets->servers_.begin(), sockets->servers_.end(), to);
+    if (known != sockets->servers_.end()) {
+        const auto server = static_cast<std::size_t>(known - sockets->servers_.begin());
+        if (auto udp = sockets->udp_.find(fd); udp != sockets->udp_.end()) {
+            udp->second->server = server;
+        } else {
+            sockets->tcp_server_[fd] = server;
+        }
+    }
     return ::connect(fd, address, length);
 }
 
@@ -62,7 +74,13 @@ ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_
                                       ares_socklen_t* from_length, void* self) {
     auto* sockets = static_cast<UpstreamSockets*>(self);
     auto it = sockets->udp_.find(fd);
-    if (it == sockets->udp_.end()) return core::direct::recvfrom(fd, buffer, length, flags, from, from_length);
+    if (it == sockets->udp_.end()) {
+        const ares_ssize_t n = core::direct::recvfrom(fd, buffer, length, flags, from, from_length);
+        if (n > 0) {
+            if (auto tcp = sockets->tcp_server_.find(fd); tcp != sockets->tcp_server_.end()) sockets->note_heard(tcp->second);
+        }
+        return n;
+    }
     UdpBatch& b = *it->second;
     if (b.next == b.count) {
         if (std::exchange(b.drained, false)) {
@@ -77,6 +95,7 @@ ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_
                 core::direct::recvfrom(fd, buffer, length, flags | MSG_DONTWAIT, from, from_length);
             b.drained = size >= 0;
             sockets->note_rcode(buffer, size);
+            if (size >= 0) sockets->note_heard(b.server);
             return size;
         }
         // The kernel wrote only the address lengths (and flags) of the datagrams it filled last time.
@@ -86,6 +105,7 @@ ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_
         b.count = static_cast<std::size_t>(n);
         b.next = 0;
         b.drained = b.count < want || b.count >= awaited;
+        sockets->note_heard(b.server);
     }
     const std::size_t i = b.next++;
     const std::size_t size = std::min<std::size_t>(b.headers[i].msg_len, length);
@@ -110,8 +130,14 @@ void UpstreamSockets::note_rcode(const void* answer, ares_ssize_t size) noexcept
 
 ares_ssize_t UpstreamSockets::send(ares_socket_t fd, const iovec* data, int count, void* self) {
     auto* sockets = static_cast<UpstreamSockets*>(self);
-    const bool udp = sockets->udp_.contains(fd);
+    const auto batch = sockets->udp_.find(fd);
+    const bool udp = batch != sockets->udp_.end();
     sockets->last_udp_send_ = udp ? fd : ARES_SOCKET_BAD;
+    if (udp) {
+        sockets->note_sent(batch->second->server);
+    } else if (auto tcp = sockets->tcp_server_.find(fd); tcp != sockets->tcp_server_.end()) {
+        sockets->note_sent(tcp->second);
+    }
     // Socket calls rather than writev: no trip through the file layer, and no SIGPIPE from a TCP connection that is
     // gone. A single piece (every UDP query) goes by sendto, which copies in no message header.
     msghdr message{};

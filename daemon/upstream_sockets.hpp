@@ -15,8 +15,13 @@
 // It also remembers the UDP socket of the last send, so that the channel can look there for an early answer, and,
 // by query ID, the rcode of UDP answers c-ares reads and then drops without a word: on SERVFAIL, NOTIMP or REFUSED
 // c-ares 1.18 moves on to the next server, and with none left reports only the ECONNREFUSED it started the query
-// with, the same as for a server that is not there at all.
+// with, the same as for a server that is not there at all. And it tells UpstreamHealth what each server was sent
+// and whether it was heard from.
 #pragma once
+
+#include "core/hub.hpp"
+#include "core/socket_address.hpp"
+#include "daemon/upstream_health.hpp"
 
 #include <ares.h>
 #include <sys/socket.h>
@@ -26,6 +31,7 @@
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 namespace greenfinch::daemon {
 
@@ -37,6 +43,13 @@ public:
     ares_socket_t last_udp_send() const noexcept { return last_udp_send_; }
     // The channel's count of queries awaiting an answer; it must outlive this object's use by c-ares.
     void count_answers_awaited(const std::size_t& in_flight) noexcept { awaited_ = &in_flight; }
+    // Reports the traffic of each of `servers` (UpstreamHealth's indexes) to `health`, timed by `hub`; both must
+    // outlive this object's use by c-ares.
+    void report_to(UpstreamHealth& health, std::vector<core::SocketAddress> servers, const core::Hub& hub) {
+        health_ = &health;
+        servers_ = std::move(servers);
+        hub_ = &hub;
+    }
     // The rcode of the last answer to `id` that c-ares discards (SERVFAIL, NOTIMP, REFUSED), or 0.
     std::uint8_t discarded_rcode(std::uint16_t id) const noexcept { return (*discarded_)[id]; }
     // Before a query goes out under `id`: what an earlier query with that ID was told is not its answer.
@@ -54,7 +67,9 @@ private:
         std::size_t count = 0;
         std::size_t next = 0;
         bool drained = false;  // the last read came back short, or with every answer awaited
+        std::size_t server = kNoServer;  // its index in servers_, once connected
     };
+    static constexpr std::size_t kNoServer = static_cast<std::size_t>(-1);
 
     static ares_socket_t open(int domain, int type, int protocol, void* self);
     static int close(ares_socket_t fd, void* self);
@@ -63,10 +78,20 @@ private:
                                 ares_socklen_t* from_length, void* self);
     static ares_ssize_t send(ares_socket_t fd, const iovec* data, int count, void* self);
     void note_rcode(const void* answer, ares_ssize_t size) noexcept;
+    void note_sent(std::size_t server) noexcept {
+        if (health_ && server != kNoServer) health_->sent(server, hub_->now());
+    }
+    void note_heard(std::size_t server) noexcept {
+        if (health_ && server != kNoServer) health_->heard(server);
+    }
 
     std::unordered_map<ares_socket_t, std::unique_ptr<UdpBatch>> udp_;
     ares_socket_t last_udp_send_ = ARES_SOCKET_BAD;
     const std::size_t* awaited_ = nullptr;
+    std::unordered_map<ares_socket_t, std::size_t> tcp_server_;  // a TCP socket's server index
+    UpstreamHealth* health_ = nullptr;
+    std::vector<core::SocketAddress> servers_;
+    const core::Hub* hub_ = nullptr;
     std::unique_ptr<std::array<std::uint8_t, 65536>> discarded_ = std::make_unique<std::array<std::uint8_t, 65536>>();
 };
 

@@ -370,3 +370,32 @@ TEST_CASE("upstream: a UDP send that finds the socket's buffer full waits briefl
     CHECK(up.count("held.example") == 0);
     CHECK(ch.in_flight() == 0);
 }
+
+TEST_CASE("upstream: once the first server is found dead queries start at the next, and the first is probed back") {
+    core::Hub hub;
+    TestUpstream first({TestUpstream::Action::Drop});
+    TestUpstream second;
+    Channel::Options o = options({first.address(), second.address()}, 200, 1);
+    o.probe_interval_s = 0.5;
+    Channel ch(hub, o);
+    auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(ch.query(query_for("n0.example"), 2s).status == Channel::Status::Answered);
+    CHECK(since(t0) >= 0.18);  // the first query found out: one attempt timeout
+    core::sleep(20ms);
+    t0 = std::chrono::steady_clock::now();
+    for (int i = 1; i <= 5; ++i) {
+        const std::string name = "n" + std::to_string(i) + ".example";
+        REQUIRE(ch.query(query_for(name), 2s).status == Channel::Status::Answered);
+        CHECK(first.count(name) == 0);
+    }
+    CHECK(since(t0) < 0.15);  // none of them waited on the dead server
+    core::sleep(500ms);
+    first.script("back.example", {TestUpstream::Action::Answer});
+    first.script("after.example", {TestUpstream::Action::Answer});
+    REQUIRE(ch.query(query_for("back.example"), 2s).status == Channel::Status::Answered);  // the probe
+    CHECK(first.count("back.example") == 1);
+    CHECK(second.count("back.example") == 0);
+    REQUIRE(ch.query(query_for("after.example"), 2s).status == Channel::Status::Answered);
+    CHECK(first.count("after.example") == 1);  // preferred again
+    CHECK(second.count("after.example") == 0);
+}
