@@ -2,6 +2,7 @@
 
 #include "cache/redis_cache.hpp"
 #include "cache/redis_client.hpp"
+#include "core/waiter.hpp"
 #include "daemon/resolver.hpp"
 #include "daemon/tcp_service.hpp"
 #include "daemon/udp_service.hpp"
@@ -186,8 +187,10 @@ WorkerResult run_worker(const Config& config, cache::MemoryCache& cache, std::ve
     for (auto& s : udp) s->stop();
     for (auto& s : tcp) s->stop();
     WorkerResult result;
-    for (auto& s : udp) result.drained = s->drain(kDrainBudget) && result.drained;
-    for (auto& s : tcp) result.drained = s->drain(kDrainBudget) && result.drained;
+    // One budget for all the listeners together: they drain one after another, but their queries finished meanwhile.
+    const core::Deadline drain_until(hub, kDrainBudget);
+    for (auto& s : udp) result.drained = s->drain(drain_until.remaining()) && result.drained;
+    for (auto& s : tcp) result.drained = s->drain(drain_until.remaining()) && result.drained;
     for (auto& s : udp) result.answered += s->stats().answered;
     for (auto& s : tcp) result.answered += s->stats().answered;
     return result;

@@ -89,6 +89,27 @@ TEST_CASE("on SIGTERM, queries still waiting upstream when the drain budget runs
     CHECK(daemon.log().find("abandoned") != std::string::npos);
 }
 
+TEST_CASE("on SIGQUIT one drain budget covers every listener: UDP and TCP queries stuck upstream end it in about 2 s") {
+    core::Hub hub;
+    TestUpstream upstream({TestUpstream::Action::Answer, 4.0});
+    const std::string config = write_config("slow-upstream-quit.toml", "[upstream]\ntimeout_ms = 6000\n");
+    test::DaemonProcess daemon({"--config", config, "--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
+    auto client = core::UdpSocket::open(AF_INET);
+    for (int i = 0; i < 3; ++i) send_query(client, daemon.address(), "u" + std::to_string(i) + ".example", static_cast<std::uint16_t>(i + 1));
+    auto conn = core::TcpStream::connect(daemon.address(), 5s);
+    const auto q = *dns::build_query("t.example", dns::type::A, 9, std::nullopt, false);
+    const std::array<std::byte, 2> len{std::byte{0}, static_cast<std::byte>(q.size())};
+    conn.write_all(len);
+    conn.write_all(q);
+    REQUIRE(upstream.wait_for_total(4, 5s));
+    const auto t0 = std::chrono::steady_clock::now();
+    daemon.signal(SIGQUIT);
+    CHECK(daemon.wait(8s) == 0);
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(took >= 1.9);  // the queries were given their chance ...
+    CHECK(took < 3.0);   // ... once, not once per listener
+}
+
 TEST_CASE("when the upstream dies under load, cached names still answer and the rest get SERVFAIL within the budget") {
     core::Hub hub;
     TestUpstream upstream;
