@@ -19,15 +19,17 @@ using greenfinch::test::Wire;
 
 namespace {
 struct Rig {
-    explicit Rig(TestUpstream::Script script = {}, std::uint32_t serve_stale = 0, double budget = 1.0)
+    explicit Rig(TestUpstream::Script script = {}, std::uint32_t serve_stale = 0, double budget = 1.0,
+                 int upstream_slots = 1000)
         : up(script),
           cache({1000, serve_stale, 4}),
           channel(hub, {{up.address()}, 300, 1}),
-          resolver(cache, nullptr, channel, options(budget)) {}
+          resolver(cache, nullptr, channel, options(budget, upstream_slots)) {}
 
-    daemon::Resolver::Options options(double budget) {
+    daemon::Resolver::Options options(double budget, int upstream_slots) {
         daemon::Resolver::Options o;
         o.upstream_timeout = core::Seconds(budget);
+        o.max_upstream_inflight = upstream_slots;
         o.clock = [this] { return clock; };
         return o;
     }
@@ -73,6 +75,22 @@ TEST_CASE("resolver: identical concurrent queries share one upstream query") {
     CHECK(answered == 50);
     CHECK(rig.up.count("popular.example") == 1);
     CHECK(rig.resolver.stats().coalesced == 49);
+}
+
+TEST_CASE("resolver: the upstream Semaphore bounds the queries in flight upstream, and the others wait their turn") {
+    Rig rig({TestUpstream::Action::Answer, 0.2}, 0, 2.0, 2);  // each answer takes 200 ms, two slots
+    std::vector<core::Ref<core::Greenlet>> gs;
+    int answered = 0;
+    for (int i = 0; i < 5; ++i) {
+        gs.push_back(core::spawn([&rig, &answered, i] {
+            if (rig.ask("slot" + std::to_string(i) + ".example").m.header.ancount == 1) ++answered;
+        }));
+    }
+    REQUIRE(rig.up.wait_for_total(2, 1s));
+    CHECK_FALSE(rig.up.wait_for_total(3, 0.1s));  // the third waits for a slot
+    core::joinall(gs);
+    CHECK(answered == 5);
+    CHECK(rig.up.total() == 5);
 }
 
 TEST_CASE("resolver: a dead upstream gets SERVFAIL within the budget while cached names still answer at once") {

@@ -27,7 +27,9 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -122,6 +124,66 @@ TEST_CASE("UDP service: after a burst of waiting queries, a bounded number of th
     CHECK(service.drain(5s));  // every answer sent (more than the client's socket holds: we do not read them)
     CHECK(service.stats().answered == static_cast<std::uint64_t>(kBurst));
     CHECK(service.spare_exchanges() == daemon::UdpService::kMaxSpare);
+}
+
+TEST_CASE("UDP service: with its Pool full the receive loop waits, and the kernel's buffer holds the rest") {
+    core::Hub hub;
+    int waiting = 0;
+    core::Event arrived;
+    core::Event release;
+    daemon::Responder slow = [&](std::span<const std::byte> q, const daemon::QueryOrigin&, std::span<std::byte> out) {
+        ++waiting;
+        arrived.set();
+        release.wait();
+        return dns::make_error_response(q, dns::Rcode::Refused, out);
+    };
+    daemon::UdpService service(core::UdpSocket::bind(core::SocketAddress::loopback_v4()), slow, 4);
+    service.start();
+    auto client = core::UdpSocket::open(AF_INET);
+    for (int i = 0; i < 10; ++i) client.send_to(query(static_cast<std::uint16_t>(i)), service.local_address());
+    while (waiting < 4) {
+        arrived.clear();
+        REQUIRE(arrived.wait(5s));
+    }
+    arrived.clear();
+    CHECK_FALSE(arrived.wait(0.1s));  // nothing more is taken in while four queries hold the Pool
+    CHECK(waiting == 4);
+    release.set();
+    std::set<std::uint16_t> ids;
+    std::array<std::byte, 512> buf{};
+    while (ids.size() < 10) {
+        core::SocketAddress from;
+        const std::size_t n = client.recv_from(buf, from, 5s);
+        ids.insert(dns::parse_header(std::span(buf.data(), n))->id);
+    }
+    CHECK(service.stats().answered == 10);
+    service.stop();
+    CHECK(service.drain(1s));
+}
+
+TEST_CASE("TCP service: beyond max_connections a connection waits in the backlog until another closes") {
+    core::Hub hub;
+    auto responder = refuse();
+    daemon::TcpService service(core::TcpListener::bind(core::SocketAddress::loopback_v4()), responder,
+                               daemon::TcpService::Options{2, core::Seconds(10)});
+    service.start();
+    std::optional<core::TcpStream> first = core::TcpStream::connect(service.local_address(), 2s);
+    auto second = core::TcpStream::connect(service.local_address(), 2s);
+    CHECK(ask_tcp(*first, 1) == 1);
+    CHECK(ask_tcp(second, 2) == 2);
+    auto third = core::TcpStream::connect(service.local_address(), 2s);  // the kernel completes it in the backlog
+    auto q = query(3);
+    std::array<std::byte, 2> len{std::byte{0}, static_cast<std::byte>(q.size())};
+    third.write_all(len);
+    third.write_all(q);
+    CHECK_THROWS_AS(third.read_exact(len, 0.2s), core::SocketTimeout);  // not served while two are open
+    first.reset();
+    REQUIRE(third.read_exact(len, 2s));
+    std::vector<std::byte> answer(std::to_integer<std::size_t>(len[1]));
+    REQUIRE(third.read_exact(answer, 2s));
+    CHECK(dns::parse_header(answer)->id == 3);
+    service.stop();
+    CHECK(service.drain(1s));
 }
 
 TEST_CASE("TCP service: several queries on one connection, idle connections are closed") {
