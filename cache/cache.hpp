@@ -2,7 +2,7 @@
 //
 // An Answer is an upstream response as stored: its wire bytes (TTLs already normalised, see policy.hpp), its parse,
 // when it was stored and for how long it is fresh. Answers are immutable and shared (workers on other threads may be
-// serving the same one), except for the one-shot prefetch claim.
+// serving the same one), except for the one-shot prefetch claim and the time a refresh of it last failed.
 //
 // lookup() says how usable an answer is at `now` (seconds on the daemon's monotonic clock):
 // - Fresh: serve it, TTLs aged by `age`.
@@ -29,6 +29,9 @@ struct Answer {
     double stored_at = 0;
     std::uint32_t ttl = 0;
     mutable std::atomic<bool> refresh_claimed{false};
+    // When asking the upstream for a fresher one last failed (daemon clock): for a while after that the expired
+    // answer is served at once, without asking again (RFC 8767's failure recheck timer).
+    mutable std::atomic<double> refresh_failed_at{-1e300};
 
     // Parses `wire` (which must parse: it came from parse_message already) and takes it over.
     static std::shared_ptr<const Answer> make(std::vector<std::byte> wire, double stored_at, std::uint32_t ttl);

@@ -83,7 +83,8 @@ std::size_t Resolver::answer(std::span<const std::byte> query, Transport transpo
                           std::nullopt, transport == Transport::Udp ? dns::udp_limit(q, options_.udp_payload) : 65535,
                           q.edns.present, q.header.rd()};
 
-    std::optional<cache::Hit> hit = cache_.lookup(key, options_.clock());
+    const double now = options_.clock();
+    std::optional<cache::Hit> hit = cache_.lookup(key, now);
     if (hit && hit->freshness != cache::Freshness::Stale) {
         ++stats_.cache_hits;
         if (hit->freshness == cache::Freshness::Refresh && options_.prefetch) prefetch(key);
@@ -92,6 +93,15 @@ std::size_t Resolver::answer(std::span<const std::byte> query, Transport transpo
         return dns::write_answer(hit->answer->wire, hit->answer->parsed, rw, out);
     }
     ++stats_.cache_misses;
+    const auto serve_stale = [&](const cache::Answer& stale) {
+        ++stats_.stale_served;
+        rw.fixed_ttl = options_.stale_ttl;
+        source = Source::Stale;
+        return dns::write_answer(stale.wire, stale.parsed, rw, out);
+    };
+    if (hit && now - hit->answer->refresh_failed_at.load(std::memory_order_relaxed) < options_.stale_recheck) {
+        return serve_stale(*hit->answer);
+    }
     Source fetched = Source::Upstream;
     cache::AnswerPtr fresh = fetch(key, fetched, false);
     // An upstream's SERVFAIL is an answer, but an expired one of ours is the better answer (RFC 8767).
@@ -110,10 +120,8 @@ std::size_t Resolver::answer(std::span<const std::byte> query, Transport transpo
         return dns::write_answer(hit->answer->wire, hit->answer->parsed, rw, out);
     }
     if (hit) {
-        ++stats_.stale_served;
-        rw.fixed_ttl = options_.stale_ttl;
-        source = Source::Stale;
-        return dns::write_answer(hit->answer->wire, hit->answer->parsed, rw, out);
+        hit->answer->refresh_failed_at.store(options_.clock(), std::memory_order_relaxed);
+        return serve_stale(*hit->answer);
     }
     ++stats_.servfail;
     return dns::make_error_response(query, dns::Rcode::ServFail, out, our_opt(q));
@@ -174,7 +182,12 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key) {
         auto r = upstream_->query(query, std::nullopt);
         cache_.prepare_store(key);  // the index's memory comes in while the answer is checked and parsed
         record_latency(hub.now() - sent);
-        if (r.status == UpstreamChannel::Status::Failed && r.upstream_rcode == 2) {
+        constexpr auto kServFail = static_cast<std::uint8_t>(dns::Rcode::ServFail);
+        constexpr auto kRefused = static_cast<std::uint8_t>(dns::Rcode::Refused);
+        // ECONNREFUSED is what c-ares 1.18 reports when every try ended in an answer it dropped (or an unreachable
+        // port); a timeout on the way would have made it ETIMEOUT.
+        if (r.status == UpstreamChannel::Status::Failed && r.ares_status == ARES_ECONNREFUSED &&
+            r.upstream_rcode == kServFail) {
             // Not upstream trouble: an upstream that works says this name cannot be resolved (a broken zone, say).
             // That is an answer, kept for servfail_ttl so that clients retrying do not each reach the upstream.
             r.answer.resize(buffer.size());
@@ -186,7 +199,7 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key) {
         if (r.status != UpstreamChannel::Status::Answered) {
             ++stats_.upstream_failures;
             warn_upstream(r.status == UpstreamChannel::Status::TimedOut ? "no answer in time"
-                          : r.upstream_rcode == 5                       ? "queries refused"
+                          : r.upstream_rcode == kRefused                ? "queries refused"
                                                                         : ares_strerror(r.ares_status));
             return nullptr;
         }

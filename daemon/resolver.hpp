@@ -10,7 +10,8 @@
 //       So a burst for a new name costs one Redis read and at most one upstream query.
 //     no answer in time: the stale entry (TTL 30, RFC 8767) if there is one, else SERVFAIL. Never silence. An
 //       upstream's own SERVFAIL (every server said so) is an answer, cached in memory for servfail_ttl, but a stale
-//       entry is served before it.
+//       entry is served before it. For stale_recheck seconds after that failure the stale entry is served at once,
+//       without asking again (RFC 8767 5: an outage costs each name one budget, not one per query).
 // resolve() runs in the query's own greenlet and blocks only it. One Resolver per hub; the cache may be shared.
 #pragma once
 
@@ -41,6 +42,7 @@ public:
         int max_upstream_inflight = 1000;
         std::size_t udp_payload = 1232;       // the largest UDP answer we send, whatever the client offers
         std::uint32_t stale_ttl = 30;         // the TTL a stale answer is served with
+        double stale_recheck = 30;            // after a failed refresh, seconds its stale answer is served at once
         bool log_queries = false;             // one info line per query: client, name, type, rcode, source, time
         // Monotonic seconds, the clock cache entries are stamped with; tests substitute their own.
         std::function<double()> clock = &Resolver::cache_clock;

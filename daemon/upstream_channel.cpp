@@ -186,17 +186,15 @@ void UpstreamChannel::rearm_timer() {
     timeval soonest{};
     bool any = false;
     for (auto& r : rotations_) {
-        timeval tv{};
         if (!r) continue;
+        timeval tv{};
         if (const timeval* t = ares_timeout(r->channel, any ? &soonest : nullptr, &tv)) {
             soonest = *t;
             any = true;
         }
     }
     ev_timer_stop(hub_.loop(), &timer_);
-    if (!any) return;
-    const timeval tv = soonest;
-    hub_.start_timer(timer_, static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6);
+    if (any) hub_.start_timer(timer_, static_cast<double>(soonest.tv_sec) + static_cast<double>(soonest.tv_usec) / 1e6);
 }
 
 }  // namespace greenfinch::daemon

@@ -5,7 +5,7 @@
 // loop with no thread and no polling. Servers are tried in order (failover on timeout, SERVFAIL or REFUSED),
 // starting at the first one UpstreamHealth does not hold to be down: c-ares 1.18 always starts at its first server,
 // so there is one c-ares channel per starting server (made when first needed; with one upstream, only one).
-// a truncated UDP answer is retried over TCP by c-ares itself. Queries are sent with EDNS (ARES_FLAG_EDNS), so an
+// A truncated UDP answer is retried over TCP by c-ares itself. Queries are sent with EDNS (ARES_FLAG_EDNS), so an
 // answer up to the payload size they advertise is taken over UDP: without the flag c-ares 1.18 drops any UDP answer
 // over 512 bytes and asks again over TCP. Sockets stay open between queries
 // (ARES_FLAG_STAYOPEN): without it c-ares 1.18 closes them whenever no query is pending, and a lightly loaded

@@ -293,3 +293,24 @@ TEST_CASE("resolver: an upstream without EDNS is asked again without the OPT rec
     CHECK_FALSE(m.edns.present);
     CHECK(m.header.arcount == 0);
 }
+
+TEST_CASE("resolver: after a failed refresh the stale answer is served at once, and the upstream asked again later") {
+    Rig rig({TestUpstream::Action::Answer, 0, 10}, 3600, 0.3);
+    rig.ask("outage.example");
+    rig.clock += 100;  // expired, inside the serve-stale window
+    rig.up.script("outage.example", {TestUpstream::Action::Drop});
+    auto t0 = std::chrono::steady_clock::now();
+    CHECK(rig.ask("outage.example", 2).first_ttl() == 30);
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >= 0.25);  // the budget, once
+    const int asked = rig.up.count("outage.example");
+    rig.clock += 20;
+    t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3; ++i) CHECK(rig.ask("outage.example", static_cast<std::uint16_t>(3 + i)).first_ttl() == 30);
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 0.1);
+    CHECK(rig.up.count("outage.example") == asked);  // not asked while the failure is recent
+    rig.up.script("outage.example", {TestUpstream::Action::Answer, 0, 10});
+    rig.clock += 11;  // 31 s after the failure: asked again, and the fresh answer replaces the stale one
+    CHECK(rig.ask("outage.example", 9).first_ttl() == 10);
+    CHECK(rig.up.count("outage.example") == asked + 1);
+    CHECK(rig.resolver.stats().stale_served == 4);
+}
