@@ -36,6 +36,20 @@ Greenlet::Greenlet(Hub& hub) : RawGreenlet(Ref<RawGreenlet>(&hub.greenlet())), h
 
 Greenlet::~Greenlet() { stop_start_timer(); }
 
+void* Greenlet::operator new(std::size_t size) {
+    Hub* hub = Hub::current_if_any();
+    return hub ? hub->greenlet_blocks().allocate(size) : RecycledBlocks::allocate_unkept(size);
+}
+
+void Greenlet::operator delete(void* block, std::size_t size) noexcept {
+    // The hub of the thread the greenlet dies on, if it has one yet (or still: its destructor clears it last).
+    if (Hub* hub = Hub::current_if_any()) {
+        hub->greenlet_blocks().deallocate(block, size);
+    } else {
+        ::operator delete(block);
+    }
+}
+
 Greenlet* Greenlet::current() noexcept { return dynamic_cast<Greenlet*>(&RawGreenlet::current()); }
 
 void Greenlet::start() {

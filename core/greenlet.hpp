@@ -65,6 +65,10 @@ public:
     LinkId rawlink(LinkFn fn);
     void unlink(LinkId id) noexcept;
 
+    // Greenlet objects live in their hub's RecycledBlocks: once warm, spawning a greenlet per query allocates nothing.
+    static void* operator new(std::size_t size);
+    static void operator delete(void* block, std::size_t size) noexcept;
+
 protected:
     explicit Greenlet(Hub& hub);
     // Runs the greenlet's function and keeps its value; exceptions escape to run().
@@ -157,6 +161,7 @@ template <class F, class... Args>
 auto make_greenlet(F&& fn, Args&&... args) {
     // A greenlet runs once, so its arguments are moved into the call: move-only arguments work.
     using R = std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&&...>;
+    static_assert(alignof(GreenletOf<R>) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "Greenlet::operator new aligns for new");
     return GreenletPtr<R>(new GreenletOf<R>(
         Hub::current(), [fn = std::forward<F>(fn), tup = std::make_tuple(std::forward<Args>(args)...)]() mutable -> R {
             return std::apply(fn, std::move(tup));

@@ -25,6 +25,7 @@
 #include "core/errors.hpp"
 #include "core/intrusive_list.hpp"
 #include "core/raw_greenlet.hpp"
+#include "core/recycled_blocks.hpp"
 #include "core/small_function.hpp"
 #include "core/stack_pool.hpp"
 
@@ -75,6 +76,8 @@ public:
     static Hub* current_if_any() noexcept;
 
     struct ev_loop* loop() const noexcept { return loop_; }
+    // Where this hub's Greenlet objects live between one and the next (greenlet.hpp).
+    RecycledBlocks& greenlet_blocks() noexcept { return greenlet_blocks_; }
     // libev's cached time of this iteration, in seconds; update_now() refreshes it.
     double now() const noexcept { return ev_now(loop_); }
     void update_now() noexcept {
@@ -178,6 +181,7 @@ private:
     void unwind_live_greenlets() noexcept;
     static void on_async(struct ev_loop*, ev_async* w, int);
 
+    RecycledBlocks greenlet_blocks_;
     struct ev_loop* loop_;
     Options options_;
     Ref<RawGreenlet> greenlet_;

@@ -92,7 +92,10 @@ ParseStatus parse_message(std::span<const std::byte> m, Message& out) {
     std::size_t at = out.question.end;
     const std::size_t counts[3] = {header->ancount, header->nscount, header->arcount};
     // One allocation rather than one per doubling; a record takes at least 11 bytes, so lying counts cannot inflate it.
-    out.ttl_offsets.reserve(std::min(counts[0] + counts[1] + counts[2], (m.size() - at) / (1 + kRecordFixed)));
+    // None for a query whose only record is its OPT (which has no TTL to age): parsing it must not allocate.
+    if (counts[0] + counts[1] > 0 || counts[2] > 1) {
+        out.ttl_offsets.reserve(std::min(counts[0] + counts[1] + counts[2], (m.size() - at) / (1 + kRecordFixed)));
+    }
     for (int section = 0; section < 3; ++section) {
         for (std::size_t i = 0; i < counts[section]; ++i) {
             const std::size_t start = at;
