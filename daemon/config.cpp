@@ -5,6 +5,11 @@
 
 #include <toml++/toml.h>
 
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+
 #include <array>
 #include <fstream>
 #include <sstream>
@@ -180,20 +185,41 @@ std::vector<std::string> resolv_conf_nameservers(const std::string& path) {
     return out;
 }
 
-void check_not_forwarding_to_self(const std::vector<std::string>& listen, const std::vector<std::string>& upstreams) {
+void check_not_forwarding_to_self(const std::vector<std::string>& listen, const std::vector<std::string>& upstreams,
+                                  const std::vector<core::SocketAddress>& own_addresses) {
     for (const auto& u : upstreams) {
         const auto up = core::SocketAddress::parse(u, 53);
         if (!up) continue;
+        core::SocketAddress up_host = *up;
+        up_host.set_port(0);
+        const bool ours = up->is_loopback() ||
+                          std::find(own_addresses.begin(), own_addresses.end(), up_host) != own_addresses.end();
         for (const auto& l : listen) {
             const auto own = core::SocketAddress::parse(l);
             if (!own) continue;
             const bool wildcard = own->to_string().rfind("0.0.0.0:", 0) == 0 || own->to_string().rfind("[::]:", 0) == 0;
-            if (*up == *own || (wildcard && up->is_loopback() && up->port() == own->port())) {
+            if (*up == *own || (wildcard && ours && up->port() == own->port())) {
                 throw ConfigError("upstream " + up->to_string() + " is greenfinch's own listen address " + l +
                                   ": it would forward to itself");
             }
         }
     }
+}
+
+std::vector<core::SocketAddress> host_addresses() {
+    std::vector<core::SocketAddress> out;
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) return out;
+    for (const ifaddrs* i = list; i; i = i->ifa_next) {
+        if (!i->ifa_addr) continue;
+        const int family = i->ifa_addr->sa_family;
+        if (family != AF_INET && family != AF_INET6) continue;
+        core::SocketAddress a(i->ifa_addr, family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+        a.set_port(0);
+        out.push_back(a);
+    }
+    ::freeifaddrs(list);
+    return out;
 }
 
 }  // namespace greenfinch::daemon

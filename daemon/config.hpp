@@ -5,6 +5,8 @@
 // to a default), wrong types, values out of range. Every ConfigError names the file, the line and the key.
 #pragma once
 
+#include "core/socket_address.hpp"
+
 #include <cstdint>
 #include <map>
 #include <stdexcept>
@@ -68,8 +70,12 @@ void validate(const Config& config, const std::string& origin, const KeyLines& l
 // The "nameserver" addresses of a resolv.conf file (port 53), in order; empty if it cannot be read.
 std::vector<std::string> resolv_conf_nameservers(const std::string& path);
 
-// Refuses upstreams that are the daemon itself (one of its listen addresses, or its port on loopback when it listens
-// on a wildcard address): forwarding to itself would loop until every query times out. Throws ConfigError.
-void check_not_forwarding_to_self(const std::vector<std::string>& listen, const std::vector<std::string>& upstreams);
+// Refuses upstreams that are the daemon itself (one of its listen addresses, or, when it listens on a wildcard
+// address, its port on loopback or on any of `own_addresses`, the host's): forwarding to itself would loop until every
+// query times out. A host whose resolv.conf names its own LAN address is the usual way into that. Throws ConfigError.
+void check_not_forwarding_to_self(const std::vector<std::string>& listen, const std::vector<std::string>& upstreams,
+                                  const std::vector<core::SocketAddress>& own_addresses);
+// The addresses of this host's interfaces (getifaddrs), port 0.
+std::vector<core::SocketAddress> host_addresses();
 
 }  // namespace greenfinch::daemon

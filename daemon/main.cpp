@@ -53,7 +53,7 @@ daemon::Config build_config(const Flags& f) {
             throw daemon::ConfigError("no upstream: set upstream.servers or --upstream (/etc/resolv.conf has no nameserver)");
         }
     }
-    daemon::check_not_forwarding_to_self(config.server.listen, config.upstream.servers);
+    daemon::check_not_forwarding_to_self(config.server.listen, config.upstream.servers, daemon::host_addresses());
     return config;
 }
 }  // namespace

@@ -5,12 +5,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 using namespace greenfinch::daemon;
+namespace core = greenfinch::core;
 
 namespace {
 // A file in a fresh temporary directory, removed with it.
@@ -149,4 +151,15 @@ TEST_CASE("greenfinch with check-config exits 0 on a good file and 2 on a bad on
     CHECK(run_binary("--listen 127.0.0.1:5399 --upstream 127.0.0.1:5399 --check-config") == 2);
     CHECK(run_binary("--listen 0.0.0.0:5399 --upstream 127.0.0.1:5399 --check-config") == 2);
     CHECK(run_binary("--listen 127.0.0.1:5399 --upstream 127.0.0.1:5398 --check-config") == 0);
+}
+
+TEST_CASE("listening on a wildcard address, an upstream on one of the host's own addresses is refused") {
+    const std::vector<core::SocketAddress> own{*core::SocketAddress::parse("192.0.2.10:0")};
+    CHECK_THROWS_AS(check_not_forwarding_to_self({"0.0.0.0:53"}, {"192.0.2.10"}, own), ConfigError);
+    CHECK_THROWS_AS(check_not_forwarding_to_self({"[::]:53"}, {"192.0.2.10:53"}, own), ConfigError);
+    CHECK_NOTHROW(check_not_forwarding_to_self({"0.0.0.0:53"}, {"192.0.2.10:5353"}, own));  // another port
+    CHECK_NOTHROW(check_not_forwarding_to_self({"127.0.0.1:53"}, {"192.0.2.10"}, own));   // not listening there
+    CHECK_NOTHROW(check_not_forwarding_to_self({"0.0.0.0:53"}, {"192.0.2.11"}, own));     // another host
+    const auto host = host_addresses();
+    CHECK(std::find(host.begin(), host.end(), *core::SocketAddress::parse("127.0.0.1:0")) != host.end());
 }
