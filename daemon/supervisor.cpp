@@ -216,12 +216,18 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
 
     std::uint64_t answered = 0;
     bool clean = true;
-    for (const auto& r : results) {
-        answered += r.answered;
-        clean = clean && r.drained;
+    std::string by_worker;  // how evenly SO_REUSEPORT spread the clients
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        answered += results[i].answered;
+        clean = clean && results[i].drained;
+        by_worker += fmt::format("{}{}", i == 0 ? "" : " ", results[i].answered);
     }
     if (!clean) spdlog::warn("some queries were still in flight after 2 s and were abandoned");
-    spdlog::info("stopped after answering {} queries", answered);
+    if (results.size() > 1) {
+        spdlog::info("stopped after answering {} queries (by worker: {})", answered, by_worker);
+    } else {
+        spdlog::info("stopped after answering {} queries", answered);
+    }
     return 0;
 }
 

@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -445,6 +446,15 @@ TEST_CASE("the greenfinch binary with two workers shares one cache between them"
     CHECK(answered == 20);
     CHECK(upstream.count("a") == 1);
     CHECK(daemon.terminate() == 0);
+    // Both workers answered some of them: "(by worker: N M)" with neither 0.
+    const std::string& log = daemon.log();
+    const auto at = log.find("(by worker: ");
+    REQUIRE(at != std::string::npos);
+    unsigned first = 0, second = 0;
+    REQUIRE(std::sscanf(log.c_str() + at, "(by worker: %u %u)", &first, &second) == 2);
+    CHECK(first + second == 20);
+    CHECK(first > 0);
+    CHECK(second > 0);
 }
 
 TEST_CASE("the greenfinch binary survives a flood of malformed datagrams and answers every valid query") {
