@@ -33,10 +33,4 @@ void RecycledBlocks::deallocate(void* block, std::size_t size) noexcept {
     ::operator delete(block);
 }
 
-std::size_t RecycledBlocks::kept() const noexcept {
-    std::size_t n = 0;
-    for (const auto& blocks : free_) n += blocks.size();
-    return n;
-}
-
 }  // namespace greenfinch::core

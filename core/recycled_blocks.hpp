@@ -35,7 +35,6 @@ public:
     void deallocate(void* block, std::size_t size) noexcept;
     // A block of at least `size` bytes that deallocate() may keep, for when no RecycledBlocks is at hand.
     static void* allocate_unkept(std::size_t size) { return ::operator new(block_size(size)); }
-    std::size_t kept() const noexcept;
 
 private:
     // Sizes beyond the largest class are allocated exactly and never kept.
