@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <span>
 #include <utility>
 
 namespace greenfinch::daemon {
@@ -30,6 +31,7 @@ ares_socket_t UpstreamSockets::open(int domain, int type, int protocol, void* se
     if (fd >= 0 && (type & 0xf) == SOCK_STREAM) {
         const int on = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+        static_cast<UpstreamSockets*>(self)->tcp_[fd] = TcpConnection{};
     }
     if (fd >= 0 && (type & 0xf) == SOCK_DGRAM) {
         auto batch = std::make_unique<UdpBatch>();
@@ -50,7 +52,7 @@ ares_socket_t UpstreamSockets::open(int domain, int type, int protocol, void* se
 int UpstreamSockets::close(ares_socket_t fd, void* self) {
     auto* sockets = static_cast<UpstreamSockets*>(self);
     sockets->udp_.erase(fd);
-    sockets->tcp_server_.erase(fd);
+    sockets->tcp_.erase(fd);
     if (sockets->last_udp_send_ == fd) sockets->last_udp_send_ = ARES_SOCKET_BAD;
     return ::close(fd);
 }
@@ -63,8 +65,8 @@ int UpstreamSockets::connect(ares_socket_t fd, const sockaddr* address, ares_soc
         const auto server = static_cast<std::size_t>(known - sockets->servers_.begin());
         if (auto udp = sockets->udp_.find(fd); udp != sockets->udp_.end()) {
             udp->second->server = server;
-        } else {
-            sockets->tcp_server_[fd] = server;
+        } else if (auto tcp = sockets->tcp_.find(fd); tcp != sockets->tcp_.end()) {
+            tcp->second.server = server;
         }
     }
     return ::connect(fd, address, length);
@@ -77,7 +79,13 @@ ares_ssize_t UpstreamSockets::receive(ares_socket_t fd, void* buffer, std::size_
     if (it == sockets->udp_.end()) {
         const ares_ssize_t n = core::direct::recvfrom(fd, buffer, length, flags, from, from_length);
         if (n > 0) {
-            if (auto tcp = sockets->tcp_server_.find(fd); tcp != sockets->tcp_server_.end()) sockets->note_heard(tcp->second);
+            if (auto tcp = sockets->tcp_.find(fd); tcp != sockets->tcp_.end()) {
+                sockets->note_heard(tcp->second.server);
+                tcp->second.heads.feed(std::span(static_cast<const std::byte*>(buffer), static_cast<std::size_t>(n)),
+                                       [sockets](const dns::TcpMessageHeads::Head& head) {
+                                           sockets->note_rcode(head.data(), static_cast<ares_ssize_t>(head.size()));
+                                       });
+            }
         }
         return n;
     }
@@ -135,8 +143,8 @@ ares_ssize_t UpstreamSockets::send(ares_socket_t fd, const iovec* data, int coun
     sockets->last_udp_send_ = udp ? fd : ARES_SOCKET_BAD;
     if (udp) {
         sockets->note_sent(batch->second->server);
-    } else if (auto tcp = sockets->tcp_server_.find(fd); tcp != sockets->tcp_server_.end()) {
-        sockets->note_sent(tcp->second);
+    } else if (auto tcp = sockets->tcp_.find(fd); tcp != sockets->tcp_.end()) {
+        sockets->note_sent(tcp->second.server);
     }
     // Socket calls rather than writev: no trip through the file layer, and no SIGPIPE from a TCP connection that is
     // gone. A single piece (every UDP query) goes by sendto, which copies in no message header.

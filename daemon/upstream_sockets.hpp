@@ -13,15 +13,17 @@
 // straight to the kernel.
 //
 // It also remembers the UDP socket of the last send, so that the channel can look there for an early answer, and,
-// by query ID, the rcode of UDP answers c-ares reads and then drops without a word: on SERVFAIL, NOTIMP or REFUSED
+// by query ID, the rcode of answers c-ares reads and then drops without a word: on SERVFAIL, NOTIMP or REFUSED
 // c-ares 1.18 moves on to the next server, and with none left reports only the ECONNREFUSED it started the query
-// with, the same as for a server that is not there at all. And it tells UpstreamHealth what each server was sent
-// and whether it was heard from.
+// with, the same as for a server that is not there at all. Over TCP the answers' headers are picked out of the
+// stream as c-ares reads it (dns/tcp_message_heads.hpp). And it tells UpstreamHealth what each server was sent and
+// whether it was heard from.
 #pragma once
 
 #include "core/hub.hpp"
 #include "core/socket_address.hpp"
 #include "daemon/upstream_health.hpp"
+#include "dns/tcp_message_heads.hpp"
 
 #include <ares.h>
 #include <sys/socket.h>
@@ -70,6 +72,10 @@ private:
         std::size_t server = kNoServer;  // its index in servers_, once connected
     };
     static constexpr std::size_t kNoServer = static_cast<std::size_t>(-1);
+    struct TcpConnection {
+        std::size_t server = kNoServer;  // its index in servers_, once connected
+        dns::TcpMessageHeads heads;      // where each answer's header passes by in the stream c-ares reads
+    };
 
     static ares_socket_t open(int domain, int type, int protocol, void* self);
     static int close(ares_socket_t fd, void* self);
@@ -88,7 +94,7 @@ private:
     std::unordered_map<ares_socket_t, std::unique_ptr<UdpBatch>> udp_;
     ares_socket_t last_udp_send_ = ARES_SOCKET_BAD;
     const std::size_t* awaited_ = nullptr;
-    std::unordered_map<ares_socket_t, std::size_t> tcp_server_;  // a TCP socket's server index
+    std::unordered_map<ares_socket_t, TcpConnection> tcp_;
     UpstreamHealth* health_ = nullptr;
     std::vector<core::SocketAddress> servers_;
     const core::Hub* hub_ = nullptr;

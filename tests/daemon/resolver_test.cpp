@@ -257,6 +257,18 @@ TEST_CASE("resolver: an upstream's SERVFAIL is cached for servfail_ttl, and is n
     CHECK(rig.up.count("broken.example") > asked);
 }
 
+TEST_CASE("resolver: an upstream's SERVFAIL over TCP is cached for servfail_ttl too") {
+    Rig rig;
+    rig.up.script("tcp-broken.example", {TestUpstream::Action::TcpServFail});
+    CHECK(rig.ask("tcp-broken.example", 1).m.header.rcode() == dns::Rcode::ServFail);
+    const int asked = rig.up.count("tcp-broken.example");
+    CHECK(rig.up.tcp_count("tcp-broken.example") >= 1);
+    rig.clock += 4;  // servfail_ttl is 5 s
+    CHECK(rig.ask("tcp-broken.example", 2).m.header.rcode() == dns::Rcode::ServFail);
+    CHECK(rig.up.count("tcp-broken.example") == asked);
+    CHECK(rig.resolver.stats().upstream_failures == 0);
+}
+
 TEST_CASE("resolver: an upstream's SERVFAIL does not displace an answer that can still be served stale") {
     Rig rig({TestUpstream::Action::Answer, 0, 10}, 3600, 0.5);
     CHECK(rig.ask("flaky.example").first_ttl() == 10);

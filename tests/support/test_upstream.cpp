@@ -93,8 +93,8 @@ std::vector<std::byte> TestUpstream::respond(std::span<const std::byte> query, b
     std::uint16_t flags = 0x8180 | (m.header.flags & 0x0100);
     std::uint16_t an = 0, ns = 0;
     std::vector<std::byte> records;
-    const bool tc = s.action == Action::Truncate && !over_tcp;
-    if (s.action == Action::ServFail) {
+    const bool tc = (s.action == Action::Truncate || s.action == Action::TcpServFail) && !over_tcp;
+    if (s.action == Action::ServFail || (s.action == Action::TcpServFail && over_tcp)) {
         flags |= 2;
     } else if (s.action == Action::NxDomain || (m.question.qtype != dns::type::A && !tc)) {
         if (s.action == Action::NxDomain) flags |= 3;

@@ -24,7 +24,8 @@ namespace greenfinch::test {
 
 class TestUpstream {
 public:
-    enum class Action { Answer, Drop, ServFail, NxDomain, Truncate, WrongId, NoEdns };
+    // TcpServFail: TC=1 over UDP, then SERVFAIL over TCP.
+    enum class Action { Answer, Drop, ServFail, NxDomain, Truncate, WrongId, NoEdns, TcpServFail };
     struct Script {
         Action action = Action::Answer;
         double delay = 0;  // seconds before answering
