@@ -173,13 +173,19 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key) {
         std::lock_guard<core::Semaphore> slot(upstream_slots_, std::adopt_lock);
         ++stats_.upstream_queries;
         dns::UpstreamQueryBuffer buffer;
-        const std::span<const std::byte> query =
+        std::span<const std::byte> query =
             dns::write_upstream_query(key, static_cast<std::uint16_t>(options_.udp_payload), buffer);
         // The hub's time of the pass that sent the query and of the one its answer woke: accurate to a pass, and no
         // clock reads (in a VM those cost more than the rest of the bookkeeping).
         core::Hub& hub = core::Hub::current();
         const double sent = hub.now();
         auto r = upstream_->query(query, std::nullopt);
+        if (answered_without_edns(r)) {
+            // c-ares 1.18 drops our OPT record and asks again only the first time an upstream answers FORMERR without
+            // EDNS: it does so by turning EDNS off for the whole channel, after which such answers come here.
+            query = dns::without_opt(query, buffer);
+            r = upstream_->query(query, std::nullopt);
+        }
         cache_.prepare_store(key);  // the index's memory comes in while the answer is checked and parsed
         record_latency(hub.now() - sent);
         constexpr auto kServFail = static_cast<std::uint8_t>(dns::Rcode::ServFail);
@@ -233,6 +239,12 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key) {
         warn_upstream("no answer within the upstream budget");
         return nullptr;
     }
+}
+
+bool Resolver::answered_without_edns(const UpstreamChannel::Result& r) noexcept {
+    if (r.status != UpstreamChannel::Status::Answered) return false;
+    const std::optional<dns::Header> h = dns::parse_header(r.answer);
+    return h && h->rcode() == dns::Rcode::FormErr && h->arcount == 0;
 }
 
 void Resolver::record_latency(double seconds) noexcept {

@@ -100,6 +100,8 @@ private:
     void log_query(std::span<const std::byte> query, const QueryOrigin& origin, std::span<const std::byte> response,
                    Source source, double started) const;
     void warn_upstream(std::string_view what);
+    // A FORMERR without an OPT record: an upstream without EDNS, asked with it.
+    static bool answered_without_edns(const UpstreamChannel::Result& r) noexcept;
     void record_latency(double seconds) noexcept;
 
     struct Flight : core::RefCounted<Flight> {

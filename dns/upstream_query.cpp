@@ -24,4 +24,9 @@ std::span<const std::byte> write_upstream_query(const QueryKey& key, std::uint16
     return std::span<const std::byte>(out).first(at);
 }
 
+std::span<const std::byte> without_opt(std::span<const std::byte> query, UpstreamQueryBuffer& out) noexcept {
+    write_u16(out, 10, 0);
+    return std::span<const std::byte>(out).first(query.size() - kOptRecordSize);
+}
+
 }  // namespace greenfinch::dns

@@ -23,4 +23,8 @@ using UpstreamQueryBuffer = std::array<std::byte, kMaxUpstreamQuerySize>;
 std::span<const std::byte> write_upstream_query(const QueryKey& key, std::uint16_t udp_payload,
                                                 UpstreamQueryBuffer& out) noexcept;
 
+// The same query without its OPT record, for an upstream that answered it FORMERR without one of its own (no EDNS):
+// `query` must be what write_upstream_query() returned for `out`, which is rewritten in place.
+std::span<const std::byte> without_opt(std::span<const std::byte> query, UpstreamQueryBuffer& out) noexcept;
+
 }  // namespace greenfinch::dns

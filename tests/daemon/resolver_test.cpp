@@ -306,6 +306,20 @@ TEST_CASE("resolver: an upstream without EDNS is asked again without the OPT rec
     CHECK(m.header.arcount == 0);
 }
 
+TEST_CASE("resolver: after one answer from an upstream without EDNS, later ones still come, and big answers whole") {
+    Rig rig({TestUpstream::Action::NoEdns});
+    CHECK(rig.ask("old.example").m.header.rcode() == dns::Rcode::NoError);
+    // c-ares has turned EDNS off for the channel by now: the FORMERR reaches the resolver, which asks without OPT.
+    const auto again = rig.ask("older.example", 7);
+    CHECK(again.m.header.rcode() == dns::Rcode::NoError);
+    CHECK(again.m.header.ancount == 1);
+    CHECK(rig.up.count("older.example") == 2);
+    CHECK(rig.resolver.stats().upstream_failures == 0);
+    rig.up.script("big.example", {TestUpstream::Action::Answer, 0, 300, {192, 0, 2, 1}, 40});
+    const auto big = ask_raw(rig, Wire().header(5, 0x0100, 1, 0, 0, 1).question("big.example", dns::type::A).opt(1232));
+    CHECK(big.m.header.ancount == 40);  // over TCP now: c-ares takes a UDP answer over 512 bytes as truncated
+}
+
 TEST_CASE("resolver: after a failed refresh the stale answer is served at once, and the upstream asked again later") {
     Rig rig({TestUpstream::Action::Answer, 0, 10}, 3600, 0.3);
     rig.ask("outage.example");

@@ -51,4 +51,15 @@ TEST_CASE("the upstream query asks the key's question with RD, our OPT and nothi
         CHECK(pm.edns.present);
         CHECK_FALSE(pm.edns.dnssec_ok);
     }
+
+    SECTION("for an upstream without EDNS, the same question without the OPT record") {
+        const auto bare = without_opt(q, buffer);
+        Message bm;
+        REQUIRE(parse_message(bare, bm) == ParseStatus::Ok);
+        CHECK(bare.size() == q.size() - kOptRecordSize);
+        CHECK(bm.header.flags == 0x0110);
+        CHECK(bm.header.arcount == 0);
+        CHECK_FALSE(bm.edns.present);
+        CHECK(key.same_question(bare, bm));
+    }
 }
