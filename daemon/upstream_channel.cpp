@@ -3,6 +3,8 @@
 #include "dns/bytes.hpp"
 #include "dns/header.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <array>
 #include <cstring>
 #include <stdexcept>
@@ -25,17 +27,24 @@ UpstreamChannel::UpstreamChannel(core::Hub& hub, Options options)
 }
 
 UpstreamChannel::Rotation& UpstreamChannel::rotation(std::size_t first) {
-    if (rotations_[first]) return *rotations_[first];
+    if (auto& current = rotations_[first]) {
+        if (!current->edns_lost || hub_.now() - current->born < options_.edns_retry_s) return *current;
+        spdlog::info("upstream: a fresh c-ares channel for servers from {}: the last one stopped using EDNS after a "
+                     "FORMERR without an OPT record",
+                     options_.servers[first].to_string());
+        retired_.push_back(std::move(current));
+        destroy_idle_retired();
+    }
     auto r = std::make_unique<Rotation>();
     r->owner = this;
+    r->born = hub_.now();
     ares_options ao{};
     ao.sock_state_cb = &UpstreamChannel::on_sock_state;
     ao.sock_state_cb_data = r.get();
     ao.timeout = options_.attempt_timeout_ms;
     ao.tries = options_.tries;
     // With EDNS c-ares also retries a query without its OPT record (the last 11 bytes) when a server answers FORMERR
-    // without one, and from then on takes no UDP answer over 512 bytes on this channel: a server without EDNS never
-    // sends one.
+    // without one, and from then on takes no UDP answer over 512 bytes on this channel (after_reads() notices).
     ao.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_STAYOPEN | ARES_FLAG_EDNS;
     ao.ednspsz = options_.udp_payload;
     const int mask =
@@ -57,9 +66,7 @@ UpstreamChannel::Rotation& UpstreamChannel::rotation(std::size_t first) {
 
 UpstreamChannel::~UpstreamChannel() {
     // Every query still in flight gets its callback now (ARES_EDESTRUCTION); their waiters wake to a failure.
-    for (auto& r : rotations_) {
-        if (r) ares_destroy(r->channel);
-    }
+    for_each_channel([](Rotation& r) { ares_destroy(r.channel); });
     ev_timer_stop(hub_.loop(), &timer_);
     for (auto& [fd, w] : watchers_) ev_io_stop(hub_.loop(), &w->io);
 }
@@ -99,6 +106,8 @@ UpstreamChannel::Result UpstreamChannel::query(std::span<const std::byte> query,
     pending->add_ref();  // c-ares' reference, given back in on_answer (always called, exactly once)
     ++in_flight_;
     Rotation& r = rotation(health_.first_to_try(hub_.now()));
+    pending->rotation = &r;
+    ++r.in_flight;
     ares_send(r.channel, reinterpret_cast<const unsigned char*>(wire.data()), static_cast<int>(wire.size()),
               &UpstreamChannel::on_answer, pending.get());
     read_early(r, *pending);
@@ -113,6 +122,7 @@ void UpstreamChannel::on_answer(void* arg, int status, int, unsigned char* abuf,
     core::Ref<Pending> p(static_cast<Pending*>(arg));
     p->release();  // this Ref now holds what was c-ares' reference
     --*p->in_flight;
+    --p->rotation->in_flight;
     p->done = true;
     p->status = status;
     if (status == ARES_SUCCESS && abuf && alen > 0) {
@@ -127,6 +137,29 @@ void UpstreamChannel::read_early(const Rotation& rotation, const Pending& pendin
     if (pending.done || fd == ARES_SOCKET_BAD || !early_reads_.worth_trying()) return;
     ares_process_fd(rotation.channel, fd, ARES_SOCKET_BAD);
     early_reads_.found(pending.done);
+    after_reads();
+}
+
+void UpstreamChannel::after_reads() {
+    if (sockets_.take_formerr_read()) {
+        for (auto& r : rotations_) {
+            if (!r || r->edns_lost) continue;
+            ares_options o{};
+            int mask = 0;
+            if (ares_save_options(r->channel, &o, &mask) != ARES_SUCCESS) continue;
+            r->edns_lost = (o.flags & ARES_FLAG_EDNS) == 0;
+            ares_destroy_options(&o);
+        }
+    }
+    destroy_idle_retired();
+}
+
+void UpstreamChannel::destroy_idle_retired() {
+    std::erase_if(retired_, [](const std::unique_ptr<Rotation>& r) {
+        if (r->in_flight > 0) return false;
+        ares_destroy(r->channel);  // closes its sockets through on_sock_state, which still finds `r`
+        return true;
+    });
 }
 
 void UpstreamChannel::on_sock_state(void* data, ares_socket_t fd, int readable, int writable) {
@@ -162,14 +195,14 @@ void UpstreamChannel::on_io(struct ev_loop*, ev_io* w, int revents) {
     const ares_socket_t fd = w->fd;  // the watcher may be gone once c-ares has processed the socket
     ares_process_fd(watcher->ares, (revents & EV_READ) ? fd : ARES_SOCKET_BAD,
                     (revents & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+    self->after_reads();
     self->rearm_timer_if_needed();
 }
 
 void UpstreamChannel::on_timer(struct ev_loop*, ev_timer* w, int) {
     auto* self = static_cast<UpstreamChannel*>(w->data);
-    for (auto& r : self->rotations_) {
-        if (r) ares_process_fd(r->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-    }
+    self->for_each_channel([](Rotation& r) { ares_process_fd(r.channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD); });
+    self->after_reads();
     self->rearm_timer();
 }
 
@@ -185,14 +218,13 @@ void UpstreamChannel::rearm_timer_if_needed() {
 void UpstreamChannel::rearm_timer() {
     timeval soonest{};
     bool any = false;
-    for (auto& r : rotations_) {
-        if (!r) continue;
+    for_each_channel([&](Rotation& r) {
         timeval tv{};
-        if (const timeval* t = ares_timeout(r->channel, any ? &soonest : nullptr, &tv)) {
+        if (const timeval* t = ares_timeout(r.channel, any ? &soonest : nullptr, &tv)) {
             soonest = *t;
             any = true;
         }
-    }
+    });
     ev_timer_stop(hub_.loop(), &timer_);
     if (any) hub_.start_timer(timer_, static_cast<double>(soonest.tv_sec) + static_cast<double>(soonest.tv_usec) / 1e6);
 }

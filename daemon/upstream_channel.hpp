@@ -7,7 +7,10 @@
 // so there is one c-ares channel per starting server (made when first needed; with one upstream, only one).
 // A truncated UDP answer is retried over TCP by c-ares itself. Queries are sent with EDNS (ARES_FLAG_EDNS), so an
 // answer up to the payload size they advertise is taken over UDP: without the flag c-ares 1.18 drops any UDP answer
-// over 512 bytes and asks again over TCP. Sockets stay open between queries
+// over 512 bytes and asks again over TCP. c-ares turns that flag off for good on a channel whose server once
+// answered FORMERR without an OPT record; such a channel is replaced by a fresh one (at most every `edns_retry_s`,
+// so that an upstream without EDNS cannot make one per query), the old one living on until its queries are done.
+// Sockets stay open between queries
 // (ARES_FLAG_STAYOPEN): without it c-ares 1.18 closes them whenever no query is pending, and a lightly loaded
 // daemon paid a socket, connect and close per query. As with dnsdist's per-backend sockets, the source port is then
 // fixed per server for the channel's life; the query ID stays random.
@@ -49,6 +52,7 @@ public:
         int tries = 2;                 // rounds over the server list
         std::uint16_t udp_payload = 1232;  // what the queries' OPT records advertise (dns/upstream_query.hpp)
         double probe_interval_s = 1.0;     // how often a server found down is tried again (UpstreamHealth)
+        double edns_retry_s = 30.0;        // the least life of a c-ares channel that lost EDNS before it is replaced
     };
     enum class Status : std::uint8_t { Answered, Failed, TimedOut };
     struct Result {
@@ -70,6 +74,7 @@ public:
     void wait_unused();
 
 private:
+    struct Rotation;
     struct Pending : core::RefCounted<Pending> {
         explicit Pending(core::Hub& h) : hub(h) {}
         core::Hub& hub;
@@ -78,6 +83,7 @@ private:
         int status = ARES_SUCCESS;
         std::vector<std::byte> answer;
         std::size_t* in_flight;
+        Rotation* rotation;  // lives until this query's callback: a channel is destroyed only with none in flight
     };
     struct Watcher {
         ev_io io;
@@ -88,8 +94,23 @@ private:
     struct Rotation {
         UpstreamChannel* owner = nullptr;
         ares_channel channel = nullptr;
+        double born = 0;          // hub time
+        bool edns_lost = false;   // c-ares has turned ARES_FLAG_EDNS off
+        std::size_t in_flight = 0;
     };
+    // The channel starting at server `first`, made (or remade, if it lost EDNS) when needed.
     Rotation& rotation(std::size_t first);
+    // After c-ares has read answers: notes the channels a FORMERR among them cost EDNS, and destroys retired
+    // channels with nothing left in flight. Never from inside a c-ares callback.
+    void after_reads();
+    void destroy_idle_retired();
+    template <typename F>
+    void for_each_channel(F f) {
+        for (auto& r : rotations_) {
+            if (r) f(*r);
+        }
+        for (auto& r : retired_) f(*r);
+    }
 
     static void on_sock_state(void* data, ares_socket_t fd, int readable, int writable);
     static void on_io(struct ev_loop*, ev_io* w, int revents);
@@ -108,6 +129,7 @@ private:
     UpstreamHealth health_;
     UpstreamSockets sockets_;  // before rotations_: c-ares calls into it until ares_destroy()
     std::vector<std::unique_ptr<Rotation>> rotations_;  // [i] starts at server i
+    std::vector<std::unique_ptr<Rotation>> retired_;    // replaced, until their last query is done
     std::unordered_map<ares_socket_t, std::unique_ptr<Watcher>> watchers_;
     ev_timer timer_;
     std::size_t in_flight_ = 0;

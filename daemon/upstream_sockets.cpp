@@ -131,7 +131,9 @@ void UpstreamSockets::note_rcode(const void* answer, ares_ssize_t size) noexcept
     if (size < 4) return;
     const auto* b = static_cast<const unsigned char*>(answer);
     const unsigned rcode = b[3] & 0x0fu;
-    if ((b[2] & 0x80u) && (rcode == 2 || rcode == 4 || rcode == 5)) {
+    if (!(b[2] & 0x80u)) return;
+    if (rcode == 1) formerr_read_ = true;
+    if (rcode == 2 || rcode == 4 || rcode == 5) {
         (*discarded_)[static_cast<std::uint16_t>(b[0] << 8 | b[1])] = static_cast<std::uint8_t>(rcode);
     }
 }

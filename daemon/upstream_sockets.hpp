@@ -16,8 +16,8 @@
 // by query ID, the rcode of answers c-ares reads and then drops without a word: on SERVFAIL, NOTIMP or REFUSED
 // c-ares 1.18 moves on to the next server, and with none left reports only the ECONNREFUSED it started the query
 // with, the same as for a server that is not there at all. Over TCP the answers' headers are picked out of the
-// stream as c-ares reads it (dns/tcp_message_heads.hpp). And it tells UpstreamHealth what each server was sent and
-// whether it was heard from.
+// stream as c-ares reads it (dns/tcp_message_heads.hpp). It notes any FORMERR read, which may have cost the channel
+// its EDNS (UpstreamChannel). And it tells UpstreamHealth what each server was sent and whether it was heard from.
 #pragma once
 
 #include "core/hub.hpp"
@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace greenfinch::daemon {
@@ -56,6 +57,8 @@ public:
     std::uint8_t discarded_rcode(std::uint16_t id) const noexcept { return (*discarded_)[id]; }
     // Before a query goes out under `id`: what an earlier query with that ID was told is not its answer.
     void forget_rcode(std::uint16_t id) noexcept { (*discarded_)[id] = 0; }
+    // Whether c-ares has read a FORMERR since the last call.
+    bool take_formerr_read() noexcept { return std::exchange(formerr_read_, false); }
 
 private:
     static constexpr std::size_t kBatch = 16;
@@ -98,6 +101,7 @@ private:
     UpstreamHealth* health_ = nullptr;
     std::vector<core::SocketAddress> servers_;
     const core::Hub* hub_ = nullptr;
+    bool formerr_read_ = false;
     std::unique_ptr<std::array<std::uint8_t, 65536>> discarded_ = std::make_unique<std::array<std::uint8_t, 65536>>();
 };
 

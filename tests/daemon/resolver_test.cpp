@@ -317,7 +317,9 @@ TEST_CASE("resolver: after one answer from an upstream without EDNS, later ones 
     CHECK(rig.resolver.stats().upstream_failures == 0);
     rig.up.script("big.example", {TestUpstream::Action::Answer, 0, 300, {192, 0, 2, 1}, 40});
     const auto big = ask_raw(rig, Wire().header(5, 0x0100, 1, 0, 0, 1).question("big.example", dns::type::A).opt(1232));
-    CHECK(big.m.header.ancount == 40);  // over TCP now: c-ares takes a UDP answer over 512 bytes as truncated
+    // Over TCP now: c-ares takes a UDP answer over 512 bytes as truncated, until the channel is replaced (not within
+    // the first 30 s of its life: "upstream: a channel that lost EDNS to a FORMERR is replaced...").
+    CHECK(big.m.header.ancount == 40);
 }
 
 TEST_CASE("resolver: after a failed refresh the stale answer is served at once, and the upstream asked again later") {

@@ -73,11 +73,11 @@ private:
     core::SocketAddress address_;
 };
 
-// The UDP socket of this process connected to `peer` (c-ares' socket for that server), or -1.
-int udp_socket_connected_to(const core::SocketAddress& peer) {
+// The UDP sockets of this process connected to `peer` (c-ares' sockets for that server).
+std::vector<int> udp_sockets_connected_to(const core::SocketAddress& peer) {
+    std::vector<int> found;
     DIR* dir = ::opendir("/proc/self/fd");
-    if (!dir) return -1;
-    int found = -1;
+    if (!dir) return found;
     while (const dirent* e = ::readdir(dir)) {
         const int fd = std::atoi(e->d_name);
         struct stat st {};
@@ -91,10 +91,16 @@ int udp_socket_connected_to(const core::SocketAddress& peer) {
             continue;
         }
         *connected.size_ptr() = length;
-        if (connected == peer) found = fd;
+        if (connected == peer) found.push_back(fd);
     }
     ::closedir(dir);
     return found;
+}
+
+// The last of them, or -1.
+int udp_socket_connected_to(const core::SocketAddress& peer) {
+    const auto all = udp_sockets_connected_to(peer);
+    return all.empty() ? -1 : all.back();
 }
 
 // Waits (up to 5 s) until thread `tid` is blocked in poll(); false if it never gets there.
@@ -200,6 +206,46 @@ TEST_CASE("upstream: a truncated UDP answer is retried over TCP") {
     CHECK_FALSE(m.truncated());
     CHECK(m.header.ancount == 1);
     CHECK(up.count("big.example") == 2);  // once over UDP, once over TCP
+}
+
+TEST_CASE("upstream: a channel that lost EDNS to a FORMERR is replaced, and big answers come over UDP again") {
+    core::Hub hub;
+    TestUpstream up({TestUpstream::Action::NoEdns});
+    up.script("big.example", {TestUpstream::Action::Answer, 0, 300, {192, 0, 2, 1}, 40});  // about 680 bytes
+    up.script("slow.example", {TestUpstream::Action::Answer, 0.2});
+    const auto with_opt = [](const std::string& name) {
+        return std::vector<std::byte>(Wire().header(1, 0x0100, 1, 0, 0, 1).question(name, dns::type::A).opt(1232));
+    };
+    const auto ask = [&](Channel& ch, const std::string& name) {
+        auto r = ch.query(with_opt(name), 2s);
+        REQUIRE(r.status == Channel::Status::Answered);
+        dns::Message m;
+        REQUIRE(dns::parse_message(r.answer, m) == dns::ParseStatus::Ok);
+        CHECK(m.header.rcode() == dns::Rcode::NoError);
+        return m.header.ancount;
+    };
+    auto o = options({up.address()});
+
+    SECTION("not sooner than edns_retry_s: until then such answers are asked again over TCP") {
+        o.edns_retry_s = 3600;
+        Channel ch(hub, o);
+        CHECK(ask(ch, "old.example") == 1);
+        CHECK(up.count("old.example") == 2);  // c-ares itself asked again without the OPT record
+        CHECK(ask(ch, "big.example") == 40);
+        CHECK(up.tcp_count("big.example") == 1);
+    }
+    SECTION("the old channel's queries still in flight are answered, then it is gone") {
+        o.edns_retry_s = 0;
+        Channel ch(hub, o);
+        auto slow = core::spawn([&] { return ask(ch, "slow.example"); });
+        CHECK(ask(ch, "old.example") == 1);
+        CHECK(ask(ch, "big.example") == 40);
+        CHECK(up.count("big.example") == 1);
+        CHECK(up.tcp_count("big.example") == 0);
+        CHECK(udp_sockets_connected_to(up.address()).size() == 2);  // the old channel waits for slow.example
+        CHECK(slow->get() == 1);
+        CHECK(udp_sockets_connected_to(up.address()).size() == 1);
+    }
 }
 
 TEST_CASE("upstream: an answer with the wrong ID is ignored") {
