@@ -1,6 +1,7 @@
 #include "cache/redis_client.hpp"
 
 #include "core/socket_address.hpp"
+#include "core/thread_call.hpp"
 #include "core/timeout.hpp"
 
 #include <hiredis/adapters/libev.h>
@@ -8,7 +9,11 @@
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace greenfinch::cache {
@@ -17,6 +22,56 @@ namespace {
 constexpr double kFirstBackoff = 0.1;
 // Connecting, authenticating and the first PING may take longer than one command may, but not much.
 constexpr double kMinConnectTimeout = 0.5;
+// How long a connection attempt waits for the system to resolve Redis' host name (getaddrinfo has no timeout of its
+// own; a lookup still running then finishes on its thread and is dropped).
+constexpr double kResolveTimeout = 5.0;
+
+// Letters, digits, '-' and '_' (container names have them), in dot-separated labels of 1 to 63, 253 in all; one
+// final dot allowed.
+bool is_host_name(std::string_view name) {
+    if (name.ends_with('.')) name.remove_suffix(1);
+    if (name.empty() || name.size() > 253) return false;
+    std::size_t label = 0;
+    for (const char c : name) {
+        if (c == '.') {
+            if (label == 0) return false;
+            label = 0;
+        } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') {
+            if (++label > 63) return false;
+        } else {
+            return false;
+        }
+    }
+    return label > 0;
+}
+
+struct Resolved {
+    std::vector<std::string> addresses;  // numeric, in the order the system gives them
+    std::string error;                   // when there are none
+};
+
+// What the system (nsswitch: /etc/hosts, DNS, ...) says `host` is, for TCP. Blocks: run it on a thread.
+Resolved resolve(const std::string& host) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    Resolved out;
+    if (const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &found); rc != 0) {
+        out.error = ::gai_strerror(rc);
+        return out;
+    }
+    for (const addrinfo* a = found; a; a = a->ai_next) {
+        char text[NI_MAXHOST];
+        if (::getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof(text), nullptr, 0, NI_NUMERICHOST) == 0 &&
+            std::find(out.addresses.begin(), out.addresses.end(), text) == out.addresses.end()) {
+            out.addresses.emplace_back(text);
+        }
+    }
+    ::freeaddrinfo(found);
+    if (out.addresses.empty()) out.error = "no address";
+    return out;
+}
 
 RedisReply copy_reply(const redisReply& r) {
     RedisReply out;
@@ -60,9 +115,23 @@ std::optional<RedisAddress> parse_redis_address(std::string_view text) {
         return a;
     }
     std::string t(text);
-    if (t.starts_with("localhost:")) t = "127.0.0.1" + t.substr(9);
+    if (t == "localhost" || t.starts_with("localhost:")) t = "127.0.0.1" + t.substr(9);
     auto parsed = core::SocketAddress::parse(t, 6379);
-    if (!parsed) return std::nullopt;
+    if (!parsed) {
+        // A host name, with or without a port.
+        const auto colon = t.rfind(':');
+        a.host = t.substr(0, colon);
+        if (!is_host_name(a.host)) return std::nullopt;
+        if (colon != std::string::npos) {
+            const std::string_view port = std::string_view(t).substr(colon + 1);
+            const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), a.port);
+            if (ec != std::errc{} || end != port.data() + port.size() || a.port < 1 || a.port > 65535) {
+                return std::nullopt;
+            }
+        }
+        a.resolve = true;
+        return a;
+    }
     std::string s = parsed->to_string();  // "1.2.3.4:6379" or "[::1]:6379"
     const auto colon = s.rfind(':');
     a.host = s.substr(0, colon);
@@ -146,7 +215,23 @@ void RedisClient::keep_connected() {
 
 std::optional<std::string> RedisClient::connect_once() {
     const auto& a = options_.address;
-    redisAsyncContext* c = a.path.empty() ? redisAsyncConnect(a.host.c_str(), a.port) : redisAsyncConnectUnix(a.path.c_str());
+    if (!a.path.empty()) return connect_to(redisAsyncConnectUnix(a.path.c_str()));
+    if (!a.resolve) return connect_to(redisAsyncConnect(a.host.c_str(), a.port));
+    // Looked up again for every attempt, so Redis moving to another address is followed.
+    const auto found = core::call_on_thread([host = a.host] { return resolve(host); }, core::Seconds(kResolveTimeout));
+    if (!found) return "cannot resolve " + a.host + ": no answer within " + std::to_string(static_cast<int>(kResolveTimeout)) + " s";
+    if (found->addresses.empty()) return "cannot resolve " + a.host + ": " + found->error;
+    std::string failures;
+    for (const auto& address : found->addresses) {
+        const auto failure = connect_to(redisAsyncConnect(address.c_str(), a.port));
+        if (!failure) return std::nullopt;
+        drop_context();
+        failures += (failures.empty() ? "" : "; ") + address + ": " + *failure;
+    }
+    return failures;
+}
+
+std::optional<std::string> RedisClient::connect_to(redisAsyncContext* c) {
     if (!c) return "out of memory";
     if (c->err) {
         std::string why = c->errstr;

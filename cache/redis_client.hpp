@@ -10,8 +10,10 @@
 // reconnects with exponential backoff (100 ms doubling up to `max_backoff`), authenticating and selecting the db,
 // and closes the breaker once Redis answers a PING. One log line when Redis is lost, one when it is back.
 //
-// Addresses: "IP:PORT", "[IPv6]:PORT", "localhost:PORT" or "unix:/path/to/socket". hiredis 0.14 resolves host names
-// with a blocking getaddrinfo(), so other names are refused (parse_redis_address).
+// Addresses: "IP:PORT", "[IPv6]:PORT", "HOST:PORT" or "unix:/path/to/socket" (the port defaults to 6379). A host
+// name is looked up before every connection attempt as the system resolves names (getaddrinfo: /etc/hosts, DNS,
+// container names), on a thread (core/thread_call.hpp) since getaddrinfo blocks, and its addresses are tried in
+// order; hiredis 0.14 would resolve it with a blocking call on the hub. "localhost" is 127.0.0.1 without a lookup.
 #pragma once
 
 #include "core/event.hpp"
@@ -30,9 +32,10 @@ struct redisAsyncContext;
 namespace greenfinch::cache {
 
 struct RedisAddress {
-    std::string host;  // an IP address; empty for a unix socket
+    std::string host;  // an IP address or a host name; empty for a unix socket
     int port = 6379;
     std::string path;  // the unix socket's path
+    bool resolve = false;  // host is a name
     std::string to_string() const;
 };
 // nullopt when `text` is none of the accepted forms.
@@ -85,6 +88,8 @@ private:
     void keep_connected();
     // nullopt once connected and answering; else why not.
     std::optional<std::string> connect_once();
+    // The handshake on a connection hiredis has started (or could not: null).
+    std::optional<std::string> connect_to(redisAsyncContext* c);
     void lose(std::string_view why);
     void drop_context() noexcept;
     std::optional<RedisReply> request(const std::vector<std::string_view>& args, core::Seconds timeout);

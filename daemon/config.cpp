@@ -154,7 +154,7 @@ void validate(const Config& c, const std::string& origin, const KeyLines& lines)
         fail("cache.backend", "\"" + c.cache.backend + "\" is not memory or redis");
     }
     if (!cache::parse_redis_address(c.redis.address)) {
-        fail("redis.address", "\"" + c.redis.address + "\" is not IP:PORT, [IPv6]:PORT, localhost:PORT or unix:/path");
+        fail("redis.address", "\"" + c.redis.address + "\" is not IP:PORT, [IPv6]:PORT, HOST:PORT or unix:/path");
     }
     if (!c.metrics.listen.empty() && !core::SocketAddress::parse(c.metrics.listen)) {
         fail("metrics.listen", "\"" + c.metrics.listen + "\" is not ADDR:PORT");

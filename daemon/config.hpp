@@ -40,7 +40,7 @@ struct Config {
         bool prefetch = true;
     } cache;
     struct Redis {
-        std::string address = "127.0.0.1:6379";  // IP:PORT, [IPv6]:PORT, localhost:PORT or unix:/path
+        std::string address = "127.0.0.1:6379";  // IP:PORT, [IPv6]:PORT, HOST:PORT or unix:/path
         std::string password;                     // AUTH when set
         int db = 0;                               // SELECT when not 0
         std::string prefix = "greenfinch:v1:";    // before every key; daemons that share entries share it

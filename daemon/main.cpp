@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
                                                   "default: the nameservers of /etc/resolv.conf)");
     app.add_option("--cache", flags.cache_backend, "memory, or redis: memory in front of a Redis shared by a fleet")
         ->check(CLI::IsMember({"memory", "redis"}));
-    app.add_option("--redis", flags.redis_address, "Redis for --cache redis: IP:PORT, localhost:PORT or unix:/path "
+    app.add_option("--redis", flags.redis_address, "Redis for --cache redis: IP:PORT, HOST:PORT or unix:/path "
                                                    "(default 127.0.0.1:6379)");
     app.add_option("--metrics", flags.metrics, "ADDR:PORT of the HTTP endpoint for /metrics and /cache/flush");
     app.add_flag("--check-config", check_config, "validate the configuration and exit (non-zero when invalid)");

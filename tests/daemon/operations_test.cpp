@@ -119,7 +119,7 @@ TEST_CASE("systemd notify: READY once serving, RELOADING and READY around a relo
     TestUpstream up;
     NotifySocket notify;
     test::DaemonProcess d({"--listen", "127.0.0.1:0", "--upstream", up.address().to_string(), "--workers", "2"},
-                          {{notify.env(), "WATCHDOG_USEC=200000"}, {}});
+                          {{notify.env(), "WATCHDOG_USEC=200000"}, {}, {}});
     const std::string ready = notify.wait_for("READY=1", 10s);
     INFO(d.log());
     CHECK(ready.find("STATUS=serving") != std::string::npos);
@@ -139,7 +139,7 @@ TEST_CASE("socket activation: greenfinch serves the UDP and TCP sockets it inher
     core::Hub hub;
     TestUpstream up;
     auto [udp, tcp] = core::bind_udp_and_tcp(core::SocketAddress::loopback_v4());
-    test::DaemonProcess d({"--upstream", up.address().to_string(), "--workers", "2"}, {{}, {udp.fd(), tcp.fd()}});
+    test::DaemonProcess d({"--upstream", up.address().to_string(), "--workers", "2"}, {{}, {udp.fd(), tcp.fd()}, {}});
     CHECK(d.address() == udp.local_address());
     CHECK(d.log().find("from systemd") != std::string::npos);
     udp.close();  // only the daemon holds the sockets now

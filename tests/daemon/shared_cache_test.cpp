@@ -14,7 +14,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <fstream>
 #include <memory>
 
 using namespace greenfinch;
@@ -150,6 +153,51 @@ TEST_CASE("two greenfinch binaries sharing one Redis: what one resolved the othe
     CHECK(redis.command({"EXISTS", "greenfinch:v1:resumed.example.:A:IN:do0cd0"}).integer == 1);
     CHECK(one.terminate() == 0);
     CHECK(two.terminate() == 0);
+}
+
+TEST_CASE("a greenfinch binary finds Redis by host name, looked up again for every connection attempt") {
+    if (::geteuid() != 0) {
+        WARN("not root: a private /etc/hosts needs a mount namespace (CI runs as root)");
+        return;
+    }
+    core::Hub hub;
+    test::RedisServer redis;
+    TestUpstream up;
+    const std::string port = redis.address().substr(redis.address().rfind(':') + 1);
+    const std::string dir = BINARY_TEST_DIR;
+    const auto hosts = [&](const std::string& text) { std::ofstream(dir + "/redis-by-name.hosts") << text; };
+    hosts("127.0.0.1 localhost\n127.0.0.2 redis.greenfinch.test\n");  // Redis is not on 127.0.0.2
+    // No DNS: nothing answers on 127.0.0.3, so a name that is not in the hosts file fails at once.
+    std::ofstream(dir + "/redis-by-name.resolv") << "nameserver 127.0.0.3\noptions attempts:1 timeout:1\n";
+    const test::DaemonProcess::Launch launch{
+        {}, {}, {{dir + "/redis-by-name.hosts", "/etc/hosts"}, {dir + "/redis-by-name.resolv", "/etc/resolv.conf"}}};
+    auto client = core::UdpSocket::open(AF_INET);
+
+    SECTION("it moves to where the name now points") {
+        test::DaemonProcess d({"--listen", "127.0.0.1:0", "--upstream", up.address().to_string(), "--cache", "redis",
+                               "--redis", "redis.greenfinch.test:" + port},
+                              launch);
+        REQUIRE(d.wait_for_log("127.0.0.2:", 5s));  // the attempt at the old address failed
+        CHECK(d.log().find("connected") == std::string::npos);
+        hosts("127.0.0.1 localhost\n127.0.0.1 redis.greenfinch.test\n");
+        REQUIRE(d.wait_for_log("redis redis.greenfinch.test:" + port + ": connected", 10s));
+        CHECK(ask(client, d.address(), "named.example", 1).ancount == 1);
+        for (int i = 0; i < 100 && redis.command({"EXISTS", "greenfinch:v1:named.example.:A:IN:do0cd0"}).integer == 0; ++i) {
+            core::sleep(0.01s);
+        }
+        CHECK(redis.command({"EXISTS", "greenfinch:v1:named.example.:A:IN:do0cd0"}).integer == 1);
+        CHECK(d.terminate() == 0);
+    }
+    SECTION("a name that does not resolve: answers go on from memory and upstream") {
+        test::DaemonProcess d({"--listen", "127.0.0.1:0", "--upstream", up.address().to_string(), "--cache", "redis",
+                               "--redis", "nowhere.greenfinch.test:" + port},
+                              launch);
+        REQUIRE(d.wait_for_log("cannot resolve nowhere.greenfinch.test", 10s));
+        CHECK(ask(client, d.address(), "unshared.example", 2).ancount == 1);
+        CHECK(ask(client, d.address(), "unshared.example", 3).ancount == 1);
+        CHECK(up.count("unshared.example") == 1);
+        CHECK(d.terminate() == 0);
+    }
 }
 
 TEST_CASE("a greenfinch binary with Redis paused keeps answering within its budget") {

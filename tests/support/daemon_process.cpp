@@ -34,6 +34,14 @@ DaemonProcess::DaemonProcess(std::vector<std::string> args, Launch launch) {
                                    "LISTEN_PID=$$ LISTEN_FDS=" + std::to_string(launch.sockets.size()) + " exec \"$@\"",
                                    "sh"});
     }
+    if (!launch.binds.empty()) {
+        if (!launch.sockets.empty()) throw std::invalid_argument("DaemonProcess: binds and sockets together");
+        std::string mounts;
+        for (const auto& [file, target] : launch.binds) mounts += "mount --bind '" + file + "' '" + target + "' && ";
+        // unshare execs the shell in this same process, and the shell then becomes the daemon: pid_ stays its pid.
+        program = "/usr/bin/unshare";
+        args.insert(args.begin(), {"/usr/bin/unshare", "-m", "/bin/sh", "-c", mounts + "exec \"$@\"", "sh"});
+    }
     std::vector<std::string> env_strings;
     for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
     env_strings.insert(env_strings.end(), launch.env.begin(), launch.env.end());

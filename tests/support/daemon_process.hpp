@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace greenfinch::test {
@@ -21,6 +22,9 @@ public:
     struct Launch {
         std::vector<std::string> env;  // "NAME=value", added to the test's environment
         std::vector<int> sockets;      // passed as systemd does: fds 3.. with LISTEN_FDS and LISTEN_PID set
+        // {file, target}: the daemon runs in a mount namespace of its own in which `file` is mounted over `target`
+        // (/etc/hosts, say), leaving the machine's untouched. Needs root; not with `sockets`.
+        std::vector<std::pair<std::string, std::string>> binds;
     };
     explicit DaemonProcess(std::vector<std::string> args) : DaemonProcess(std::move(args), Launch{}) {}
     DaemonProcess(std::vector<std::string> args, Launch launch);
