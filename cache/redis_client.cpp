@@ -219,7 +219,10 @@ std::optional<std::string> RedisClient::connect_once() {
     if (!a.resolve) return connect_to(redisAsyncConnect(a.host.c_str(), a.port));
     // Looked up again for every attempt, so Redis moving to another address is followed.
     const auto found = core::call_on_thread([host = a.host] { return resolve(host); }, core::Seconds(kResolveTimeout));
-    if (!found) return "cannot resolve " + a.host + ": no answer within " + std::to_string(static_cast<int>(kResolveTimeout)) + " s";
+    if (!found) {
+        return "cannot resolve " + a.host + ": no answer within " + std::to_string(static_cast<int>(kResolveTimeout)) +
+               " s";
+    }
     if (found->addresses.empty()) return "cannot resolve " + a.host + ": " + found->error;
     std::string failures;
     for (const auto& address : found->addresses) {

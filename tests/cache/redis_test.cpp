@@ -177,8 +177,8 @@ TEST_CASE("redis addresses: IP:PORT, [IPv6]:PORT, localhost, unix sockets, and h
     CHECK_FALSE(cache::parse_redis_address("10.0.0.1")->resolve);
     CHECK_FALSE(cache::parse_redis_address("localhost")->resolve);
     CHECK(cache::parse_redis_address("redis.example.com.:6379"));  // fully qualified
-    for (const char* bad : {"redis:", "redis:0", "redis:65536", "redis:6379x", "bad name:1", "a..b:1", ".a:1", "a.b..:1",
-                            "", "r\xc3\xa9" "dis:1"}) {
+    for (const char* bad : {"redis:", "redis:0", "redis:65536", "redis:6379x", "bad name:1", "a..b:1", ".a:1",
+                            "a.b..:1", "", "r\xc3\xa9" "dis:1"}) {
         INFO(bad);
         CHECK_FALSE(cache::parse_redis_address(bad));
     }

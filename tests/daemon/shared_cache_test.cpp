@@ -182,10 +182,9 @@ TEST_CASE("a greenfinch binary finds Redis by host name, looked up again for eve
         hosts("127.0.0.1 localhost\n127.0.0.1 redis.greenfinch.test\n");
         REQUIRE(d.wait_for_log("redis redis.greenfinch.test:" + port + ": connected", 10s));
         CHECK(ask(client, d.address(), "named.example", 1).ancount == 1);
-        for (int i = 0; i < 100 && redis.command({"EXISTS", "greenfinch:v1:named.example.:A:IN:do0cd0"}).integer == 0; ++i) {
-            core::sleep(0.01s);
-        }
-        CHECK(redis.command({"EXISTS", "greenfinch:v1:named.example.:A:IN:do0cd0"}).integer == 1);
+        const std::string key = "greenfinch:v1:named.example.:A:IN:do0cd0";
+        for (int i = 0; i < 100 && redis.command({"EXISTS", key}).integer == 0; ++i) core::sleep(0.01s);
+        CHECK(redis.command({"EXISTS", key}).integer == 1);
         CHECK(d.terminate() == 0);
     }
     SECTION("a name that does not resolve: answers go on from memory and upstream") {
