@@ -104,7 +104,7 @@ Config load_config(const std::string& path) {
     const auto& cache = section(path, root, "cache", empty);
     reject_unknown(path, cache, "cache",
                    {"backend", "max_entries", "min_ttl", "max_ttl", "negative_ttl_max", "servfail_ttl", "serve_stale",
-                    "prefetch"});
+                    "stale_client_timeout_ms",                     "prefetch"});
     read(path, cache, "cache", "backend", c.cache.backend, lines);
     read(path, cache, "cache", "max_entries", c.cache.max_entries, lines);
     read(path, cache, "cache", "min_ttl", c.cache.min_ttl, lines);
@@ -112,6 +112,7 @@ Config load_config(const std::string& path) {
     read(path, cache, "cache", "negative_ttl_max", c.cache.negative_ttl_max, lines);
     read(path, cache, "cache", "servfail_ttl", c.cache.servfail_ttl, lines);
     read(path, cache, "cache", "serve_stale", c.cache.serve_stale, lines);
+    read(path, cache, "cache", "stale_client_timeout_ms", c.cache.stale_client_timeout_ms, lines);
     read(path, cache, "cache", "prefetch", c.cache.prefetch, lines);
     const auto& redis = section(path, root, "redis", empty);
     reject_unknown(path, redis, "redis", {"address", "password", "db", "prefix", "timeout_ms"});

@@ -37,6 +37,7 @@ struct Config {
         int negative_ttl_max = 3600;
         int servfail_ttl = 5;
         int serve_stale = 0;  // seconds an expired answer may still be served when the upstream fails; 0: off
+        int stale_client_timeout_ms = 1800;  // how long a client with an expired answer waits for its refresh
         bool prefetch = true;
     } cache;
     struct Redis {

@@ -14,6 +14,7 @@
 #include <array>
 #include <chrono>
 #include <ctime>
+#include <utility>
 
 namespace greenfinch::daemon {
 
@@ -103,7 +104,8 @@ std::size_t Resolver::answer(std::span<const std::byte> query, Transport transpo
         return serve_stale(*hit->answer);
     }
     Source fetched = Source::Upstream;
-    cache::AnswerPtr fresh = fetch(key, fetched, false);
+    cache::AnswerPtr fresh = hit && refreshes_in_background() ? refresh_stale(key, hit->answer, fetched)
+                                                              : fetch(key, fetched, false);
     // An upstream's SERVFAIL is an answer, but an expired one of ours is the better answer (RFC 8767).
     if (fresh && !(hit && fresh->parsed.header.rcode() == dns::Rcode::ServFail)) {
         source = fetched;
@@ -120,7 +122,7 @@ std::size_t Resolver::answer(std::span<const std::byte> query, Transport transpo
         return dns::write_answer(hit->answer->wire, hit->answer->parsed, rw, out);
     }
     if (hit) {
-        hit->answer->refresh_failed_at.store(options_.clock(), std::memory_order_relaxed);
+        if (!refreshes_in_background()) hit->answer->refresh_failed_at.store(options_.clock(), std::memory_order_relaxed);
         return serve_stale(*hit->answer);
     }
     ++stats_.servfail;
@@ -303,6 +305,27 @@ void Resolver::log_query(std::span<const std::byte> query, const QueryOrigin& or
                                   : std::string("-");
     spdlog::info("query {} {} {} {} -> {} {} {:.2f}ms {}B", origin.peer.to_string(), transport, name,
                  dns::type_name(q.question.qtype), rcode, kSource[static_cast<std::size_t>(source)], ms, response.size());
+}
+
+cache::AnswerPtr Resolver::refresh_stale(const dns::QueryKey& key, const cache::AnswerPtr& stale, Source& source) {
+    auto refresh = refreshes_.spawn([this, key, stale] {
+        Source from = Source::Upstream;
+        cache::AnswerPtr fresh = fetch(key, from, false);
+        if (!fresh || fresh->parsed.header.rcode() == dns::Rcode::ServFail) {
+            stale->refresh_failed_at.store(options_.clock(), std::memory_order_relaxed);
+        }
+        return std::pair{std::move(fresh), from};
+    });
+    core::Timeout timer(core::Seconds(options_.stale_client_timeout));
+    try {
+        auto [fresh, from] = refresh->get();
+        source = from;
+        return fresh;
+    } catch (const core::TimeoutExpired& e) {
+        if (!timer.owns(e)) throw;
+    } catch (const core::GreenletKilled&) {  // the resolver is going: the stale answer is still an answer
+    }
+    return nullptr;
 }
 
 void Resolver::prefetch(const dns::QueryKey& key) {

@@ -8,6 +8,8 @@
 //       and failing that takes a unit of the upstream Semaphore and asks the upstream channel, all within the
 //       upstream budget, validates the answer (its question must be ours), stores it in both tiers and wakes them.
 //       So a burst for a new name costs one Redis read and at most one upstream query.
+//     stale, and the refresh not done within stale_client_timeout (RFC 8767's client response timer, 1.8 s): the
+//       stale entry; the refresh goes on in the background.
 //     no answer in time: the stale entry (TTL 30, RFC 8767) if there is one, else SERVFAIL. Never silence. An
 //       upstream's own SERVFAIL (every server said so) is an answer, cached in memory for servfail_ttl, but a stale
 //       entry is served before it. For stale_recheck seconds after that failure the stale entry is served at once,
@@ -43,6 +45,10 @@ public:
         std::size_t udp_payload = 1232;       // the largest UDP answer we send, whatever the client offers
         std::uint32_t stale_ttl = 30;         // the TTL a stale answer is served with
         double stale_recheck = 30;            // after a failed refresh, seconds its stale answer is served at once
+        // RFC 8767's client response timer: seconds a client whose answer is stale waits for its refresh before it
+        // gets the stale answer, the refresh going on in the background (0: at once). From upstream_timeout up, the
+        // client waits out the refresh as it would for a miss.
+        double stale_client_timeout = 1.8;
         bool log_queries = false;             // one info line per query: client, name, type, rcode, source, time
         // Monotonic seconds, the clock cache entries are stamped with; tests substitute their own.
         std::function<double()> clock = &Resolver::cache_clock;
@@ -116,6 +122,12 @@ private:
     // The upstream is asked the key's question (dns/upstream_query.hpp), never the client's query as it came.
     cache::AnswerPtr ask_upstream(const dns::QueryKey& key);
     void prefetch(const dns::QueryKey& key);
+    // fetch() for a key whose `stale` answer the client can be given: run in the background, and waited for no longer
+    // than stale_client_timeout (nullptr then). A refresh that fails marks `stale` (refresh_failed_at) itself.
+    cache::AnswerPtr refresh_stale(const dns::QueryKey& key, const cache::AnswerPtr& stale, Source& source);
+    bool refreshes_in_background() const noexcept {
+        return options_.stale_client_timeout < options_.upstream_timeout.count();
+    }
     // The OPT record for a response we make ourselves: one if the client sent one (RFC 6891 7).
     std::optional<dns::OptRecord> our_opt(const dns::Message& query) const noexcept;
 

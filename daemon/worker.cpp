@@ -87,6 +87,7 @@ Resolver::Options resolver_options(const Config& config) {
                       static_cast<std::uint32_t>(config.cache.servfail_ttl)};
     options.prefetch = config.cache.prefetch;
     options.upstream_timeout = core::Seconds(config.upstream.timeout_ms / 1000.0);
+    options.stale_client_timeout = config.cache.stale_client_timeout_ms / 1000.0;
     options.max_upstream_inflight = config.upstream.max_inflight;
     options.log_queries = config.log.queries;
     return options;

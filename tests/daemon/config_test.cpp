@@ -79,11 +79,12 @@ TEST_CASE("the shipped conf/greenfinch.toml loads and equals the built-in defaul
 
 TEST_CASE("upstream and cache sections are read and checked") {
     TempFile f("[upstream]\nservers = [\"192.0.2.1\", \"[2001:db8::1]:5353\"]\ntimeout_ms = 500\n"
-               "[cache]\nserve_stale = 3600\nprefetch = false\n");
+               "[cache]\nserve_stale = 3600\nstale_client_timeout_ms = 400\nprefetch = false\n");
     const Config c = load_config(f.path());
     CHECK(c.upstream.servers.size() == 2);
     CHECK(c.upstream.timeout_ms == 500);
     CHECK(c.cache.serve_stale == 3600);
+    CHECK(c.cache.stale_client_timeout_ms == 400);
     CHECK_FALSE(c.cache.prefetch);
     CHECK(error_of("[cache]\nprefetch = 1\n") == ":2: cache.prefetch: expected true or false");
     CHECK(error_of("[upstream]\nservers = [\"resolver.example\"]\n").find("upstream.servers") != std::string::npos);

@@ -322,6 +322,50 @@ TEST_CASE("resolver: after one answer from an upstream without EDNS, later ones 
     CHECK(big.m.header.ancount == 40);
 }
 
+TEST_CASE("resolver: a refresh that outlasts the client's timer gets the client the stale answer, and lands later") {
+    Rig rig({TestUpstream::Action::Answer, 0, 10}, 3600, 1.0);
+    auto o = rig.options(1.0, 1000);
+    o.stale_client_timeout = 0.05;
+    rig.resolver.reconfigure(o);
+    rig.ask("slow.example");
+    rig.clock += 100;  // expired, inside the serve-stale window
+    rig.up.script("slow.example", {TestUpstream::Action::Answer, 0.15, 60});  // within the 300 ms attempt timeout
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(rig.ask("slow.example", 2).first_ttl() == 30);
+    // The client timer's 0.05 s, not the 0.15 the refresh takes.
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 0.12);
+    CHECK(rig.resolver.stats().stale_served == 1);
+    // The refresh is still on its way: a client with a longer timer joins it and gets its answer.
+    o.stale_client_timeout = 0.9;
+    rig.resolver.reconfigure(o);
+    CHECK(rig.ask("slow.example", 3).first_ttl() == 60);
+    CHECK(rig.ask("slow.example", 4).first_ttl() == 60);  // from the cache now
+    CHECK(rig.up.count("slow.example") == 2);             // the first miss, and the one refresh both clients shared
+    CHECK(rig.resolver.stats().stale_served == 1);
+    CHECK(rig.resolver.stats().upstream_timeouts == 0);
+}
+
+TEST_CASE("resolver: with a client timer of 0 the stale answer goes out at once, and a failed refresh is remembered") {
+    Rig rig({TestUpstream::Action::Answer, 0, 10}, 3600, 0.2);
+    auto o = rig.options(0.2, 1000);
+    o.stale_client_timeout = 0;
+    rig.resolver.reconfigure(o);
+    rig.ask("down.example");
+    rig.clock += 100;
+    rig.up.script("down.example", {TestUpstream::Action::Drop});
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(rig.ask("down.example", 2).first_ttl() == 30);
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 0.1);  // the budget is 0.2
+    // The refresh fails in the background, after its budget.
+    for (int i = 0; i < 100 && rig.resolver.stats().upstream_timeouts == 0; ++i) core::sleep(10ms);
+    REQUIRE(rig.resolver.stats().upstream_timeouts == 1);
+    const auto asked = rig.resolver.stats().upstream_queries;
+    CHECK(rig.ask("down.example", 3).first_ttl() == 30);
+    core::sleep(0s);  // a refresh spawned now would have sent its query by the time this returns
+    CHECK(rig.resolver.stats().upstream_queries == asked);  // within stale_recheck of the failure: not asked again
+    CHECK(rig.resolver.stats().stale_served == 2);
+}
+
 TEST_CASE("resolver: after a failed refresh the stale answer is served at once, and the upstream asked again later") {
     Rig rig({TestUpstream::Action::Answer, 0, 10}, 3600, 0.3);
     rig.ask("outage.example");
