@@ -66,6 +66,7 @@ TEST_CASE("the shipped conf/greenfinch.toml loads and equals the built-in defaul
     CHECK(c.cache.negative_ttl_max == d.cache.negative_ttl_max);
     CHECK(c.cache.servfail_ttl == d.cache.servfail_ttl);
     CHECK(c.cache.serve_stale == d.cache.serve_stale);
+    CHECK(c.cache.stale_client_timeout_ms == d.cache.stale_client_timeout_ms);
     CHECK(c.cache.prefetch == d.cache.prefetch);
     CHECK(c.cache.backend == d.cache.backend);
     CHECK(c.redis.address == d.redis.address);
