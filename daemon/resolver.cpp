@@ -134,19 +134,26 @@ std::optional<dns::OptRecord> Resolver::our_opt(const dns::Message& query) const
     return dns::OptRecord{static_cast<std::uint16_t>(options_.udp_payload), query.edns.dnssec_ok};
 }
 
-cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, Source& source, bool refreshing) {
-    if (Flight* const* leading = flights_.find(key.hash(), [&key](Flight* f) { return *f->key == key; })) {
-        ++stats_.coalesced;
-        source = Source::Coalesced;
-        core::Ref<Flight> flight(*leading);
-        core::Timeout budget(options_.upstream_timeout);
-        try {
-            return flight->result.get();
-        } catch (const core::TimeoutExpired& e) {
-            if (!budget.owns(e)) throw;
-            return nullptr;
-        }
+Resolver::Flight* Resolver::flight_for(const dns::QueryKey& key) {
+    Flight* const* leading = flights_.find(key.hash(), [&key](Flight* f) { return *f->key == key; });
+    return leading ? *leading : nullptr;
+}
+
+cache::AnswerPtr Resolver::follow(Flight& leading, core::Seconds timeout, Source& source) {
+    ++stats_.coalesced;
+    source = Source::Coalesced;
+    core::Ref<Flight> flight(&leading);
+    core::Timeout budget(timeout);
+    try {
+        return flight->result.get();
+    } catch (const core::TimeoutExpired& e) {
+        if (!budget.owns(e)) throw;
+        return nullptr;
     }
+}
+
+cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, Source& source, bool refreshing) {
+    if (Flight* leading = flight_for(key)) return follow(*leading, options_.upstream_timeout, source);
     core::Ref<Flight> flight = core::make_ref<Flight>(key);
     flights_.insert(key.hash(), flight.get());
     cache::AnswerPtr answer;
@@ -308,6 +315,9 @@ void Resolver::log_query(std::span<const std::byte> query, const QueryOrigin& or
 }
 
 cache::AnswerPtr Resolver::refresh_stale(const dns::QueryKey& key, const cache::AnswerPtr& stale, Source& source) {
+    const core::Seconds timer(options_.stale_client_timeout);
+    // Already being refreshed (by the background greenlet of an earlier client): wait on that, within the timer.
+    if (Flight* leading = flight_for(key)) return follow(*leading, timer, source);
     auto refresh = refreshes_.spawn([this, key, stale] {
         Source from = Source::Upstream;
         cache::AnswerPtr fresh = fetch(key, from, false);
@@ -316,13 +326,13 @@ cache::AnswerPtr Resolver::refresh_stale(const dns::QueryKey& key, const cache::
         }
         return std::pair{std::move(fresh), from};
     });
-    core::Timeout timer(core::Seconds(options_.stale_client_timeout));
+    core::Timeout within(timer);
     try {
         auto [fresh, from] = refresh->get();
         source = from;
         return fresh;
     } catch (const core::TimeoutExpired& e) {
-        if (!timer.owns(e)) throw;
+        if (!within.owns(e)) throw;
     } catch (const core::GreenletKilled&) {  // the resolver is going: the stale answer is still an answer
     }
     return nullptr;

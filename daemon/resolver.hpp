@@ -118,12 +118,16 @@ private:
     // `source`: where the answer came from (Coalesced: another query's flight). `refreshing`: a prefetch, which
     // needs an answer fresher than the one it replaces.
     cache::AnswerPtr fetch(const dns::QueryKey& key, Source& source, bool refreshing);
+    Flight* flight_for(const dns::QueryKey& key);  // the flight in progress for `key`, if any
+    // Waits for `leading`'s answer, for at most `timeout` (nullptr then).
+    cache::AnswerPtr follow(Flight& leading, core::Seconds timeout, Source& source);
     cache::AnswerPtr from_shared_cache(const dns::QueryKey& key, bool refreshing);
     // The upstream is asked the key's question (dns/upstream_query.hpp), never the client's query as it came.
     cache::AnswerPtr ask_upstream(const dns::QueryKey& key);
     void prefetch(const dns::QueryKey& key);
-    // fetch() for a key whose `stale` answer the client can be given: run in the background, and waited for no longer
-    // than stale_client_timeout (nullptr then). A refresh that fails marks `stale` (refresh_failed_at) itself.
+    // fetch() for a key whose `stale` answer the client can be given: run in the background (or joined, if one is
+    // already under way), and waited for no longer than stale_client_timeout (nullptr then). A refresh that fails
+    // marks `stale` (refresh_failed_at) itself.
     cache::AnswerPtr refresh_stale(const dns::QueryKey& key, const cache::AnswerPtr& stale, Source& source);
     bool refreshes_in_background() const noexcept {
         return options_.stale_client_timeout < options_.upstream_timeout.count();
