@@ -14,13 +14,14 @@ using TtlFields = std::span<const std::uint16_t>;
 
 // A name inside RDATA [at, rdata_end): well formed, and not running past the RDATA.
 std::optional<std::size_t> rdata_name(std::span<const std::byte> m, std::size_t at, std::size_t rdata_end,
-                                      TtlFields ttls) {
-    auto n = read_name(m.first(rdata_end), at, {}, ttls);
+                                      TtlFields ttls, const CheckedName* question) {
+    auto n = read_name(m.first(rdata_end), at, {}, ttls, question);
     if (!n) return std::nullopt;
     return n->end;
 }
 
-bool valid_rdata(std::span<const std::byte> m, std::uint16_t rtype, std::size_t at, std::size_t end, TtlFields ttls) {
+bool valid_rdata(std::span<const std::byte> m, std::uint16_t rtype, std::size_t at, std::size_t end, TtlFields ttls,
+                 const CheckedName* question) {
     const std::size_t len = end - at;
     switch (rtype) {
         case type::A:
@@ -31,23 +32,23 @@ bool valid_rdata(std::span<const std::byte> m, std::uint16_t rtype, std::size_t 
         case type::CNAME:
         case type::PTR:
         case type::DNAME: {
-            auto e = rdata_name(m, at, end, ttls);
+            auto e = rdata_name(m, at, end, ttls, question);
             return e && *e == end;
         }
         case type::MX: {
             if (len < 3) return false;
-            auto e = rdata_name(m, at + 2, end, ttls);
+            auto e = rdata_name(m, at + 2, end, ttls, question);
             return e && *e == end;
         }
         case type::SRV: {
             if (len < 7) return false;
-            auto e = rdata_name(m, at + 6, end, ttls);
+            auto e = rdata_name(m, at + 6, end, ttls, question);
             return e && *e == end;
         }
         case type::SOA: {
-            auto mname = rdata_name(m, at, end, ttls);
+            auto mname = rdata_name(m, at, end, ttls, question);
             if (!mname) return false;
-            auto rname = rdata_name(m, *mname, end, ttls);
+            auto rname = rdata_name(m, *mname, end, ttls, question);
             return rname && *rname + 20 == end;
         }
         default:
@@ -91,15 +92,19 @@ ParseStatus parse_message(std::span<const std::byte> m, Message& out) {
 
     std::size_t at = out.question.end;
     const std::size_t counts[3] = {header->ancount, header->nscount, header->arcount};
-    // One allocation rather than one per doubling; a record takes at least 11 bytes, so lying counts cannot inflate it.
-    // None for a query whose only record is its OPT (which has no TTL to age): parsing it must not allocate.
+    // None of this for a query whose only record is its OPT (no TTL to age, no name pointing into the question):
+    // parsing it must not allocate. Otherwise one allocation rather than one per doubling (a record takes at least 11
+    // bytes, so lying counts cannot inflate it), and the question noted for the pointers into it.
+    std::optional<CheckedName> question;
     if (counts[0] + counts[1] > 0 || counts[2] > 1) {
         out.ttl_offsets.reserve(std::min(counts[0] + counts[1] + counts[2], (m.size() - at) / (1 + kRecordFixed)));
+        question.emplace(m, kHeaderSize, qname->length);
     }
+    const CheckedName* checked = question ? &*question : nullptr;
     for (int section = 0; section < 3; ++section) {
         for (std::size_t i = 0; i < counts[section]; ++i) {
             const std::size_t start = at;
-            auto name = read_name(m, at, {}, out.ttl_offsets);
+            auto name = read_name(m, at, {}, out.ttl_offsets, checked);
             if (!name || name->end + kRecordFixed > m.size()) return ParseStatus::FormErr;
             at = name->end;
             const std::uint16_t rtype = read_u16(m, at);
@@ -123,7 +128,7 @@ ParseStatus parse_message(std::span<const std::byte> m, Message& out) {
             } else {
                 // The TTL field first: a name in this record's own RDATA may not point into it either.
                 out.ttl_offsets.push_back(static_cast<std::uint16_t>(at + 4));
-                if (!valid_rdata(m, rtype, rdata, rdata_end, out.ttl_offsets)) return ParseStatus::FormErr;
+                if (!valid_rdata(m, rtype, rdata, rdata_end, out.ttl_offsets, checked)) return ParseStatus::FormErr;
                 const std::uint32_t ttl = (raw_ttl & 0x80000000u) ? 0 : raw_ttl;
                 if (!out.min_ttl || ttl < *out.min_ttl) out.min_ttl = ttl;
                 if (section == 1 && rtype == type::SOA && !out.soa) {

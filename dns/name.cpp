@@ -11,13 +11,21 @@ namespace greenfinch::dns {
 namespace {
 // Whether [at, at + size) shares a byte with one of the 4-byte fields starting at `ttl_fields` (ascending).
 bool overlaps_ttl_field(std::size_t at, std::size_t size, std::span<const std::uint16_t> ttl_fields) noexcept {
+    if (ttl_fields.empty() || at + size <= ttl_fields.front()) return false;  // the usual case: the question's bytes
     const auto after = std::upper_bound(ttl_fields.begin(), ttl_fields.end(), at + size - 1);
     return after != ttl_fields.begin() && at < std::size_t{*(after - 1)} + 4;
 }
 }  // namespace
 
+CheckedName::CheckedName(std::span<const std::byte> m, std::size_t name_offset, std::size_t name_length) noexcept
+    : offset(name_offset), length(name_length) {
+    for (std::size_t at = 0; at + 1 < length; at += 1 + std::to_integer<std::size_t>(m[offset + at])) {
+        label_starts.set(at);
+    }
+}
+
 std::optional<NameSpan> read_name(std::span<const std::byte> m, std::size_t offset, std::span<std::byte> expanded,
-                                  std::span<const std::uint16_t> ttl_fields) noexcept {
+                                  std::span<const std::uint16_t> ttl_fields, const CheckedName* checked) noexcept {
     std::size_t at = offset;
     std::size_t limit = m.size();  // after a pointer: the pointer itself, since the name it leads to lies before it
     std::size_t length = 0;
@@ -35,6 +43,13 @@ std::optional<NameSpan> read_name(std::span<const std::byte> m, std::size_t offs
             if (target >= at || target < kHeaderSize) return std::nullopt;
             if (++hops > kMaxPointerHops) return std::nullopt;
             if (!end) end = at + 2;
+            if (checked && target >= checked->offset && target - checked->offset < checked->length &&
+                checked->label_starts.test(target - checked->offset)) {
+                const std::size_t rest = checked->offset + checked->length - target;
+                if (length + rest > kMaxNameLength) return std::nullopt;
+                if (expanded.size() >= length + rest) std::memcpy(expanded.data() + length, m.data() + target, rest);
+                return NameSpan{*end, length + rest, true};
+            }
             limit = at;
             at = target;
             continue;

@@ -11,6 +11,7 @@
 // stored and served copies, and a name made of TTL bytes would read differently in each.
 #pragma once
 
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -29,11 +30,23 @@ struct NameSpan {
     bool compressed;     // it ended in a compression pointer
 };
 
+// A name read and checked already, written out in full and lying before every TTL field (a message's question): a
+// pointer to one of its labels needs no walk, since all that follows the label is known good. Most pointers in an
+// answer lead into its question.
+struct CheckedName {
+    std::size_t offset = 0;
+    std::size_t length = 0;
+    std::bitset<kMaxNameLength> label_starts;  // by offset from `offset`
+
+    // The uncompressed name at `offset` of `message` (as read_name() returned it).
+    CheckedName(std::span<const std::byte> message, std::size_t offset, std::size_t length) noexcept;
+};
+
 // Reads the name at `offset`. With `expanded` (at least kMaxNameLength bytes), writes the name there, uncompressed.
 // `ttl_fields`: offsets of the 4-byte TTL fields that nothing reached through a pointer may touch, ascending.
 std::optional<NameSpan> read_name(std::span<const std::byte> message, std::size_t offset,
-                                  std::span<std::byte> expanded = {},
-                                  std::span<const std::uint16_t> ttl_fields = {}) noexcept;
+                                  std::span<std::byte> expanded = {}, std::span<const std::uint16_t> ttl_fields = {},
+                                  const CheckedName* checked = nullptr) noexcept;
 
 // ASCII lowercase of a wire-form name in place (labels' length bytes are below 'A', so they are left alone).
 void lowercase_name(std::span<std::byte> name) noexcept;

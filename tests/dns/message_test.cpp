@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <random>
 #include <string>
@@ -151,6 +152,47 @@ TEST_CASE("names: pointers only backwards, no loops, label and name limits") {
     SECTION("a name running off the end is refused") {
         const std::vector<std::byte> w = Wire().header(0, 0, 0, 0, 0, 0).u8(5).raw({'a', 'b'});
         CHECK_FALSE(read_name(w, 12));
+    }
+}
+
+TEST_CASE("a pointer into a checked question reads as the same name as the full walk") {
+    // 12: the question "www.Example.com" (17 bytes); 29: QTYPE, QCLASS; then a name "x" with a pointer to each of the
+    // question's bytes in turn, label starts and not.
+    Wire question;
+    question.header(0, 0x8180, 1, 1, 0, 0).question("www.Example.com", type::A);
+    const CheckedName checked(question.bytes(), 12, 17);
+    for (unsigned target = 12; target < 12 + 17; ++target) {
+        Wire w = question;
+        w.u8(1).u8('x').pointer(target);
+        std::array<std::byte, kMaxNameLength> walked{}, skipped{};
+        const auto full = read_name(w.bytes(), 33, walked);
+        const auto fast = read_name(w.bytes(), 33, skipped, {}, &checked);
+        INFO("pointer to " << target);
+        REQUIRE(full.has_value() == fast.has_value());
+        if (!full) continue;
+        CHECK(fast->length == full->length);
+        CHECK(fast->end == full->end);
+        CHECK(fast->compressed);
+        CHECK(std::equal(walked.begin(), walked.begin() + full->length, skipped.begin()));
+    }
+    SECTION("and the 255-byte limit holds through it") {
+        Wire w;
+        w.header(0, 0x8180, 1, 1, 0, 0);
+        for (int l = 0; l < 3; ++l) {
+            w.u8(63);
+            for (int i = 0; i < 63; ++i) w.u8('a');
+        }
+        w.u8(59);
+        for (int i = 0; i < 59; ++i) w.u8('b');
+        w.u8(0).u16(type::A).u16(1);  // a 253-byte question
+        const CheckedName long_question(w.bytes(), 12, 253);
+        const std::size_t longest = w.size();
+        w.u8(1).u8('c').pointer(12);  // "c" + 253 bytes = 255: the longest there is
+        const std::size_t too_long = w.size();
+        w.u8(2).u8('c').u8('d').pointer(12);  // 256
+        CHECK(read_name(w.bytes(), longest, {}, {}, &long_question)->length == 255);
+        CHECK_FALSE(read_name(w.bytes(), too_long, {}, {}, &long_question));
+        CHECK_FALSE(read_name(w.bytes(), too_long));
     }
 }
 
