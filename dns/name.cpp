@@ -43,8 +43,10 @@ std::optional<NameSpan> read_name(std::span<const std::byte> m, std::size_t offs
             if (target >= at || target < kHeaderSize) return std::nullopt;
             if (++hops > kMaxPointerHops) return std::nullopt;
             if (!end) end = at + 2;
-            if (checked && target >= checked->offset && target - checked->offset < checked->length &&
-                checked->label_starts.test(target - checked->offset)) {
+            // Only for a pointer past the checked name. From one inside it (its bytes read as a label's), the name
+            // would run on through that pointer, which the walk refuses.
+            if (checked && checked->offset + checked->length <= at && target >= checked->offset &&
+                target - checked->offset < checked->length && checked->label_starts.test(target - checked->offset)) {
                 const std::size_t rest = checked->offset + checked->length - target;
                 if (length + rest > kMaxNameLength) return std::nullopt;
                 if (expanded.size() >= length + rest) std::memcpy(expanded.data() + length, m.data() + target, rest);

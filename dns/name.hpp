@@ -31,8 +31,8 @@ struct NameSpan {
 };
 
 // A name read and checked already, written out in full and lying before every TTL field (a message's question): a
-// pointer to one of its labels needs no walk, since all that follows the label is known good. Most pointers in an
-// answer lead into its question.
+// pointer past it to one of its labels needs no walk, since all that follows the label is known good and ends before
+// the pointer. Most pointers in an answer lead into its question.
 struct CheckedName {
     std::size_t offset = 0;
     std::size_t length = 0;

@@ -175,6 +175,17 @@ TEST_CASE("a pointer into a checked question reads as the same name as the full 
         CHECK(fast->compressed);
         CHECK(std::equal(walked.begin(), walked.begin() + full->length, skipped.begin()));
     }
+    SECTION("but not from a pointer inside the question, which leads to a name that runs on through it") {
+        // 12: a 4-byte label holding the pointer c0 0c at 14, then "example"; an answer's owner points at 14.
+        Wire w;
+        w.header(0, 0x8180, 1, 1, 0, 0).u8(4).raw({'a', 0xc0, 0x0c, 'b'}).name("example").u16(type::A).u16(1);
+        const std::size_t owner = w.size();
+        w.pointer(14).rr_fixed(type::A, 60, 4).raw({192, 0, 2, 1});
+        const CheckedName inside(w.bytes(), 12, 14);
+        CHECK_FALSE(read_name(w.bytes(), owner));
+        CHECK_FALSE(read_name(w.bytes(), owner, {}, {}, &inside));
+        CHECK(parse(w) == ParseStatus::FormErr);
+    }
     SECTION("and the 255-byte limit holds through it") {
         Wire w;
         w.header(0, 0x8180, 1, 1, 0, 0);
