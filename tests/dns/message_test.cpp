@@ -198,10 +198,12 @@ TEST_CASE("a pointer into a checked question reads as the same name as the full 
         w.u8(0).u16(type::A).u16(1);  // a 253-byte question
         const CheckedName long_question(w.bytes(), 12, 253);
         const std::size_t longest = w.size();
-        w.u8(1).u8('c').pointer(12);  // "c" + 253 bytes = 255: the longest there is
+        w.u8(1).u8('c').pointer(12);  // the label "c" (2 bytes) and 253 more: 255, the longest there is
         const std::size_t too_long = w.size();
         w.u8(2).u8('c').u8('d').pointer(12);  // 256
-        CHECK(read_name(w.bytes(), longest, {}, {}, &long_question)->length == 255);
+        const auto longest_name = read_name(w.bytes(), longest, {}, {}, &long_question);
+        REQUIRE(longest_name);
+        CHECK(longest_name->length == 255);
         CHECK_FALSE(read_name(w.bytes(), too_long, {}, {}, &long_question));
         CHECK_FALSE(read_name(w.bytes(), too_long));
     }
