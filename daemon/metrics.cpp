@@ -96,6 +96,9 @@ std::string render_metrics(const std::vector<std::optional<WorkerStats>>& worker
     w.single("greenfinch_coalesced_queries_total", "counter",
              "Queries that joined an identical query already in flight instead of asking again.",
              sum(workers, [](S s) { return s.resolver.coalesced; }));
+    w.single("greenfinch_coalesced_takeovers_total", "counter",
+             "Queries that had joined one in flight whose leader was killed or timed out first, and asked again.",
+             sum(workers, [](S s) { return s.resolver.flights_taken_over; }));
 
     w.single("greenfinch_upstream_queries_total", "counter", "Queries sent upstream.",
              sum(workers, [](S s) { return s.resolver.upstream_queries; }));

@@ -139,13 +139,18 @@ Resolver::Flight* Resolver::flight_for(const dns::QueryKey& key) {
     return leading ? *leading : nullptr;
 }
 
-cache::AnswerPtr Resolver::follow(Flight& leading, core::Seconds timeout, Source& source) {
+cache::AnswerPtr Resolver::follow(const dns::QueryKey& key, Flight& leading, core::Seconds timeout, Source& source,
+                                  bool refreshing) {
     ++stats_.coalesced;
     source = Source::Coalesced;
     core::Ref<Flight> flight(&leading);
     core::Timeout budget(timeout);
     try {
-        return flight->result.get();
+        cache::AnswerPtr answer = flight->result.get();
+        if (answer || !flight->abandoned) return answer;
+        // Nobody asked on our behalf: the first follower to wake leads a new flight, the others follow it.
+        ++stats_.flights_taken_over;
+        return fetch(key, source, refreshing);
     } catch (const core::TimeoutExpired& e) {
         if (!budget.owns(e)) throw;
         return nullptr;
@@ -153,7 +158,7 @@ cache::AnswerPtr Resolver::follow(Flight& leading, core::Seconds timeout, Source
 }
 
 cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, Source& source, bool refreshing) {
-    if (Flight* leading = flight_for(key)) return follow(*leading, options_.upstream_timeout, source);
+    if (Flight* leading = flight_for(key)) return follow(key, *leading, options_.upstream_timeout, source, refreshing);
     core::Ref<Flight> flight = core::make_ref<Flight>(key);
     flights_.insert(key.hash(), flight.get());
     cache::AnswerPtr answer;
@@ -167,7 +172,8 @@ cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, Source& source, bool 
         }
     } catch (...) {
         flights_.erase(key.hash(), flight.get());
-        flight->result.set(nullptr);  // followers hear "no answer" rather than waiting out their budget
+        flight->abandoned = true;
+        flight->result.set(nullptr);  // followers ask again rather than waiting out their budget
         throw;
     }
     flights_.erase(key.hash(), flight.get());
@@ -317,7 +323,7 @@ void Resolver::log_query(std::span<const std::byte> query, const QueryOrigin& or
 cache::AnswerPtr Resolver::refresh_stale(const dns::QueryKey& key, const cache::AnswerPtr& stale, Source& source) {
     const core::Seconds timer(options_.stale_client_timeout);
     // Already being refreshed (by the background greenlet of an earlier client): wait on that, within the timer.
-    if (Flight* leading = flight_for(key)) return follow(*leading, timer, source);
+    if (Flight* leading = flight_for(key)) return follow(key, *leading, timer, source, false);
     auto refresh = refreshes_.spawn([this, key, stale] {
         Source from = Source::Upstream;
         cache::AnswerPtr fresh = fetch(key, from, false);

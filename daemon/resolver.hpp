@@ -61,6 +61,7 @@ public:
         std::uint64_t stale_served = 0;
         std::uint64_t prefetches = 0;
         std::uint64_t coalesced = 0;
+        std::uint64_t flights_taken_over = 0;  // coalesced queries that asked again: their leader was gone first
         std::uint64_t upstream_queries = 0;
         std::uint64_t upstream_failures = 0;
         std::uint64_t upstream_timeouts = 0;
@@ -114,13 +115,16 @@ private:
         explicit Flight(const dns::QueryKey& k) noexcept : key(&k) {}
         const dns::QueryKey* key;                    // the leader's, which outlives the flight's entry in flights_
         core::AsyncResult<cache::AnswerPtr> result;  // nullptr: the upstream gave no usable answer
+        bool abandoned = false;  // the leader was killed or timed out first: the question is still open
     };
     // `source`: where the answer came from (Coalesced: another query's flight). `refreshing`: a prefetch, which
     // needs an answer fresher than the one it replaces.
     cache::AnswerPtr fetch(const dns::QueryKey& key, Source& source, bool refreshing);
     Flight* flight_for(const dns::QueryKey& key);  // the flight in progress for `key`, if any
-    // Waits for `leading`'s answer, for at most `timeout` (nullptr then).
-    cache::AnswerPtr follow(Flight& leading, core::Seconds timeout, Source& source);
+    // Waits for `leading`'s answer to `key`, for at most `timeout` (nullptr then). If the leader is killed (its TCP
+    // client gone, say) or its own budget runs out first, the followers ask again within what is left of theirs.
+    cache::AnswerPtr follow(const dns::QueryKey& key, Flight& leading, core::Seconds timeout, Source& source,
+                            bool refreshing);
     cache::AnswerPtr from_shared_cache(const dns::QueryKey& key, bool refreshing);
     // The upstream is asked the key's question (dns/upstream_query.hpp), never the client's query as it came.
     cache::AnswerPtr ask_upstream(const dns::QueryKey& key);

@@ -77,6 +77,24 @@ TEST_CASE("resolver: identical concurrent queries share one upstream query") {
     CHECK(rig.resolver.stats().coalesced == 49);
 }
 
+TEST_CASE("resolver: when the query leading a flight is killed, the ones that joined it ask again and get the answer") {
+    Rig rig;
+    rig.up.script("slow.example", {TestUpstream::Action::Answer, 0.1});
+    auto leader = core::spawn([&rig] { rig.ask("slow.example", 1); });
+    core::sleep(0s);  // the leader asks the upstream and parks
+    test::Resolved followed;
+    auto follower = core::spawn([&rig, &followed] { followed = rig.ask("slow.example", 2); });
+    core::sleep(0s);  // the follower joins the leader's flight
+    REQUIRE(rig.resolver.stats().coalesced == 1);
+    leader->kill();  // its client gone: a TCP connection reset, say
+    follower->join();
+    CHECK(followed.m.header.rcode() == dns::Rcode::NoError);
+    CHECK(followed.m.header.ancount == 1);
+    CHECK(followed.m.header.id == 2);
+    CHECK(rig.up.count("slow.example") == 2);  // asked again: the leader's query was no one's any more
+    CHECK(rig.resolver.stats().flights_taken_over == 1);
+}
+
 TEST_CASE("resolver: the upstream Semaphore bounds the queries in flight upstream, and the others wait their turn") {
     Rig rig({TestUpstream::Action::Answer, 0.2}, 0, 2.0, 2);  // each answer takes 200 ms, two slots
     std::vector<core::Ref<core::Greenlet>> gs;
