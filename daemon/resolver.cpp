@@ -161,7 +161,13 @@ cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, Source& source, bool 
     if (Flight* leading = flight_for(key)) return follow(key, *leading, options_.upstream_timeout, source, refreshing);
     core::Ref<Flight> flight = core::make_ref<Flight>(key);
     flights_.insert(key.hash(), flight.get());
+    const auto land = [&](cache::AnswerPtr answer, bool abandoned) {
+        flights_.erase(key.hash(), flight.get());
+        flight->abandoned = abandoned;  // then followers ask again rather than wait out their budget for nothing
+        flight->result.set(std::move(answer));
+    };
     cache::AnswerPtr answer;
+    core::Timeout budget(options_.upstream_timeout);  // the shared cache's lookup counts against it too
     try {
         answer = from_shared_cache(key, refreshing);
         if (answer) {
@@ -170,90 +176,86 @@ cache::AnswerPtr Resolver::fetch(const dns::QueryKey& key, Source& source, bool 
             source = Source::Upstream;
             answer = ask_upstream(key);
         }
+    } catch (const core::TimeoutExpired& e) {
+        if (!budget.owns(e)) {
+            land(nullptr, true);
+            throw;
+        }
+        ++stats_.upstream_timeouts;
+        warn_upstream("no answer within the upstream budget");
     } catch (...) {
-        flights_.erase(key.hash(), flight.get());
-        flight->abandoned = true;
-        flight->result.set(nullptr);  // followers ask again rather than waiting out their budget
+        land(nullptr, true);
         throw;
     }
-    flights_.erase(key.hash(), flight.get());
-    flight->result.set(answer);
+    land(answer, false);
     return answer;
 }
 
 cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key) {
-    core::Timeout budget(options_.upstream_timeout);
-    try {
-        upstream_slots_.acquire();
-        std::lock_guard<core::Semaphore> slot(upstream_slots_, std::adopt_lock);
-        ++stats_.upstream_queries;
-        dns::UpstreamQueryBuffer buffer;
-        std::span<const std::byte> query =
-            dns::write_upstream_query(key, static_cast<std::uint16_t>(options_.udp_payload), buffer);
-        // The hub's time of the pass that sent the query and of the one its answer woke: accurate to a pass, and no
-        // clock reads (in a VM those cost more than the rest of the bookkeeping).
-        core::Hub& hub = core::Hub::current();
-        const double sent = hub.now();
-        auto r = upstream_->query(query, std::nullopt);
-        if (answered_without_edns(r)) {
-            // c-ares 1.18 drops our OPT record and asks again only the first time an upstream answers FORMERR without
-            // EDNS: it does so by turning EDNS off for the whole channel, after which such answers come here.
-            query = dns::without_opt(query, buffer);
-            r = upstream_->query(query, std::nullopt);
-        }
-        cache_.prepare_store(key);  // the index's memory comes in while the answer is checked and parsed
-        record_latency(hub.now() - sent);
-        constexpr auto kServFail = static_cast<std::uint8_t>(dns::Rcode::ServFail);
-        constexpr auto kRefused = static_cast<std::uint8_t>(dns::Rcode::Refused);
-        // ECONNREFUSED is what c-ares 1.18 reports when every try ended in an answer it dropped (or an unreachable
-        // port); a timeout on the way would have made it ETIMEOUT.
-        if (r.status == UpstreamChannel::Status::Failed && r.ares_status == ARES_ECONNREFUSED &&
-            r.upstream_rcode == kServFail) {
-            // Not upstream trouble: an upstream that works says this name cannot be resolved (a broken zone, say).
-            // That is an answer, kept for servfail_ttl so that clients retrying do not each reach the upstream.
-            r.answer.resize(buffer.size());
-            r.answer.resize(dns::make_error_response(query, dns::Rcode::ServFail, r.answer,
-                                                     dns::OptRecord{static_cast<std::uint16_t>(options_.udp_payload),
-                                                                    key.dnssec_ok()}));
-            r.status = UpstreamChannel::Status::Answered;
-        }
-        if (r.status != UpstreamChannel::Status::Answered) {
-            ++stats_.upstream_failures;
-            warn_upstream(r.status == UpstreamChannel::Status::TimedOut ? "no answer in time"
-                          : r.upstream_rcode == kRefused                ? "queries refused"
-                                                                        : ares_strerror(r.ares_status));
-            return nullptr;
-        }
-        dns::Message m;
-        if (dns::parse_message(r.answer, m) != dns::ParseStatus::Ok || !m.header.qr() || !key.same_question(r.answer, m)) {
-            ++stats_.upstream_failures;
-            warn_upstream("a malformed answer, or one to another question");
-            return nullptr;
-        }
-        // The OPT record clients get states what we take, not what the upstream does.
-        if (m.edns.present) dns::write_u16(r.answer, m.edns.offset + 3, static_cast<std::uint16_t>(options_.udp_payload));
-        const double stored_at = options_.clock();
-        const std::optional<std::uint32_t> ttl = cache::cache_ttl(m, options_.policy);
-        if (!ttl) return cache::Answer::make(std::move(r.answer), std::move(m), stored_at, 0);  // served, not stored
-        cache::normalize_ttls(r.answer, m, *ttl, options_.policy);
-        const bool servfail = m.header.rcode() == dns::Rcode::ServFail;
-        cache::AnswerPtr answer = cache::Answer::make(std::move(r.answer), std::move(m), stored_at, *ttl);
-        if (servfail) {
-            // Only in memory, and never over an answer that may still be served stale: Redis keeps the fleet's
-            // answers, not one daemon's moment of failure.
-            const std::optional<cache::Hit> held = cache_.lookup(key, stored_at);
-            if (!held || held->answer->parsed.header.rcode() == dns::Rcode::ServFail) cache_.store(key, answer);
-            return answer;
-        }
-        cache_.store(key, answer);
-        if (back_) back_->store(key, answer);  // only queued: nothing waits for the shared cache's write
-        return answer;
-    } catch (const core::TimeoutExpired& e) {
-        if (!budget.owns(e)) throw;
-        ++stats_.upstream_timeouts;
-        warn_upstream("no answer within the upstream budget");
+    upstream_slots_.acquire();
+    std::lock_guard<core::Semaphore> slot(upstream_slots_, std::adopt_lock);
+    ++stats_.upstream_queries;
+    dns::UpstreamQueryBuffer buffer;
+    std::span<const std::byte> query =
+        dns::write_upstream_query(key, static_cast<std::uint16_t>(options_.udp_payload), buffer);
+    // The hub's time of the pass that sent the query and of the one its answer woke: accurate to a pass, and no
+    // clock reads (in a VM those cost more than the rest of the bookkeeping).
+    core::Hub& hub = core::Hub::current();
+    const double sent = hub.now();
+    auto r = upstream_->query(query, std::nullopt);
+    if (answered_without_edns(r)) {
+        // c-ares 1.18 drops our OPT record and asks again only the first time an upstream answers FORMERR without
+        // EDNS: it does so by turning EDNS off for the whole channel, after which such answers come here.
+        query = dns::without_opt(query, buffer);
+        r = upstream_->query(query, std::nullopt);
+    }
+    cache_.prepare_store(key);  // the index's memory comes in while the answer is checked and parsed
+    record_latency(hub.now() - sent);
+    constexpr auto kServFail = static_cast<std::uint8_t>(dns::Rcode::ServFail);
+    constexpr auto kRefused = static_cast<std::uint8_t>(dns::Rcode::Refused);
+    // ECONNREFUSED is what c-ares 1.18 reports when every try ended in an answer it dropped (or an unreachable
+    // port); a timeout on the way would have made it ETIMEOUT.
+    if (r.status == UpstreamChannel::Status::Failed && r.ares_status == ARES_ECONNREFUSED &&
+        r.upstream_rcode == kServFail) {
+        // Not upstream trouble: an upstream that works says this name cannot be resolved (a broken zone, say).
+        // That is an answer, kept for servfail_ttl so that clients retrying do not each reach the upstream.
+        r.answer.resize(buffer.size());
+        r.answer.resize(dns::make_error_response(query, dns::Rcode::ServFail, r.answer,
+                                                 dns::OptRecord{static_cast<std::uint16_t>(options_.udp_payload),
+                                                                key.dnssec_ok()}));
+        r.status = UpstreamChannel::Status::Answered;
+    }
+    if (r.status != UpstreamChannel::Status::Answered) {
+        ++stats_.upstream_failures;
+        warn_upstream(r.status == UpstreamChannel::Status::TimedOut ? "no answer in time"
+                      : r.upstream_rcode == kRefused                ? "queries refused"
+                                                                    : ares_strerror(r.ares_status));
         return nullptr;
     }
+    dns::Message m;
+    if (dns::parse_message(r.answer, m) != dns::ParseStatus::Ok || !m.header.qr() || !key.same_question(r.answer, m)) {
+        ++stats_.upstream_failures;
+        warn_upstream("a malformed answer, or one to another question");
+        return nullptr;
+    }
+    // The OPT record clients get states what we take, not what the upstream does.
+    if (m.edns.present) dns::write_u16(r.answer, m.edns.offset + 3, static_cast<std::uint16_t>(options_.udp_payload));
+    const double stored_at = options_.clock();
+    const std::optional<std::uint32_t> ttl = cache::cache_ttl(m, options_.policy);
+    if (!ttl) return cache::Answer::make(std::move(r.answer), std::move(m), stored_at, 0);  // served, not stored
+    cache::normalize_ttls(r.answer, m, *ttl, options_.policy);
+    const bool servfail = m.header.rcode() == dns::Rcode::ServFail;
+    cache::AnswerPtr answer = cache::Answer::make(std::move(r.answer), std::move(m), stored_at, *ttl);
+    if (servfail) {
+        // Only in memory, and never over an answer that may still be served stale: Redis keeps the fleet's
+        // answers, not one daemon's moment of failure.
+        const std::optional<cache::Hit> held = cache_.lookup(key, stored_at);
+        if (!held || held->answer->parsed.header.rcode() == dns::Rcode::ServFail) cache_.store(key, answer);
+        return answer;
+    }
+    cache_.store(key, answer);
+    if (back_) back_->store(key, answer);  // only queued: nothing waits for the shared cache's write
+    return answer;
 }
 
 bool Resolver::answered_without_edns(const UpstreamChannel::Result& r) noexcept {

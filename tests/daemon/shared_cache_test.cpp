@@ -27,17 +27,18 @@ using test::TestUpstream;
 namespace {
 // One daemon's worth: its own memory cache, Redis connection and upstream channel, on the shared clock.
 struct Daemon {
-    Daemon(const std::string& redis, const TestUpstream& up, double& clock)
+    Daemon(const std::string& redis, const TestUpstream& up, double& clock, double redis_timeout = 0.05,
+           double budget = 1.0)
         : memory({1000, 0, 4}),
-          client(core::Hub::current(), {*cache::parse_redis_address(redis), "", 0, core::Seconds(0.05)}),
+          client(core::Hub::current(), {*cache::parse_redis_address(redis), "", 0, core::Seconds(redis_timeout)}),
           shared(client, {"test:v1:", 0, [&clock] { return clock; }, [&clock] { return clock + 1'699'999'000.0; }}),
           channel(core::Hub::current(), {{up.address()}, 300, 1}),
-          resolver(memory, &shared, channel, options(clock)) {
+          resolver(memory, &shared, channel, options(clock, budget)) {
         REQUIRE(client.wait_up(core::Seconds(5.0)));
     }
-    static daemon::Resolver::Options options(double& clock) {
+    static daemon::Resolver::Options options(double& clock, double budget) {
         daemon::Resolver::Options o;
-        o.upstream_timeout = core::Seconds(1.0);
+        o.upstream_timeout = core::Seconds(budget);
         o.clock = [&clock] { return clock; };
         return o;
     }
@@ -95,6 +96,24 @@ TEST_CASE("shared cache: with Redis dead the resolver answers from memory and up
     }
     CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 0.5);
     CHECK(up.count("cached.example") == 1);
+}
+
+TEST_CASE("shared cache: a slow Redis and a dead upstream still get the client SERVFAIL within the upstream budget") {
+    core::Hub hub;
+    test::RedisServer redis;
+    TestUpstream up;
+    up.script("dead.example", {TestUpstream::Action::Drop});
+    double clock = 1000.0;
+    Daemon d(redis.address(), up, clock, 0.3, 0.4);  // Redis may take 0.3 s of the 0.4 s budget
+    REQUIRE(redis.command({"CLIENT", "PAUSE", "1000", "ALL"}).ok);
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = test::resolve(d.resolver, "dead.example");
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(r.m.header.rcode() == dns::Rcode::ServFail);
+    CHECK(took >= 0.39);
+    CHECK(took < 0.55);  // not the Redis wait and then a whole budget more (0.7 s)
+    CHECK(up.count("dead.example") == 1);  // the upstream was still asked, with what was left
+    CHECK(d.resolver.stats().upstream_timeouts == 1);
 }
 
 namespace {
