@@ -78,6 +78,10 @@ std::string render_metrics(const std::vector<std::optional<WorkerStats>>& worker
              sum(workers, [](S s) { return s.udp.send_errors; }));
     w.single("greenfinch_tcp_connections_total", "counter", "TCP connections accepted.",
              sum(workers, [](S s) { return s.tcp.connections; }));
+    w.single("greenfinch_tcp_undelivered_total", "counter",
+             "TCP queries whose answers never reached the client: it stopped reading or left first, or the daemon "
+             "stopped.",
+             sum(workers, [](S s) { return s.tcp.undelivered; }));
 
     w.single("greenfinch_cache_hits_total", "counter", "Queries answered from the memory cache.",
              sum(workers, [](S s) { return s.resolver.cache_hits; }));

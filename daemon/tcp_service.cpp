@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace greenfinch::daemon {
@@ -41,6 +42,21 @@ void TcpService::accept_loop() {
 namespace {
 constexpr std::size_t kMaxMessage = 65535;  // what a two-byte length can frame
 
+// Counts one query whose answer did not reach the client, unless told otherwise before it goes.
+class Undelivered {
+public:
+    explicit Undelivered(std::uint64_t& count) noexcept : count_(&count) {}
+    Undelivered(Undelivered&& o) noexcept : count_(std::exchange(o.count_, nullptr)) {}
+    Undelivered& operator=(Undelivered&&) = delete;
+    ~Undelivered() {
+        if (count_) ++*count_;
+    }
+    void settled() noexcept { count_ = nullptr; }
+
+private:
+    std::uint64_t* count_;
+};
+
 // What one connection's greenlets share. Held by each of them, so none outlives what it uses, however the
 // connection ends.
 struct Connection {
@@ -73,7 +89,9 @@ void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) 
             for (;;) {
                 std::vector<std::byte> framed = conn->answers.get();
                 if (framed.empty()) return;
+                Undelivered in_hand(stats_.undelivered);
                 conn->stream.write_all(framed, options_.idle_timeout);
+                in_hand.settled();
                 ++stats_.answered;
             }
         } catch (const core::SocketTimeout&) {
@@ -85,11 +103,15 @@ void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) 
     struct Cleanup {  // on any exit, killed included: stop this connection's greenlets without waiting for them
         std::shared_ptr<Connection>& conn;
         core::Ref<core::Greenlet> writer;
+        std::uint64_t& undelivered;
         ~Cleanup() {
             conn->queries.kill(nullptr, false);
             writer->kill(nullptr, false);
+            while (!conn->answers.empty()) {  // answered, but the writer will not send them now
+                if (!conn->answers.get_nowait().empty()) ++undelivered;
+            }
         }
-    } cleanup{conn, writer};
+    } cleanup{conn, writer, stats_.undelivered};
     open_.insert(&conn->stream);
     struct Unregister {
         std::unordered_set<core::TcpStream*>& open;
@@ -105,13 +127,18 @@ void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) 
                 (std::to_integer<std::size_t>(prefix[0]) << 8) | std::to_integer<std::size_t>(prefix[1]);
             std::vector<std::byte> query(length);
             if (!conn->stream.read_exact(query, options_.idle_timeout)) break;
+            ++stats_.queries;
+            // Counted unless settled: killed on the way (before it even starts, too), say when the client stops
+            // reading.
+            Undelivered pending(stats_.undelivered);
             if (conn->gone) break;
-            conn->queries.spawn([conn, this](std::vector<std::byte> q) {
+            conn->queries.spawn([conn, this, pending = std::move(pending)](std::vector<std::byte> q) mutable {
                 // Room for the largest answer, left unwritten: while the query waits for its answer (12800 can, at
                 // the defaults) the kernel backs none of it, and afterwards only the pages the answer fills.
                 const auto scratch = std::make_unique_for_overwrite<std::byte[]>(kMaxMessage);
                 const std::size_t size = responder_(q, {conn->peer, Transport::Tcp}, std::span(scratch.get(), kMaxMessage));
                 if (size == 0) {
+                    pending.settled();
                     ++stats_.dropped;
                     return;
                 }
@@ -120,7 +147,9 @@ void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) 
                 framed[0] = static_cast<std::byte>(size >> 8);
                 framed[1] = static_cast<std::byte>(size & 0xff);
                 std::copy_n(scratch.get(), size, framed.begin() + 2);
-                if (!conn->gone) conn->answers.put(std::move(framed));
+                if (conn->gone) return;
+                conn->answers.put(std::move(framed));
+                pending.settled();  // the writer has it now
             }, std::move(query));
         }
     } catch (const core::SocketTimeout&) {

@@ -30,8 +30,11 @@ public:
     };
     struct Stats {
         std::uint64_t connections = 0;
+        std::uint64_t queries = 0;  // each ends up answered, dropped or undelivered
         std::uint64_t answered = 0;
         std::uint64_t dropped = 0;
+        // Queries whose answers never reached the client: it stopped reading or left first, or the daemon stopped.
+        std::uint64_t undelivered = 0;
     };
 
     TcpService(core::TcpListener listener, Responder& responder, Options options);
