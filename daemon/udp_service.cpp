@@ -118,6 +118,13 @@ bool UdpService::drain(core::MaybeTimeout timeout) {
     outgoing_ready_.set();  // the sender flushes what is left and, once idle, exits
     if (sender_) sender_->join(core::Seconds(1));
     if (sender_ && !sender_->ready()) sender_->kill();
+    // Every datagram read is answered, dropped or refused by the kernel, or was still on its way (waiting for a
+    // greenlet of the full Pool, running, or queued to send) when the stop came: that last kind is counted here.
+    stats_.abandoned = stats_.received - stats_.answered - stats_.dropped - stats_.send_errors;
+    if (stats_.abandoned > 0) {
+        spdlog::warn("udp {}: {} queries read but not answered before the stop", socket_.local_address().to_string(),
+                     stats_.abandoned);
+    }
     return finished;
 }
 

@@ -30,6 +30,7 @@ public:
         std::uint64_t answered = 0;
         std::uint64_t dropped = 0;      // not worth an answer (see Responder)
         std::uint64_t send_errors = 0;  // refused by the kernel
+        std::uint64_t abandoned = 0;    // read, but the stop came first (set by drain())
     };
 
     UdpService(core::UdpSocket socket, Responder& responder, int max_inflight);

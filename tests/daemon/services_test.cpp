@@ -162,6 +162,33 @@ TEST_CASE("UDP service: with its Pool full the receive loop waits, and the kerne
     CHECK(service.drain(1s));
 }
 
+TEST_CASE("UDP service: queries read but cut short by the stop are counted, none lost without a word") {
+    core::Hub hub;
+    int waiting = 0;
+    core::Event arrived;
+    core::Event never;
+    daemon::Responder stuck = [&](std::span<const std::byte> q, const daemon::QueryOrigin&, std::span<std::byte> out) {
+        ++waiting;
+        arrived.set();
+        never.wait();  // an upstream slower than the drain
+        return dns::make_error_response(q, dns::Rcode::Refused, out);
+    };
+    daemon::UdpService service(core::UdpSocket::bind(core::SocketAddress::loopback_v4()), stuck, 2);
+    service.start();
+    auto client = core::UdpSocket::open(AF_INET);
+    for (int i = 0; i < 6; ++i) client.send_to(query(static_cast<std::uint16_t>(i)), service.local_address());
+    while (waiting < 2) {
+        arrived.clear();
+        REQUIRE(arrived.wait(5s));
+    }
+    service.stop();  // the receiver may be holding read datagrams for which the full Pool has no greenlet yet
+    CHECK_FALSE(service.drain(0.1s));
+    const auto st = service.stats();
+    CHECK(st.answered == 0);
+    CHECK(st.received >= 2);
+    CHECK(st.abandoned == st.received);
+}
+
 TEST_CASE("TCP service: beyond max_connections a connection waits in the backlog until another closes") {
     core::Hub hub;
     auto responder = refuse();
