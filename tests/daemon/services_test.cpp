@@ -127,29 +127,40 @@ TEST_CASE("UDP service: after a burst of waiting queries, a bounded number of th
     CHECK(service.spare_exchanges() == daemon::UdpService::kMaxSpare);
 }
 
-TEST_CASE("UDP service: with its Pool full the receive loop waits, and the kernel's buffer holds the rest") {
-    core::Hub hub;
+namespace {
+// A responder that holds every query until `release` is set, counting them as they come.
+struct HeldQueries {
     int waiting = 0;
     core::Event arrived;
     core::Event release;
-    daemon::Responder slow = [&](std::span<const std::byte> q, const daemon::QueryOrigin&, std::span<std::byte> out) {
+    daemon::Responder responder = [this](std::span<const std::byte> q, const daemon::QueryOrigin&,
+                                         std::span<std::byte> out) {
         ++waiting;
         arrived.set();
         release.wait();
         return dns::make_error_response(q, dns::Rcode::Refused, out);
     };
-    daemon::UdpService service(core::UdpSocket::bind(core::SocketAddress::loopback_v4()), slow, 4);
+    void wait_for(int n) {
+        while (waiting < n) {
+            arrived.clear();
+            REQUIRE(arrived.wait(5s));
+        }
+    }
+};
+}  // namespace
+
+TEST_CASE("UDP service: with its Pool full the receive loop waits, and the kernel's buffer holds the rest") {
+    core::Hub hub;
+    HeldQueries held;
+    daemon::UdpService service(core::UdpSocket::bind(core::SocketAddress::loopback_v4()), held.responder, 4);
     service.start();
     auto client = core::UdpSocket::open(AF_INET);
     for (int i = 0; i < 10; ++i) client.send_to(query(static_cast<std::uint16_t>(i)), service.local_address());
-    while (waiting < 4) {
-        arrived.clear();
-        REQUIRE(arrived.wait(5s));
-    }
-    arrived.clear();
-    CHECK_FALSE(arrived.wait(0.1s));  // nothing more is taken in while four queries hold the Pool
-    CHECK(waiting == 4);
-    release.set();
+    held.wait_for(4);
+    held.arrived.clear();
+    CHECK_FALSE(held.arrived.wait(0.1s));  // nothing more is taken in while four queries hold the Pool
+    CHECK(held.waiting == 4);
+    held.release.set();
     std::set<std::uint16_t> ids;
     std::array<std::byte, 512> buf{};
     while (ids.size() < 10) {
@@ -164,23 +175,12 @@ TEST_CASE("UDP service: with its Pool full the receive loop waits, and the kerne
 
 TEST_CASE("UDP service: queries read but cut short by the stop are counted, none lost without a word") {
     core::Hub hub;
-    int waiting = 0;
-    core::Event arrived;
-    core::Event never;
-    daemon::Responder stuck = [&](std::span<const std::byte> q, const daemon::QueryOrigin&, std::span<std::byte> out) {
-        ++waiting;
-        arrived.set();
-        never.wait();  // an upstream slower than the drain
-        return dns::make_error_response(q, dns::Rcode::Refused, out);
-    };
-    daemon::UdpService service(core::UdpSocket::bind(core::SocketAddress::loopback_v4()), stuck, 2);
+    HeldQueries held;  // never released: an upstream slower than the drain
+    daemon::UdpService service(core::UdpSocket::bind(core::SocketAddress::loopback_v4()), held.responder, 2);
     service.start();
     auto client = core::UdpSocket::open(AF_INET);
     for (int i = 0; i < 6; ++i) client.send_to(query(static_cast<std::uint16_t>(i)), service.local_address());
-    while (waiting < 2) {
-        arrived.clear();
-        REQUIRE(arrived.wait(5s));
-    }
+    held.wait_for(2);
     service.stop();  // the receiver may be holding read datagrams for which the full Pool has no greenlet yet
     CHECK_FALSE(service.drain(0.1s));
     const auto st = service.stats();
