@@ -78,6 +78,9 @@ std::string render_metrics(const std::vector<std::optional<WorkerStats>>& worker
              sum(workers, [](S s) { return s.udp.send_errors; }));
     w.single("greenfinch_tcp_connections_total", "counter", "TCP connections accepted.",
              sum(workers, [](S s) { return s.tcp.connections; }));
+    w.single("greenfinch_query_failures_total", "counter",
+             "Queries answered SERVFAIL because something failed inside the daemon (each failure is logged).",
+             sum(workers, [](S s) { return s.udp.failed + s.tcp.failed; }));
     w.single("greenfinch_tcp_undelivered_total", "counter",
              "TCP queries whose answers never reached the client: it stopped reading or left first, or the daemon "
              "stopped.",

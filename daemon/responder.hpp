@@ -6,6 +6,7 @@
 
 #include "core/small_function.hpp"
 #include "core/socket_address.hpp"
+#include "daemon/log_throttle.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -22,5 +23,10 @@ struct QueryOrigin {
 
 using Responder =
     core::SmallFunction<std::size_t(std::span<const std::byte> query, const QueryOrigin& origin, std::span<std::byte> out)>;
+
+// Calls `responder`. Should it throw (something failed inside it, memory or c-ares, say; a kill or a Timeout is no
+// std::exception and goes through), the client gets SERVFAIL all the same, `failed` counts it, and `warn` says why.
+std::size_t respond_or_servfail(Responder& responder, std::span<const std::byte> query, const QueryOrigin& origin,
+                                std::span<std::byte> out, std::uint64_t& failed, ThrottledWarning& warn);
 
 }  // namespace greenfinch::daemon

@@ -136,7 +136,9 @@ void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) 
                 // Room for the largest answer, left unwritten: while the query waits for its answer (12800 can, at
                 // the defaults) the kernel backs none of it, and afterwards only the pages the answer fills.
                 const auto scratch = std::make_unique_for_overwrite<std::byte[]>(kMaxMessage);
-                const std::size_t size = responder_(q, {conn->peer, Transport::Tcp}, std::span(scratch.get(), kMaxMessage));
+                const std::size_t size = respond_or_servfail(responder_, q, {conn->peer, Transport::Tcp},
+                                                             std::span(scratch.get(), kMaxMessage), stats_.failed,
+                                                             query_failed_);
                 if (size == 0) {
                     pending.settled();
                     ++stats_.dropped;

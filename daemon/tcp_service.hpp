@@ -33,6 +33,7 @@ public:
         std::uint64_t queries = 0;  // each ends up answered, dropped or undelivered
         std::uint64_t answered = 0;
         std::uint64_t dropped = 0;
+        std::uint64_t failed = 0;  // answered SERVFAIL: something failed inside the daemon (respond_or_servfail)
         // Queries whose answers never reached the client: it stopped reading or left first, or the daemon stopped.
         std::uint64_t undelivered = 0;
     };
@@ -59,6 +60,7 @@ private:
     std::unordered_set<core::TcpStream*> open_;  // streams still reading queries: stop() ends their reading
     core::Ref<core::Greenlet> acceptor_;
     ThrottledWarning accept_failed_;
+    ThrottledWarning query_failed_;
     Stats stats_;
 };
 

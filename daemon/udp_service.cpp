@@ -60,7 +60,8 @@ void UdpService::give_back(ExchangePtr e) {
 }
 
 void UdpService::answer(ExchangePtr e) {
-    e->answer_size = responder_(std::span(e->query.data(), e->query_size), {e->peer, Transport::Udp}, e->answer);
+    e->answer_size = respond_or_servfail(responder_, std::span(e->query.data(), e->query_size), {e->peer, Transport::Udp},
+                                         e->answer, stats_.failed, query_failed_);
     if (e->answer_size == 0) {
         ++stats_.dropped;
         give_back(std::move(e));

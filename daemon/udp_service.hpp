@@ -30,6 +30,7 @@ public:
         std::uint64_t answered = 0;
         std::uint64_t dropped = 0;      // not worth an answer (see Responder)
         std::uint64_t send_errors = 0;  // refused by the kernel
+        std::uint64_t failed = 0;       // answered SERVFAIL: something failed inside the daemon (respond_or_servfail)
         std::uint64_t abandoned = 0;    // read, but the stop came first (set by drain())
     };
 
@@ -77,6 +78,7 @@ private:
     core::Ref<core::Greenlet> receiver_;
     core::Ref<core::Greenlet> sender_;
     ThrottledWarning receive_failed_;
+    ThrottledWarning query_failed_;
     Stats stats_;
 };
 

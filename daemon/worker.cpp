@@ -102,13 +102,18 @@ void add_service_stats(UdpService::Stats& total, const UdpService::Stats& s) {
     total.answered += s.answered;
     total.dropped += s.dropped;
     total.send_errors += s.send_errors;
+    total.failed += s.failed;
+    total.abandoned += s.abandoned;
 }
 
 template <>
 void add_service_stats(TcpService::Stats& total, const TcpService::Stats& s) {
     total.connections += s.connections;
+    total.queries += s.queries;
     total.answered += s.answered;
     total.dropped += s.dropped;
+    total.failed += s.failed;
+    total.undelivered += s.undelivered;
 }
 }  // namespace
 

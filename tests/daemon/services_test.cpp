@@ -32,6 +32,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,49 @@ TEST_CASE("UDP service: every query gets its own answer, malformed datagrams are
     CHECK(service.stats().received == 51);
     CHECK(service.stats().answered == 50);
     CHECK(service.stats().dropped == 1);
+}
+
+TEST_CASE("UDP and TCP services: a query that fails inside the daemon still gets SERVFAIL, and is counted") {
+    core::Hub hub;
+    // Every other query fails as a std::bad_alloc or a c-ares channel that cannot be made would.
+    int calls = 0;
+    daemon::Responder flaky = [&calls](std::span<const std::byte> q, const daemon::QueryOrigin&, std::span<std::byte> out) {
+        if (++calls % 2 == 1) throw std::runtime_error("c-ares: out of memory");
+        return dns::make_error_response(q, dns::Rcode::Refused, out);
+    };
+    SECTION("UDP") {
+        daemon::UdpService service(core::UdpSocket::bind(core::SocketAddress::loopback_v4()), flaky, 10);
+        service.start();
+        auto client = core::UdpSocket::open(AF_INET);
+        std::array<std::byte, 512> buf{};
+        for (std::uint16_t id = 1; id <= 2; ++id) {
+            client.send_to(query(id), service.local_address());
+            core::SocketAddress from;
+            const auto h = dns::parse_header(std::span(buf.data(), client.recv_from(buf, from, 5s)));
+            REQUIRE(h);
+            CHECK(h->id == id);
+            CHECK(h->rcode() == (id == 1 ? dns::Rcode::ServFail : dns::Rcode::Refused));
+        }
+        service.stop();
+        CHECK(service.drain(1s));
+        CHECK(service.stats().failed == 1);
+        CHECK(service.stats().answered == 2);
+    }
+    SECTION("TCP") {
+        daemon::TcpService service(core::TcpListener::bind(core::SocketAddress::loopback_v4()), flaky,
+                                   daemon::TcpService::Options{4, core::Seconds(2), 10});
+        service.start();
+        auto conn = core::TcpStream::connect(service.local_address(), 2s);
+        CHECK(ask_tcp(conn, 7) == 7);  // answered, SERVFAIL
+        CHECK(ask_tcp(conn, 8) == 8);  // and the connection goes on
+        conn.shutdown_write();
+        std::array<std::byte, 1> b{};
+        CHECK(conn.read_some(b, 2s) == 0);
+        service.stop();
+        CHECK(service.drain(1s));
+        CHECK(service.stats().failed == 1);
+        CHECK(service.stats().answered == 2);
+    }
 }
 
 TEST_CASE("UDP service: after a burst of waiting queries, a bounded number of their buffers is kept") {
