@@ -1,6 +1,7 @@
 #include "cache/cache.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace greenfinch::cache {
 
@@ -22,16 +23,25 @@ std::optional<Hit> classify(AnswerPtr answer, double now, std::uint32_t serve_st
     return Hit{std::move(answer), f, static_cast<std::uint32_t>(age)};
 }
 
-std::shared_ptr<const Answer> Answer::make(std::vector<std::byte> wire, double stored_at, std::uint32_t ttl) {
-    dns::Message parsed;
-    dns::parse_message(wire, parsed);
-    return make(std::move(wire), std::move(parsed), stored_at, ttl);
+Answer::Answer(std::span<const std::byte> bytes, std::pmr::memory_resource& memory) : memory_(memory) {
+    auto* copy = static_cast<std::byte*>(memory_.allocate(bytes.size(), alignof(std::byte)));
+    std::memcpy(copy, bytes.data(), bytes.size());
+    wire = {copy, bytes.size()};
 }
 
-std::shared_ptr<const Answer> Answer::make(std::vector<std::byte> wire, dns::Message parsed, double stored_at,
-                                          std::uint32_t ttl) {
-    auto a = std::make_shared<Answer>();
-    a->wire = std::move(wire);
+Answer::~Answer() {
+    memory_.deallocate(const_cast<std::byte*>(wire.data()), wire.size(), alignof(std::byte));
+}
+
+std::shared_ptr<const Answer> Answer::make(std::span<const std::byte> wire, double stored_at, std::uint32_t ttl) {
+    dns::Message parsed;
+    dns::parse_message(wire, parsed);
+    return make(wire, std::move(parsed), stored_at, ttl);
+}
+
+std::shared_ptr<const Answer> Answer::make(std::span<const std::byte> wire, dns::Message parsed, double stored_at,
+                                          std::uint32_t ttl, std::pmr::memory_resource& memory) {
+    auto a = std::allocate_shared<Answer>(std::pmr::polymorphic_allocator<Answer>(&memory), wire, memory);
     a->parsed = std::move(parsed);
     a->stored_at = stored_at;
     a->ttl = ttl;

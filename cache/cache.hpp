@@ -18,13 +18,21 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <memory_resource>
 #include <optional>
+#include <span>
 #include <vector>
 
 namespace greenfinch::cache {
 
 struct Answer {
-    std::vector<std::byte> wire;
+    // Keeps a copy of `wire` in `memory`, which must outlive the answer.
+    Answer(std::span<const std::byte> wire, std::pmr::memory_resource& memory);
+    ~Answer();
+    Answer(const Answer&) = delete;
+    Answer& operator=(const Answer&) = delete;
+
+    std::span<const std::byte> wire;
     dns::Message parsed;
     double stored_at = 0;
     std::uint32_t ttl = 0;
@@ -33,12 +41,17 @@ struct Answer {
     // answer is served at once, without asking again (RFC 8767's failure recheck timer).
     mutable std::atomic<double> refresh_failed_at{-1e300};
 
-    // Parses `wire` (which must parse: it came from parse_message already) and takes it over.
-    static std::shared_ptr<const Answer> make(std::vector<std::byte> wire, double stored_at, std::uint32_t ttl);
-    // Takes over `wire` with `parsed`, its parse (offsets into it, so they survive the move): no second parse.
-    // `parsed.min_ttl` and `parsed.soa` keep the TTLs as received; the wire holds the normalised ones.
-    static std::shared_ptr<const Answer> make(std::vector<std::byte> wire, dns::Message parsed, double stored_at,
-                                              std::uint32_t ttl);
+    // Parses `wire` (which must parse: it came from parse_message already) and keeps a copy.
+    static std::shared_ptr<const Answer> make(std::span<const std::byte> wire, double stored_at, std::uint32_t ttl);
+    // Keeps a copy of `wire` with `parsed`, its parse (offsets into it, so they hold for the copy): no second parse.
+    // `parsed.min_ttl` and `parsed.soa` keep the TTLs as received; the wire holds the normalised ones. The answer and
+    // its wire live in `memory` (Cache::answer_memory() of the cache it is for), which must outlive it.
+    static std::shared_ptr<const Answer> make(std::span<const std::byte> wire, dns::Message parsed, double stored_at,
+                                              std::uint32_t ttl,
+                                              std::pmr::memory_resource& memory = *std::pmr::new_delete_resource());
+
+private:
+    std::pmr::memory_resource& memory_;
 };
 using AnswerPtr = std::shared_ptr<const Answer>;
 
@@ -57,6 +70,7 @@ struct CacheStats {
     std::uint64_t evictions = 0;
     std::uint64_t expired = 0;
     std::uint64_t size = 0;
+    std::uint64_t memory_bytes = 0;  // held for entries and their answers, in use or kept for reuse (0: not tracked)
 };
 
 // How usable `answer` is at `now` in a cache that keeps expired answers `serve_stale` seconds more: nullopt once past
@@ -71,6 +85,8 @@ public:
     // A hint that store() for `key` follows soon: a backend may start pulling in the memory it will touch, so that
     // the work in between (say, parsing the answer) hides the wait. Never blocks, never changes what is cached.
     virtual void prepare_store(const dns::QueryKey&) noexcept {}
+    // Where an answer about to be stored here is best made (Answer::make): memory the backend keeps answers in.
+    virtual std::pmr::memory_resource& answer_memory() noexcept { return *std::pmr::new_delete_resource(); }
     virtual void erase(const dns::QueryKey& key) = 0;
     virtual void clear() = 0;
     virtual CacheStats stats() const = 0;

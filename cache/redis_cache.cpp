@@ -25,7 +25,7 @@ std::optional<Hit> RedisCache::lookup(const dns::QueryKey& key, double now) {
     }
     const double stored_at = v->stored_at_unix - (options_.wall_clock() - now);
     std::optional<Hit> hit =
-        classify(Answer::make(std::move(v->wire), std::move(v->parsed), stored_at, v->ttl), now, options_.serve_stale);
+        classify(Answer::make(v->wire, std::move(v->parsed), stored_at, v->ttl), now, options_.serve_stale);
     if (!hit) {
         ++stats_.expired;
         ++stats_.misses;

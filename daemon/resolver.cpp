@@ -242,10 +242,10 @@ cache::AnswerPtr Resolver::ask_upstream(const dns::QueryKey& key) {
     if (m.edns.present) dns::write_u16(r.answer, m.edns.offset + 3, static_cast<std::uint16_t>(options_.udp_payload));
     const double stored_at = options_.clock();
     const std::optional<std::uint32_t> ttl = cache::cache_ttl(m, options_.policy);
-    if (!ttl) return cache::Answer::make(std::move(r.answer), std::move(m), stored_at, 0);  // served, not stored
+    if (!ttl) return cache::Answer::make(r.answer, std::move(m), stored_at, 0);  // served, not stored
     cache::normalize_ttls(r.answer, m, *ttl, options_.policy);
     const bool servfail = m.header.rcode() == dns::Rcode::ServFail;
-    cache::AnswerPtr answer = cache::Answer::make(std::move(r.answer), std::move(m), stored_at, *ttl);
+    cache::AnswerPtr answer = cache::Answer::make(r.answer, std::move(m), stored_at, *ttl, cache_.answer_memory());
     if (servfail) {
         // Only in memory, and never over an answer that may still be served stale: Redis keeps the fleet's
         // answers, not one daemon's moment of failure.

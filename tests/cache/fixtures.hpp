@@ -23,11 +23,13 @@ inline dns::QueryKey key_for(const std::string& name, std::uint16_t qtype = dns:
 
 // An answer with one A record of `ttl`, stored at `stored_at` for `ttl` seconds.
 inline cache::AnswerPtr answer_for(const std::string& name, double stored_at, std::uint32_t ttl) {
-    return cache::Answer::make(Wire()
-                                   .header(1, 0x8180, 1, 1, 0, 0)
-                                   .question(name, dns::type::A)
-                                   .pointer(12).rr_fixed(dns::type::A, ttl, 4).raw({192, 0, 2, 1}),
-                               stored_at, ttl);
+    const std::vector<std::byte> wire = Wire()
+                                            .header(1, 0x8180, 1, 1, 0, 0)
+                                            .question(name, dns::type::A)
+                                            .pointer(12)
+                                            .rr_fixed(dns::type::A, ttl, 4)
+                                            .raw({192, 0, 2, 1});
+    return cache::Answer::make(wire, stored_at, ttl);
 }
 
 }  // namespace greenfinch::test

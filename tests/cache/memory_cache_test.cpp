@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 #include <thread>
@@ -143,4 +144,29 @@ TEST_CASE("keys held in place and keys long enough for the heap are kept whole, 
     CHECK(c.lookup(key_for(names.back()), 1.0));
     CHECK(c.erase_name(name_wire(names[2])) == 1);
     CHECK(c.stats().size == names.size() - 2);
+}
+
+TEST_CASE("entries and the answers made in the cache's memory live in its pool, which is reused as they come and go") {
+    cache::MemoryCache c({2000, 0, 4});
+    CHECK(c.stats().memory_bytes == 0);
+    CHECK(&c.answer_memory() != std::pmr::new_delete_resource());
+    const auto stored = answer_for("x.example", 0.0, 300);
+    for (int round = 0; round < 3; ++round) {  // 3000 answers through a cache of 2000: evictions free pool blocks
+        for (int i = 0; i < 1000; ++i) {
+            const std::string name = "n" + std::to_string(round * 1000 + i) + ".example";
+            const auto plain = answer_for(name, 0.0, 300);
+            c.store(key_for(name), cache::Answer::make(plain->wire, plain->parsed, 0.0, 300, c.answer_memory()));
+        }
+    }
+    const auto hit = c.lookup(key_for("n2999.example"), 1.0);
+    REQUIRE(hit);
+    CHECK(std::ranges::equal(hit->answer->wire, answer_for("n2999.example", 0.0, 300)->wire));
+    CHECK(c.stats().size == 2000);
+    // Per entry three blocks: its list node, its answer (with the shared_ptr's count) and the answer's wire.
+    const auto* pool = dynamic_cast<const core::HugePagePool*>(&c.answer_memory());
+    REQUIRE(pool);
+    CHECK(pool->stats().blocks_in_use == 3 * 2000);
+    CHECK(c.stats().memory_bytes == 2 * 1024 * 1024);  // one chunk held them all, the evicted ones' blocks reused
+    c.clear();
+    CHECK(c.stats().memory_bytes == 2 * 1024 * 1024);  // kept for the entries to come
 }

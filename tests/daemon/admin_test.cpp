@@ -71,6 +71,7 @@ TEST_CASE("metrics: counters summed over the workers that answered, the missing 
     b.resolver.upstream_latency_sum = 0.016;
     cache::CacheStats memory;
     memory.size = 9;
+    memory.memory_bytes = 4 << 20;
     const std::string text = daemon::render_metrics({a, std::nullopt, b}, memory);
     CHECK(text.find("\ngreenfinch_queries_total 12\n") != std::string::npos);
     CHECK(text.find("\ngreenfinch_workers 3\n") != std::string::npos);
@@ -83,6 +84,7 @@ TEST_CASE("metrics: counters summed over the workers that answered, the missing 
     CHECK(text.find("greenfinch_upstream_latency_seconds_bucket{le=\"+Inf\"} 3\n") != std::string::npos);
     CHECK(text.find("\ngreenfinch_upstream_latency_seconds_count 3\n") != std::string::npos);
     CHECK(text.find("\ngreenfinch_cache_entries 9\n") != std::string::npos);
+    CHECK(text.find("\ngreenfinch_cache_memory_bytes 4194304\n") != std::string::npos);
     CHECK(text.find("# TYPE greenfinch_upstream_latency_seconds histogram\n") != std::string::npos);
     CHECK(text.find("greenfinch_redis_up") == std::string::npos);  // no Redis configured: no Redis series
 }

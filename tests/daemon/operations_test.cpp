@@ -223,6 +223,7 @@ TEST_CASE("metrics: after known traffic the counters say what happened") {
     CHECK(metric(r.body, "greenfinch_upstream_latency_seconds_sum") >= 0.045);
     CHECK(metric(r.body, "greenfinch_upstream_latency_seconds_sum") < 1.0);
     CHECK(metric(r.body, "greenfinch_cache_entries") == 2);
+    CHECK(metric(r.body, "greenfinch_cache_memory_bytes") == 2 * 1024 * 1024);  // one chunk holds both
     CHECK(metric(r.body, "greenfinch_workers_unresponsive") == 0);
     CHECK(http(admin, "GET", "/nope").status == 404);
     CHECK(http(admin, "POST", "/metrics").status == 405);
