@@ -70,7 +70,7 @@ struct CacheStats {
     std::uint64_t evictions = 0;
     std::uint64_t expired = 0;
     std::uint64_t size = 0;
-    std::uint64_t memory_bytes = 0;  // held for entries and their answers, in use or kept for reuse (0: not tracked)
+    std::uint64_t memory_bytes = 0;  // taken for entries and their answers, in use or kept for reuse (0: not tracked)
 };
 
 // How usable `answer` is at `now` in a cache that keeps expired answers `serve_stale` seconds more: nullopt once past

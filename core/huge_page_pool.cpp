@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <new>
+#include <utility>
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -30,6 +31,9 @@ void unpoison([[maybe_unused]] void* p, [[maybe_unused]] std::size_t n) noexcept
 }  // namespace
 
 HugePagePool::~HugePagePool() {
+    preparer_.request_stop();
+    if (preparer_.joinable()) preparer_.join();
+    if (spare_) ::munmap(spare_, kChunk);
     for (std::byte* chunk : chunks_) {
         unpoison(chunk, kChunk);
         ::munmap(chunk, kChunk);
@@ -38,10 +42,10 @@ HugePagePool::~HugePagePool() {
 
 HugePagePool::Stats HugePagePool::stats() const {
     std::lock_guard lock(mutex_);
-    return {chunks_.size(), in_use_, outside_};
+    return {chunks_.size(), spare_ ? std::size_t{1} : 0, in_use_, outside_};
 }
 
-void HugePagePool::add_chunk() {
+std::byte* HugePagePool::map_chunk() {
     // Twice the size, then the aligned chunk inside it kept and the rest given back: a huge page needs a 2 MiB-aligned
     // range, which mmap alone does not promise.
     void* raw = ::mmap(nullptr, 2 * kChunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -55,10 +59,42 @@ void HugePagePool::add_chunk() {
     auto* chunk = reinterpret_cast<std::byte*>(start);
     ::madvise(chunk, kChunk, MADV_HUGEPAGE);
     ::madvise(chunk, kChunk, MADV_POPULATE_WRITE);
+    return chunk;
+}
+
+void HugePagePool::add_chunk() {
+    std::byte* chunk = std::exchange(spare_, nullptr);
+    if (!chunk) chunk = map_chunk();  // the preparer has not caught up (or this is the first chunk)
     chunks_.push_back(chunk);
     poison(chunk, kChunk);
     next_ = chunk;
     end_ = chunk + kChunk;
+    want_spare_ = true;
+    if (!preparer_.joinable()) {
+        preparer_ = std::jthread([this](std::stop_token stop) { prepare_spares(stop); });
+    } else {
+        spare_wanted_.notify_one();
+    }
+}
+
+void HugePagePool::prepare_spares(std::stop_token stop) {
+    std::unique_lock lock(mutex_);
+    while (spare_wanted_.wait(lock, stop, [this] { return want_spare_; })) {
+        want_spare_ = false;
+        lock.unlock();
+        std::byte* chunk = nullptr;
+        try {
+            chunk = map_chunk();
+        } catch (const std::bad_alloc&) {
+            // Out of memory: the next chunk will be mapped when needed, and fail there for the caller to see.
+        }
+        lock.lock();
+        if (spare_ && chunk) {
+            ::munmap(chunk, kChunk);
+        } else if (chunk) {
+            spare_ = chunk;
+        }
+    }
 }
 
 void* HugePagePool::do_allocate(std::size_t bytes, std::size_t alignment) {

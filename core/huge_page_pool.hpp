@@ -6,6 +6,9 @@
 // page fault per chunk instead of one per 4 KiB page: in our VMs a fault costs about 10 µs, and a cache growing by
 // one answer per forwarded query took one in eight. Where the kernel gives no huge page, the chunk is still
 // populated in one call (under a microsecond a page against ten). Either advice failing leaves an ordinary mapping.
+// Filling a chunk takes 0.1 ms, and up to 4 ms for memory the VM's host has not backed yet: too long to stall a hub
+// for, so while one chunk is being cut up, a thread of the pool's own prepares the next (a spare); only a pool that
+// outruns it maps a chunk on the spot.
 //
 // Freed blocks are kept by size class (16-byte steps) for reuse; chunks go back to the system only when the pool is
 // destroyed, which therefore must outlive every block taken from it. Requests above kMaxBlock, or aligned beyond
@@ -14,9 +17,12 @@
 #pragma once
 
 #include <array>
+#include <condition_variable>
 #include <cstddef>
 #include <memory_resource>
 #include <mutex>
+#include <stop_token>
+#include <thread>
 #include <vector>
 
 namespace greenfinch::core {
@@ -28,7 +34,8 @@ public:
     static constexpr std::size_t kMaxBlock = 4096;
 
     struct Stats {
-        std::size_t chunks = 0;          // mapped, each kChunk bytes
+        std::size_t chunks = 0;          // cut into blocks, each kChunk bytes
+        std::size_t spares = 0;          // prepared ahead and not cut into yet (0 or 1)
         std::size_t blocks_in_use = 0;   // handed out from chunks and not yet given back
         std::size_t outside = 0;         // handed out from operator new (too large or too aligned) and not given back
     };
@@ -54,16 +61,24 @@ private:
         return bytes <= kMaxBlock && alignment <= kGranule;
     }
     static std::size_t size_class(std::size_t bytes) noexcept { return bytes == 0 ? 0 : (bytes - 1) / kGranule; }
-    // Maps one more chunk and makes it the one blocks are cut from. Called with mutex_ held.
+    // A fresh chunk, advised and populated; throws std::bad_alloc.
+    static std::byte* map_chunk();
+    // Makes the spare, or else a chunk mapped now, the one blocks are cut from, and asks for the next spare. Called
+    // with mutex_ held.
     void add_chunk();
+    void prepare_spares(std::stop_token stop);
 
     mutable std::mutex mutex_;
+    std::condition_variable_any spare_wanted_;
+    bool want_spare_ = false;
+    std::byte* spare_ = nullptr;
     std::array<FreeBlock*, kClasses> free_{};
     std::byte* next_ = nullptr;  // the unused rest of the newest chunk
     std::byte* end_ = nullptr;
     std::vector<std::byte*> chunks_;
     std::size_t in_use_ = 0;
     std::size_t outside_ = 0;
+    std::jthread preparer_;  // started with the first chunk
 };
 
 }  // namespace greenfinch::core

@@ -101,7 +101,8 @@ std::string render_metrics(const std::vector<std::optional<WorkerStats>>& worker
              static_cast<double>(memory.expired));
     w.single("greenfinch_cache_entries", "gauge", "Entries in the memory cache.", static_cast<double>(memory.size));
     w.single("greenfinch_cache_memory_bytes", "gauge",
-             "Memory the memory cache holds for its entries, in 2 MiB chunks kept until exit (freed entries reuse it).",
+             "Memory the memory cache holds for its entries, in 2 MiB chunks kept until exit (freed entries reuse "
+             "it); one more chunk is kept ready.",
              static_cast<double>(memory.memory_bytes));
     w.single("greenfinch_coalesced_queries_total", "counter",
              "Queries that joined an identical query already in flight instead of asking again.",

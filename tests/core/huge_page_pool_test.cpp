@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <cstdint>
+#include <chrono>
 #include <cstring>
 #include <set>
 #include <thread>
@@ -110,4 +111,23 @@ TEST_CASE("huge page pool: blocks taken on one thread may be given back on anoth
     CHECK(pool.stats().blocks_in_use == 0);
     const std::set<void*> distinct(handed.begin(), handed.end());
     CHECK(distinct.size() == handed.size());  // no block was handed out twice
+}
+
+TEST_CASE("huge page pool: the next chunk is prepared on another thread while one is cut up, and taken when due") {
+    HugePagePool pool;
+    const std::size_t per_chunk = HugePagePool::kChunk / HugePagePool::kMaxBlock;
+    std::vector<void*> blocks{pool.allocate(HugePagePool::kMaxBlock)};
+    // The spare is the pool's own thread's to make; its mapping takes a few milliseconds at most here.
+    const auto spare_ready = [&pool] {
+        for (int i = 0; i < 2000 && pool.stats().spares == 0; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        return pool.stats().spares == 1;
+    };
+    REQUIRE(spare_ready());
+    CHECK(pool.stats().chunks == 1);
+    while (blocks.size() < per_chunk + 1) blocks.push_back(pool.allocate(HugePagePool::kMaxBlock));
+    CHECK(pool.stats().chunks == 2);  // the spare went into use...
+    CHECK(spare_ready());             // ...and another is on its way
+    for (void* b : blocks) pool.deallocate(b, HugePagePool::kMaxBlock);
 }
