@@ -4,21 +4,25 @@
 # afresh on CPU 1, forwards 2000 new names to warm it (and, with --burst, 60k more at full speed, as peers.py does just
 # before its window), then sends new names at 4k q/s from CPU 0 for --secs seconds and reads the system's CPU from
 # schedstat (every thread), with its context switches per query and dnsperf's mean latency.
+# With --alternate both systems are started (and warmed, and burst) once, and the windows alternate between them: on
+# a host whose speed drifts by tens of percent over minutes, adjacent windows pair far better than fresh rounds do.
 #
 #   bash bench/miss_ab.sh                         # NSD on CPU 1, beside the system under test, 3 rounds
 #   bash bench/miss_ab.sh --nsd-cpu 0 --rounds 5  # NSD beside dnsperf; --nsd-cpu any lets the scheduler place it
+#   bash bench/miss_ab.sh --alternate --burst --rounds 10 --secs 2
 #
 # Needs nsd, dnsperf, dnsdist and dig (`python3 ../shared/bench/peers.py --install`) and 2 CPUs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=3 secs=5 nsd_cpu=1 burst=
+rounds=3 secs=5 nsd_cpu=1 burst= alternate=
 while [ $# -gt 0 ]; do
     case $1 in
         --rounds) rounds=$2; shift 2 ;;
         --secs) secs=$2; shift 2 ;;
         --nsd-cpu) nsd_cpu=$2; shift 2 ;;
         --burst) burst=1; shift ;;
-        *) sed -n '2,11p' "$0" >&2; exit 2 ;;
+        --alternate) alternate=1; shift ;;
+        *) sed -n '2,14p' "$0" >&2; exit 2 ;;
     esac
 done
 bin=$PWD/build/daemon/greenfinch
@@ -88,35 +92,41 @@ cpu_and_switches() {
 }
 perf_client() { taskset -c 0 dnsperf -s 127.0.0.1 -p "$1" -d "$dir/$2.txt" -c 4 -T 1 "${@:3}" 2>&1; }
 
-measure() {  # measure NAME ROUND -> "NAME us_per_miss vol invol latency_us"
-    local name=$1 seq=$2 port pid
-    port=$(free_port)
+declare -A port pid
+start() {  # start NAME: runs it on CPU 1, warmed with 2000 new names (and, with --burst, 60k more at full speed)
+    local name=$1 tag
+    port[$name]=$(free_port)
     case $name in
-        greenfinch) "$bin" --listen "127.0.0.1:$port" --upstream "127.0.0.1:$up" --log-level warn >"$dir/$name.log" 2>&1 & ;;
+        greenfinch) "$bin" --listen "127.0.0.1:${port[$name]}" --upstream "127.0.0.1:$up" --log-level warn >"$dir/$name.log" 2>&1 & ;;
         dnsdist)
-            printf '%s\n' "setLocal(\"127.0.0.1:$port\")" "newServer({address=\"127.0.0.1:$up\", checkName=\"bench.test.\"})" \
+            printf '%s\n' "setLocal(\"127.0.0.1:${port[$name]}\")" "newServer({address=\"127.0.0.1:$up\", checkName=\"bench.test.\"})" \
                 'pc = newPacketCache(500000, {maxTTL=86400, minTTL=0, temporaryFailureTTL=60, staleTTL=60, dontAge=false})' \
                 'getPool(""):setCache(pc)' 'setSecurityPollSuffix("")' >"$dir/dnsdist.conf"
             dnsdist --supervised -C "$dir/dnsdist.conf" >"$dir/$name.log" 2>&1 & ;;
     esac
-    pid=$!
-    pids+=("$pid")  # measure runs in the script's own shell, so cleanup sees it
+    pid[$name]=$!
+    pids+=("${pid[$name]}")  # start runs in the script's own shell, so cleanup sees it
     sleep 0.3
-    taskset -a -p -c 1 "$pid" >/dev/null
-    answers "$port" || { echo "$name did not answer: $(cat "$dir/$name.log")" >&2; exit 1; }
-    names "w$seq$name" 2000
-    perf_client "$port" "w$seq$name" -n 1 -q 200 -t 2 >/dev/null
+    taskset -a -p -c 1 "${pid[$name]}" >/dev/null
+    answers "${port[$name]}" || { echo "$name did not answer: $(cat "$dir/$name.log")" >&2; exit 1; }
+    tag=$RANDOM$name  # every name new to every system
+    names "w$tag" 2000
+    perf_client "${port[$name]}" "w$tag" -n 1 -q 200 -t 2 >/dev/null
     if [ -n "$burst" ]; then
-        names "b$seq$name" 60000
-        perf_client "$port" "b$seq$name" -n 1 -q 200 -t 2 >/dev/null
+        names "b$tag" 60000
+        perf_client "${port[$name]}" "b$tag" -n 1 -q 200 -t 2 >/dev/null
     fi
+}
+stop() {
+    kill "${pid[$1]}"
+    wait "${pid[$1]}" 2>/dev/null || true
+}
+window() {  # window NAME SEQ -> "NAME us_per_miss vol invol latency_us"
+    local name=$1 seq=$2 before after out
     names "c$seq$name" $((4000 * secs + 4000))
-    local before after out
-    before=$(cpu_and_switches "$pid")
-    out=$(perf_client "$port" "c$seq$name" -l "$secs" -q 200 -Q 4000 -t 2)
-    after=$(cpu_and_switches "$pid")
-    kill "$pid"
-    wait "$pid" 2>/dev/null || true
+    before=$(cpu_and_switches "${pid[$name]}")
+    out=$(perf_client "${port[$name]}" "c$seq$name" -l "$secs" -q 200 -Q 4000 -t 2)
+    after=$(cpu_and_switches "${pid[$name]}")
     echo "$out" | awk -v name="$name" -v b="$before" -v a="$after" '
         /Queries completed:/ { done = $3 }
         /Average Latency/ { lat = $4 * 1e6 }
@@ -124,11 +134,15 @@ measure() {  # measure NAME ROUND -> "NAME us_per_miss vol invol latency_us"
               (y[2] - x[2]) / done, (y[3] - x[3]) / done, lat }'
 }
 
-echo "NSD on CPU $nsd_cpu, $rounds rounds of $secs s at 4k new names/s${burst:+, each after a 60k burst}"
+echo "NSD on CPU $nsd_cpu, $rounds rounds of $secs s at 4k new names/s${burst:+, after a 60k burst}${alternate:+,
+alternating between two processes started once}"
 echo "system us_per_miss voluntary involuntary latency_us"
+[ -z "$alternate" ] || { start greenfinch; start dnsdist; }
 for r in $(seq "$rounds"); do
     for name in greenfinch dnsdist; do
-        measure "$name" "$r" >>"$dir/results"
+        [ -n "$alternate" ] || start "$name"
+        window "$name" "$r" >>"$dir/results"
+        [ -n "$alternate" ] || stop "$name"
         tail -n 1 "$dir/results"
     done
 done
