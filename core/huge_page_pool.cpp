@@ -1,7 +1,9 @@
 #include "core/huge_page_pool.hpp"
 
+#include <pthread.h>
 #include <sys/mman.h>
 
+#include <csignal>
 #include <cstdint>
 #include <new>
 #include <utility>
@@ -78,6 +80,10 @@ void HugePagePool::add_chunk() {
 }
 
 void HugePagePool::prepare_spares(std::stop_token stop) {
+    // Signals are for the threads that handle them: one sent to the process must never land here.
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
     std::unique_lock lock(mutex_);
     while (spare_wanted_.wait(lock, stop, [this] { return want_spare_; })) {
         want_spare_ = false;
