@@ -69,6 +69,8 @@ public:
     // after a full batch (read again at once), twice the last short one, 1 after a lone datagram (4 again if the
     // hub's wait found more queued). Returns how many.
     std::size_t recv_batch(std::span<Datagram> batch, MaybeTimeout timeout = std::nullopt);
+    // A wait shorter than this found its datagrams already queued: the hub did not sleep for them.
+    static constexpr double kQueuedWait = 20e-6;
     // Sends every entry, waiting for room as needed; a datagram the kernel refuses for good (e.g. EMSGSIZE, an
     // unreachable peer) is skipped and counted. Returns the number refused.
     std::size_t send_batch(std::span<const Datagram> batch, MaybeTimeout timeout = std::nullopt);
@@ -91,8 +93,6 @@ private:
     // The last batch came back short, so the queue is empty: wait before the next recvmmsg rather than spend a
     // system call on learning EAGAIN.
     bool drained_ = false;
-    // A wait shorter than this found its datagrams already queued: the hub did not sleep for them.
-    static constexpr double kQueuedWait = 20e-6;
     static constexpr std::size_t kBacklogWindow = 4;  // the batch after a lone datagram, once more are found queued
     std::size_t window_ = 1;  // how many entries the next recv_batch offers the kernel
 };
