@@ -3,10 +3,10 @@
 // Targets (issue 2): a switch under 50 ns, spawn+join under 1 us, 100k parked greenlets under 16 KiB resident each.
 // Run: build/bench/core_bench  (the 100k-greenlet case raises vm.max_map_count when run as root: every guarded stack
 // takes two kernel mappings).
-#include "core/event.hpp"
-#include "core/greenlet.hpp"
-#include "core/queue.hpp"
-#include "core/semaphore.hpp"
+#include "core/primitives/event.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/primitives/queue.hpp"
+#include "core/primitives/semaphore.hpp"
 
 #include <benchmark/benchmark.h>
 #include <unistd.h>

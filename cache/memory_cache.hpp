@@ -12,8 +12,8 @@
 
 #include "cache/cache.hpp"
 #include "cache/stored_key.hpp"
-#include "core/hash_index.hpp"
-#include "core/huge_page_pool.hpp"
+#include "core/memory/hash_index.hpp"
+#include "core/memory/huge_page_pool.hpp"
 
 #include <list>
 #include <memory_resource>

@@ -1,8 +1,8 @@
 #include "cache/redis_client.hpp"
 
-#include "core/socket_address.hpp"
-#include "core/thread_call.hpp"
-#include "core/timeout.hpp"
+#include "core/io/socket_address.hpp"
+#include "core/io/thread_call.hpp"
+#include "core/primitives/timeout.hpp"
 
 #include <hiredis/adapters/libev.h>
 #include <hiredis/async.h>

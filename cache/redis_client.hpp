@@ -16,10 +16,10 @@
 // order; hiredis 0.14 would resolve it with a blocking call on the hub. "localhost" is 127.0.0.1 without a lookup.
 #pragma once
 
-#include "core/event.hpp"
-#include "core/greenlet.hpp"
-#include "core/hub.hpp"
-#include "core/waiter.hpp"
+#include "core/primitives/event.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/engine/hub.hpp"
+#include "core/engine/waiter.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -4,11 +4,11 @@
 // takes the sockets systemd passed), binds the admin endpoint, drops root if told to, and hands over to the
 // Supervisor: `workers` threads each serve queries on their own hub (see worker.hpp), the main thread handles
 // signals, reloads, metrics and systemd (see supervisor.hpp).
-#include "daemon/config.hpp"
-#include "daemon/listeners.hpp"
-#include "daemon/privileges.hpp"
-#include "daemon/supervisor.hpp"
-#include "daemon/systemd.hpp"
+#include "daemon/ops/config.hpp"
+#include "daemon/serve/listeners.hpp"
+#include "daemon/ops/privileges.hpp"
+#include "daemon/ops/supervisor.hpp"
+#include "daemon/ops/systemd.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>

@@ -1,6 +1,7 @@
 #include "dns/upstream_query.hpp"
 
 #include "dns/bytes.hpp"
+#include "dns/message.hpp"
 
 #include <cstring>
 
@@ -24,7 +25,13 @@ std::span<const std::byte> write_upstream_query(const QueryKey& key, std::uint16
     return std::span<const std::byte>(out).first(at);
 }
 
-std::span<const std::byte> without_opt(std::span<const std::byte> query, UpstreamQueryBuffer& out) noexcept {
+std::optional<std::span<const std::byte>> without_opt(std::span<const std::byte> query,
+                                                      UpstreamQueryBuffer& out) noexcept {
+    if (query.size() < kHeaderSize + kOptRecordSize || query.size() > out.size()) return std::nullopt;
+    const std::optional<Header> h = parse_header(query);
+    const std::span<const std::byte> opt = query.last(kOptRecordSize);
+    if (!h || h->arcount != 1 || opt[0] != std::byte{0} || read_u16(opt, 1) != type::OPT) return std::nullopt;
+    std::memmove(out.data(), query.data(), query.size() - kOptRecordSize);
     write_u16(out, 10, 0);
     return std::span<const std::byte>(out).first(query.size() - kOptRecordSize);
 }

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <span>
 
 namespace greenfinch::dns {
@@ -23,8 +24,10 @@ using UpstreamQueryBuffer = std::array<std::byte, kMaxUpstreamQuerySize>;
 std::span<const std::byte> write_upstream_query(const QueryKey& key, std::uint16_t udp_payload,
                                                 UpstreamQueryBuffer& out) noexcept;
 
-// The same query without its OPT record, for an upstream that answered it FORMERR without one of its own (no EDNS):
-// `query` must be what write_upstream_query() returned for `out`, which is rewritten in place.
-std::span<const std::byte> without_opt(std::span<const std::byte> query, UpstreamQueryBuffer& out) noexcept;
+// The same query without its OPT record, for an upstream that answered it FORMERR without one of its own (no EDNS),
+// written into `out`; nullopt unless `query` ends with a bare OPT record as its only additional record, as
+// write_upstream_query() writes it. `query` may be a prefix of `out` itself.
+std::optional<std::span<const std::byte>> without_opt(std::span<const std::byte> query,
+                                                      UpstreamQueryBuffer& out) noexcept;
 
 }  // namespace greenfinch::dns

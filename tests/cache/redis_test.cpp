@@ -2,8 +2,8 @@
 #include "cache/redis_cache.hpp"
 #include "cache/redis_client.hpp"
 #include "cache/redis_format.hpp"
-#include "core/greenlet.hpp"
-#include "core/hub.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/engine/hub.hpp"
 #include "tests/cache/fixtures.hpp"
 #include "tests/support/redis_server.hpp"
 

@@ -5,9 +5,9 @@
 // - There is no multi-object gevent.wait()/iwait(); "wait([e], timeout)" is ported as e.wait(timeout).
 // - AsyncResult::get(block=false) throws TimeoutExpired{0}; a firing Timeout raises TimeoutExpired{id}.
 // - AsyncResult has no rawlink()/linkcount().
-#include "core/errors.hpp"
-#include "core/event.hpp"
-#include "core/greenlet.hpp"
+#include "core/engine/errors.hpp"
+#include "core/primitives/event.hpp"
+#include "core/engine/greenlet.hpp"
 
 #include "tests/core/test_support.hpp"
 

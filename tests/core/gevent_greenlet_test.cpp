@@ -6,9 +6,9 @@
 // - get(block=false) on an unfinished greenlet throws TimeoutExpired{0} (gevent raises a fresh Timeout()).
 // - join() returns bool (gevent returns None).
 // - gevent's `bool(g)` / `started` is alive(); RawGreenlet::started() means "has been switched into".
-#include "core/errors.hpp"
-#include "core/event.hpp"
-#include "core/greenlet.hpp"
+#include "core/engine/errors.hpp"
+#include "core/primitives/event.hpp"
+#include "core/engine/greenlet.hpp"
 
 #include "tests/core/test_support.hpp"
 

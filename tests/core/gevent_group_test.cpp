@@ -1,9 +1,9 @@
 // gevent's Group/Pool behaviours found broken while porting the suite (kill fires once, a blocking kill empties the
 // group, no reference cycle left by an early-destroyed Group, one deadline for join(raise_error), imap_unordered safe
 // after a failure). Fixed in core/pool.*; kept here as regression tests.
-#include "core/errors.hpp"
-#include "core/greenlet.hpp"
-#include "core/pool.hpp"
+#include "core/engine/errors.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/primitives/pool.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -8,11 +8,11 @@
 // - A libev C callback must not throw (nothing may unwind through libev), so #54's failing timer fails through a hub
 //   callback it schedules.
 // - signal_handler(SIGALRM, 1) (non-callable) is SignalHandler with an empty function: std::invalid_argument.
-#include "core/errors.hpp"
-#include "core/event.hpp"
-#include "core/greenlet.hpp"
-#include "core/queue.hpp"
-#include "core/signal.hpp"
+#include "core/engine/errors.hpp"
+#include "core/primitives/event.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/primitives/queue.hpp"
+#include "core/io/signal.hpp"
 
 #include "tests/core/test_support.hpp"
 

@@ -8,10 +8,10 @@
 // - There is no imap(): #52's per-position error re-raising (imap / imap_unordered that raise at the failing item's
 //   position and then continue) has no C++ counterpart; only "map raises the failure" is ported.
 // - 1.0 / 0 does not throw in C++: divide_by() throws std::domain_error for 0.
-#include "core/errors.hpp"
-#include "core/event.hpp"
-#include "core/greenlet.hpp"
-#include "core/pool.hpp"
+#include "core/engine/errors.hpp"
+#include "core/primitives/event.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/primitives/pool.hpp"
 
 #include "tests/core/test_support.hpp"
 

@@ -6,10 +6,10 @@
 // - #41 (test_iterable: iterating a queue stops at a StopIteration sentinel) is not portable: Queue<T> has no
 //   iteration protocol and C++ has no StopIteration sentinel value.
 // - util.wrap_errors(Full, q.put_nowait) is spelled out as try/catch in the hub callbacks.
-#include "core/errors.hpp"
-#include "core/event.hpp"
-#include "core/greenlet.hpp"
-#include "core/queue.hpp"
+#include "core/engine/errors.hpp"
+#include "core/primitives/event.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/primitives/queue.hpp"
 
 #include "tests/core/test_support.hpp"
 

@@ -4,10 +4,10 @@
 // C++ deviations from gevent:
 // - ValueError is std::invalid_argument; RLock's RuntimeError is std::logic_error.
 // - Semaphore has no rawlink(): #43 is ported with greenlets that acquire.
-#include "core/errors.hpp"
-#include "core/event.hpp"
-#include "core/greenlet.hpp"
-#include "core/semaphore.hpp"
+#include "core/engine/errors.hpp"
+#include "core/primitives/event.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/primitives/semaphore.hpp"
 
 #include "tests/core/test_support.hpp"
 

@@ -7,9 +7,9 @@
 // - There is no "silent" Timeout(seconds, False): with_timeout(seconds, fn, fallback) is the counterpart.
 // - Timeout(seconds, SomeExceptionClass) has no counterpart (C++ has no exception classes as values); only the
 //   exception-instance form is ported.
-#include "core/errors.hpp"
-#include "core/greenlet.hpp"
-#include "core/timeout.hpp"
+#include "core/engine/errors.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/primitives/timeout.hpp"
 
 #include "tests/core/test_support.hpp"
 

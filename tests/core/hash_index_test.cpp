@@ -1,4 +1,4 @@
-#include "core/hash_index.hpp"
+#include "core/memory/hash_index.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "core/huge_page_pool.hpp"
+#include "core/memory/huge_page_pool.hpp"
 
 #include <catch2/catch.hpp>
 

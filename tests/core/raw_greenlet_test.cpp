@@ -1,5 +1,5 @@
 // The raw layer under the hub: explicit switches, throw, parents, the trace hook, and unwinding on the last drop.
-#include "core/raw_greenlet.hpp"
+#include "core/engine/raw_greenlet.hpp"
 
 #include <catch2/catch.hpp>
 

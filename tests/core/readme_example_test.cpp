@@ -1,6 +1,6 @@
 // The example from README.md, verbatim in spirit: if this breaks, the README is lying.
-#include "core/greenlet.hpp"
-#include "core/queue.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/primitives/queue.hpp"
 
 #include <catch2/catch.hpp>
 

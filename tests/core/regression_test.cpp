@@ -1,7 +1,7 @@
 // Bugs found in review of the runtime, each kept as the test that reproduced it.
-#include "core/greenlet.hpp"
-#include "core/pool.hpp"
-#include "core/udp_socket.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/primitives/pool.hpp"
+#include "core/io/udp_socket.hpp"
 
 #include <sys/resource.h>
 

@@ -1,7 +1,7 @@
 // Runtime behaviour that gevent's suite does not cover: C++ RAII on kill, the hub's own rules, threads, stacks.
-#include "core/event.hpp"
-#include "core/greenlet.hpp"
-#include "core/queue.hpp"
+#include "core/primitives/event.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/primitives/queue.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>

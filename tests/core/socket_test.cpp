@@ -1,9 +1,9 @@
 // Cooperative sockets over loopback: every port comes from the kernel (bind port 0).
-#include "core/greenlet.hpp"
-#include "core/io_watch.hpp"
-#include "core/tcp.hpp"
-#include "core/udp_socket.hpp"
-#include "core/udp_tcp_pair.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/io/io_watch.hpp"
+#include "core/io/tcp.hpp"
+#include "core/io/udp_socket.hpp"
+#include "core/io/udp_tcp_pair.hpp"
 #include "tests/core/test_support.hpp"
 
 #include <catch2/catch.hpp>

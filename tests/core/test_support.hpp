@@ -1,8 +1,8 @@
 // Helpers shared by the runtime's tests.
 #pragma once
 
-#include "core/errors.hpp"
-#include "core/hub.hpp"
+#include "core/engine/errors.hpp"
+#include "core/engine/hub.hpp"
 
 #include <sys/syscall.h>
 #include <sys/types.h>

@@ -1,6 +1,6 @@
 // call_on_thread: a blocking call on a thread of its own, waited for cooperatively.
-#include "core/greenlet.hpp"
-#include "core/thread_call.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/io/thread_call.hpp"
 
 #include <catch2/catch.hpp>
 

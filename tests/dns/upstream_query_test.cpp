@@ -53,7 +53,9 @@ TEST_CASE("the upstream query asks the key's question with RD, our OPT and nothi
     }
 
     SECTION("for an upstream without EDNS, the same question without the OPT record") {
-        const auto bare = without_opt(q, buffer);
+        const auto stripped = without_opt(q, buffer);
+        REQUIRE(stripped);
+        const auto bare = *stripped;
         Message bm;
         REQUIRE(parse_message(bare, bm) == ParseStatus::Ok);
         CHECK(bare.size() == q.size() - kOptRecordSize);
@@ -61,5 +63,6 @@ TEST_CASE("the upstream query asks the key's question with RD, our OPT and nothi
         CHECK(bm.header.arcount == 0);
         CHECK_FALSE(bm.edns.present);
         CHECK(key.same_question(bare, bm));
+        SECTION("and a query without one has none to drop") { CHECK_FALSE(without_opt(bare, buffer)); }
     }
 }

@@ -5,8 +5,8 @@
 // listens (port 0 gives a kernel-chosen port). The destructor kills it if the test did not stop it.
 #pragma once
 
-#include "core/hub.hpp"
-#include "core/socket_address.hpp"
+#include "core/engine/hub.hpp"
+#include "core/io/socket_address.hpp"
 
 #include <signal.h>
 #include <sys/types.h>

@@ -1,6 +1,6 @@
 #include "tests/support/process.hpp"
 
-#include "core/waiter.hpp"
+#include "core/engine/waiter.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

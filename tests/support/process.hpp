@@ -2,7 +2,7 @@
 // test's own servers (a TestUpstream, say) keep answering it meanwhile.
 #pragma once
 
-#include "core/hub.hpp"
+#include "core/engine/hub.hpp"
 
 #include <string>
 #include <vector>

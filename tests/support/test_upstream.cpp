@@ -1,7 +1,7 @@
 #include "tests/support/test_upstream.hpp"
 
-#include "core/semaphore.hpp"
-#include "core/waiter.hpp"
+#include "core/primitives/semaphore.hpp"
+#include "core/engine/waiter.hpp"
 #include "dns/bytes.hpp"
 #include "dns/message.hpp"
 #include "dns/name.hpp"

@@ -11,10 +11,10 @@
 //       Asks greenfinch's admin endpoint ([metrics] listen, loopback only) to drop NAME, every type, or the whole
 //       cache, from memory and Redis. Prints its reply; exits 0 when it was done.
 // The server defaults to 127.0.0.1 port 5335, greenfinch's own default.
-#include "core/greenlet.hpp"
-#include "core/pool.hpp"
-#include "core/tcp.hpp"
-#include "core/udp_socket.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/primitives/pool.hpp"
+#include "core/io/tcp.hpp"
+#include "core/io/udp_socket.hpp"
 #include "dns/message.hpp"
 #include "dns/presentation.hpp"
 

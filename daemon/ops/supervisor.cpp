@@ -1,0 +1,234 @@
+#include "daemon/ops/supervisor.hpp"
+
+#include "cache/memory_cache.hpp"
+#include "core/primitives/event.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/primitives/pool.hpp"
+#include "core/io/signal.hpp"
+#include "daemon/ops/admin_server.hpp"
+#include "daemon/ops/metrics.hpp"
+#include "daemon/ops/systemd.hpp"
+#include "daemon/ops/worker.hpp"
+#include "daemon/ops/worker_requests.hpp"
+#include "dns/name.hpp"
+#include "dns/presentation.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <memory>
+#include <thread>
+
+namespace greenfinch::daemon {
+
+namespace {
+constexpr core::Seconds kAskWorkers{2.0};
+// A worker that is not serving by then is broken; systemd's own start timeout (90 s by default) is longer.
+constexpr core::Seconds kStartBudget{30.0};
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+    return out;
+}
+
+// The settings a reload cannot change, named when a new file changes them.
+std::vector<std::string> needs_restart(const Config& a, const Config& b) {
+    std::vector<std::string> out;
+    if (a.server.listen != b.server.listen) out.push_back("server.listen");
+    if (a.server.workers != b.server.workers) out.push_back("server.workers");
+    if (a.server.user != b.server.user) out.push_back("server.user");
+    if (a.server.max_inflight != b.server.max_inflight) out.push_back("server.max_inflight");
+    if (a.server.max_tcp_connections != b.server.max_tcp_connections) out.push_back("server.max_tcp_connections");
+    if (a.server.tcp_idle_timeout_ms != b.server.tcp_idle_timeout_ms) out.push_back("server.tcp_idle_timeout_ms");
+    if (a.upstream.max_inflight != b.upstream.max_inflight) out.push_back("upstream.max_inflight");
+    if (a.cache.backend != b.cache.backend) out.push_back("cache.backend");
+    if (a.redis.address != b.redis.address || a.redis.password != b.redis.password || a.redis.db != b.redis.db ||
+        a.redis.prefix != b.redis.prefix || a.redis.timeout_ms != b.redis.timeout_ms) {
+        out.push_back("redis");
+    }
+    if (a.metrics.listen != b.metrics.listen) out.push_back("metrics.listen");
+    return out;
+}
+
+std::string summary(const std::vector<std::optional<WorkerStats>>& workers, const cache::CacheStats& memory) {
+    WorkerStats t;
+    std::size_t answering = 0;
+    for (const auto& w : workers) {
+        if (!w) continue;
+        ++answering;
+        t.resolver.queries += w->resolver.queries;
+        t.resolver.cache_hits += w->resolver.cache_hits;
+        t.resolver.cache_misses += w->resolver.cache_misses;
+        t.resolver.coalesced += w->resolver.coalesced;
+        t.resolver.upstream_queries += w->resolver.upstream_queries;
+        t.resolver.upstream_failures += w->resolver.upstream_failures;
+        t.resolver.upstream_timeouts += w->resolver.upstream_timeouts;
+        t.resolver.stale_served += w->resolver.stale_served;
+        t.resolver.servfail += w->resolver.servfail;
+        t.resolver.formerr += w->resolver.formerr;
+        t.resolver.dropped += w->resolver.dropped;
+        t.resolver.shared_cache_hits += w->resolver.shared_cache_hits;
+        t.upstream_in_flight += w->upstream_in_flight;
+    }
+    return fmt::format("statistics: {}/{} workers answering; {} queries, {} cache hits, {} misses ({} from redis, {} "
+                       "coalesced); upstream {} queries, {} failed, {} timed out, {} in flight; {} stale served, {} "
+                       "SERVFAIL, {} FORMERR, {} dropped; {} entries cached, {} evicted",
+                       answering, workers.size(), t.resolver.queries, t.resolver.cache_hits, t.resolver.cache_misses,
+                       t.resolver.shared_cache_hits, t.resolver.coalesced, t.resolver.upstream_queries,
+                       t.resolver.upstream_failures, t.resolver.upstream_timeouts, t.upstream_in_flight,
+                       t.resolver.stale_served, t.resolver.servfail, t.resolver.formerr, t.resolver.dropped, memory.size,
+                       memory.evictions);
+}
+}  // namespace
+
+Supervisor::Supervisor(Config config, std::function<Config()> reload) : config_(std::move(config)), reload_(std::move(reload)) {}
+
+int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::optional<core::TcpListener> admin_listener) {
+    cache::MemoryCache cache({static_cast<std::size_t>(config_.cache.max_entries),
+                              static_cast<std::uint32_t>(config_.cache.serve_stale), 64});
+    const Config started_with = config_;  // what the workers were built from
+    std::vector<WorkerControl> controls(static_cast<std::size_t>(config_.server.workers));
+    std::vector<WorkerResult> results(controls.size());
+    std::vector<std::thread> threads;
+    for (std::size_t w = 0; w < controls.size(); ++w) {
+        threads.emplace_back([&, w] {
+            try {
+                results[w] = run_worker(started_with, cache, std::move(sockets[w]), controls[w]);
+            } catch (const std::exception& e) {
+                spdlog::critical("worker {} failed: {}", w, e.what());
+                controls[w].detach();  // requests to it fail at once instead of queueing for a worker that is gone
+                results[w].drained = false;
+            }
+        });
+    }
+
+    {
+        core::Hub hub;
+        core::Event stop;
+        core::Group tasks;  // reloads, statistics, the watchdog: killed on the way out
+        auto reload = [&] {
+            systemd::notify_reloading();
+            try {
+                Config next = reload_();
+                if (auto fixed = needs_restart(config_, next); !fixed.empty()) {
+                    spdlog::warn("reload: {} changed, which needs a restart: the running value stays", join(fixed));
+                }
+                // Keep what is really running, so that the next reload compares against it.
+                next.server = config_.server;
+                next.upstream.max_inflight = config_.upstream.max_inflight;
+                next.cache.backend = config_.cache.backend;
+                next.redis = config_.redis;
+                next.metrics = config_.metrics;
+                spdlog::set_level(spdlog::level::from_str(next.log.level));
+                cache.reconfigure(static_cast<std::size_t>(next.cache.max_entries),
+                                  static_cast<std::uint32_t>(next.cache.serve_stale));
+                const auto done = on_every_worker(controls, [next](WorkerHooks& h, std::size_t) { h.reload(next); },
+                                                  kAskWorkers);
+                for (std::size_t i = 0; i < done.size(); ++i) {
+                    if (!done[i]) spdlog::error("reload: worker {} did not take the new configuration in time", i);
+                }
+                config_ = next;
+                spdlog::info("configuration reloaded: forwarding to {}; cache of {} entries, serve-stale {} s, log {}",
+                             join(next.upstream.servers), next.cache.max_entries, next.cache.serve_stale,
+                             next.log.level);
+            } catch (const std::exception& e) {
+                spdlog::error("reload refused, the running configuration stays: {}", e.what());
+            }
+            systemd::notify_ready("serving (reloaded)");
+        };
+
+        std::vector<std::unique_ptr<core::SignalHandler>> signals;
+        for (int signo : {SIGTERM, SIGINT, SIGQUIT}) {
+            signals.push_back(std::make_unique<core::SignalHandler>(signo, [&stop, signo] {
+                spdlog::info("signal {}: shutting down", signo);
+                stop.set();
+            }));
+        }
+        signals.push_back(std::make_unique<core::SignalHandler>(SIGHUP, [&] { tasks.spawn(reload); }));
+        signals.push_back(std::make_unique<core::SignalHandler>(SIGUSR1, [&] {
+            tasks.spawn([&] { spdlog::info("{}", summary(collect_stats(controls, kAskWorkers), cache.stats())); });
+        }));
+
+        std::unique_ptr<AdminServer> admin;
+        if (admin_listener) {
+            AdminServer::Handlers handlers;
+            handlers.metrics = [&] { return render_metrics(collect_stats(controls, kAskWorkers), cache.stats()); };
+            handlers.flush = [&](const std::optional<std::string>& name) -> std::string {
+                std::string text;
+                if (name) {
+                    auto wire = dns::wire_name(*name);
+                    if (!wire) return "not a domain name: " + *name + "\n";
+                    dns::lowercase_name(*wire);
+                    text = "flushed " + *name + ": " + std::to_string(cache.erase_name(*wire)) + " entries from memory";
+                } else {
+                    const auto before = cache.stats().size;
+                    cache.clear();
+                    text = "flushed the whole cache: " + std::to_string(before) + " entries from memory";
+                }
+                if (config_.cache.backend == "redis") {
+                    // Redis is shared: one worker's connection is enough.
+                    const auto done = on_every_worker(
+                        controls, [name](WorkerHooks& h, std::size_t i) { if (i == 0) h.flush_shared(name); }, kAskWorkers);
+                    text += done.empty() || !done[0] ? ", Redis not flushed (no answer in time)" : ", and from Redis";
+                }
+                spdlog::info("admin: {}", text);
+                return text + "\n";
+            };
+            admin = std::make_unique<AdminServer>(std::move(*admin_listener), std::move(handlers));
+            spdlog::info("metrics on http://{}/metrics", admin->local_address().to_string());
+            admin->start();
+        }
+
+        // Ready once every worker's hub answers: all sockets are being served.
+        const auto up = on_every_worker(controls, [](WorkerHooks&, std::size_t) {}, kStartBudget);
+        std::size_t serving = 0;
+        for (bool u : up) serving += u ? 1 : 0;
+        if (serving == up.size()) {
+            systemd::notify_ready("serving, forwarding to " + join(config_.upstream.servers));
+        } else {
+            spdlog::error("{} of {} workers did not start", up.size() - serving, up.size());
+            stop.set();
+        }
+
+        if (auto interval = systemd::watchdog_interval()) {
+            tasks.spawn([&controls, interval] {
+                for (;;) {
+                    core::sleep(*interval);
+                    const auto alive = on_every_worker(controls, [](WorkerHooks&, std::size_t) {}, *interval / 2);
+                    bool all = true;
+                    for (std::size_t i = 0; i < alive.size(); ++i) {
+                        if (!alive[i]) spdlog::error("watchdog: worker {} did not answer; not telling systemd we are alive", i);
+                        all = all && alive[i];
+                    }
+                    if (all) systemd::notify_watchdog();
+                }
+            });
+        }
+
+        auto keep = hub.keep_alive();  // nothing else may keep this loop alive while it waits for a signal
+        stop.wait();
+        systemd::notify_stopping();
+        tasks.kill();
+    }
+    for (auto& c : controls) c.request_stop();
+    for (auto& t : threads) t.join();
+
+    std::uint64_t answered = 0;
+    bool clean = true;
+    std::string by_worker;  // how evenly SO_REUSEPORT spread the clients
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        answered += results[i].answered;
+        clean = clean && results[i].drained;
+        by_worker += fmt::format("{}{}", i == 0 ? "" : " ", results[i].answered);
+    }
+    if (!clean) spdlog::warn("some queries were still in flight after 2 s and were abandoned");
+    if (results.size() > 1) {
+        spdlog::info("stopped after answering {} queries (by worker: {})", answered, by_worker);
+    } else {
+        spdlog::info("stopped after answering {} queries", answered);
+    }
+    return 0;
+}
+
+}  // namespace greenfinch::daemon

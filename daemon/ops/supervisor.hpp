@@ -1,0 +1,38 @@
+// Supervisor: the main thread once the sockets are bound. It starts the workers and, on its own hub, handles what
+// is not query traffic:
+// - signals: SIGTERM/SIGINT/SIGQUIT stop (the workers drain for up to 2 s), SIGHUP reloads the configuration,
+//   SIGUSR1 logs a statistics summary;
+// - the admin endpoint ([metrics] listen): metrics and cache flushes;
+// - systemd: READY=1 once every worker serves, RELOADING=1/READY=1 around a reload, STOPPING=1, and WATCHDOG=1 pings
+//   sent only while every worker's hub answers, so a stuck hub gets the service restarted.
+//
+// A reload applies what can change without dropping the cache or a query in flight: upstream servers and budget
+// (new queries go to the new servers), cache limits and serve-stale, TTL clamps, prefetch, log level, query log. A
+// file that does not load is refused with a log line and the running configuration stays; settings that need a
+// restart (listen addresses, workers, backend, Redis, metrics, user) are named in a warning and left as they are.
+#pragma once
+
+#include "core/io/tcp.hpp"
+#include "daemon/ops/config.hpp"
+#include "daemon/serve/listeners.hpp"
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace greenfinch::daemon {
+
+class Supervisor {
+public:
+    // `reload`: reads the configuration again (the file, then the same flags); throws ConfigError.
+    Supervisor(Config config, std::function<Config()> reload);
+
+    // Serves until a stop signal; returns the process's exit status.
+    int run(std::vector<std::vector<ListenSockets>> sockets, std::optional<core::TcpListener> admin);
+
+private:
+    Config config_;
+    std::function<Config()> reload_;
+};
+
+}  // namespace greenfinch::daemon

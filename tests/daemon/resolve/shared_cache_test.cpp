@@ -1,0 +1,117 @@
+// Two tiers, memory in front of a real Redis: what a fleet of daemons sharing one Redis gets, in process (several
+// Resolvers on one hub stand for several daemons).
+#include "cache/memory_cache.hpp"
+#include "cache/redis_cache.hpp"
+#include "core/engine/greenlet.hpp"
+#include "core/io/udp_socket.hpp"
+#include "daemon/resolve/resolver.hpp"
+#include "upstream/plain.hpp"
+#include "dns/header.hpp"
+#include "dns/presentation.hpp"
+#include "tests/daemon/resolve/resolve_helpers.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/test_upstream.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+
+using namespace greenfinch;
+using namespace std::chrono_literals;
+using test::TestUpstream;
+
+namespace {
+// One daemon's worth: its own memory cache, Redis connection and upstream channel, on the shared clock.
+struct Daemon {
+    Daemon(const std::string& redis, const TestUpstream& up, double& clock, double redis_timeout = 0.05,
+           double budget = 1.0)
+        : memory({1000, 0, 4}),
+          client(core::Hub::current(), {*cache::parse_redis_address(redis), "", 0, core::Seconds(redis_timeout)}),
+          shared(client, {"test:v1:", 0, [&clock] { return clock; }, [&clock] { return clock + 1'699'999'000.0; }}),
+          channel(upstream::make_plain_upstream(core::Hub::current(), {.servers = {up.address()}, .attempt_timeout = std::chrono::milliseconds(300), .tries = 1})),
+          resolver(memory, &shared, *channel, options(clock, budget)) {
+        REQUIRE(client.wait_up(core::Seconds(5.0)));
+    }
+    static daemon::Resolver::Options options(double& clock, double budget) {
+        daemon::Resolver::Options o;
+        o.upstream_timeout = core::Seconds(budget);
+        o.clock = [&clock] { return clock; };
+        return o;
+    }
+    cache::MemoryCache memory;
+    cache::RedisClient client;
+    cache::RedisCache shared;
+    std::unique_ptr<upstream::Upstream> channel;
+    daemon::Resolver resolver;
+};
+}  // namespace
+
+TEST_CASE("shared cache: a burst for a new name costs one Redis read and one upstream query, and another daemon "
+          "then answers it from Redis with its TTL aged") {
+    core::Hub hub;
+    test::RedisServer redis;
+    TestUpstream up;
+    up.script("burst.example", {TestUpstream::Action::Answer, 0.05, 300});
+    double clock = 1000.0;
+    Daemon one(redis.address(), up, clock);
+    std::vector<core::Ref<core::Greenlet>> gs;
+    int answered = 0;
+    for (int i = 0; i < 30; ++i) {
+        gs.push_back(core::spawn([&] { answered += test::resolve(one.resolver, "burst.example").m.header.ancount; }));
+    }
+    core::joinall(gs);
+    CHECK(answered == 30);
+    CHECK(up.count("burst.example") == 1);
+    CHECK(one.client.stats().commands == 2);  // one GET (a miss), one SET
+    REQUIRE(one.client.command({"PING"}));
+
+    clock += 100;
+    Daemon two(redis.address(), up, clock);  // cold: an empty memory cache
+    const auto a = test::resolve(two.resolver, "BURST.example", 7);
+    CHECK(a.m.header.id == 7);
+    CHECK(a.m.header.ancount == 1);
+    CHECK(a.first_ttl() == 200);
+    CHECK(up.count("burst.example") == 1);  // no upstream query: Redis had it
+    CHECK(two.resolver.stats().shared_cache_hits == 1);
+    test::resolve(two.resolver, "burst.example");  // now from its memory: Redis is not asked again
+    CHECK(two.client.stats().commands == 1);
+}
+
+TEST_CASE("shared cache: with Redis dead the resolver answers from memory and upstream, no slower than the timeout") {
+    core::Hub hub;
+    test::RedisServer redis;
+    TestUpstream up;
+    double clock = 1000.0;
+    Daemon d(redis.address(), up, clock);
+    test::resolve(d.resolver, "cached.example");
+    redis.kill();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20; ++i) {
+        CHECK(test::resolve(d.resolver, "new" + std::to_string(i) + ".example").m.header.ancount == 1);
+        CHECK(test::resolve(d.resolver, "cached.example").m.header.ancount == 1);
+    }
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 0.5);
+    CHECK(up.count("cached.example") == 1);
+}
+
+TEST_CASE("shared cache: a slow Redis and a dead upstream still get the client SERVFAIL within the upstream budget") {
+    core::Hub hub;
+    test::RedisServer redis;
+    TestUpstream up;
+    up.script("dead.example", {TestUpstream::Action::Drop});
+    double clock = 1000.0;
+    Daemon d(redis.address(), up, clock, 0.3, 0.4);  // Redis may take 0.3 s of the 0.4 s budget
+    REQUIRE(redis.command({"CLIENT", "PAUSE", "1000", "ALL"}).ok);
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = test::resolve(d.resolver, "dead.example");
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(r.m.header.rcode() == dns::Rcode::ServFail);
+    CHECK(took >= 0.39);
+    CHECK(took < 0.55);  // not the Redis wait and then a whole budget more (0.7 s)
+    CHECK(up.count("dead.example") == 1);  // the upstream was still asked, with what was left
+    CHECK(d.resolver.stats().upstream_timeouts == 1);
+}
