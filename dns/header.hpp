@@ -25,6 +25,7 @@ struct Header {
 
     bool qr() const noexcept { return (flags & 0x8000) != 0; }
     std::uint8_t opcode() const noexcept { return static_cast<std::uint8_t>((flags >> 11) & 0x0f); }
+    bool tc() const noexcept { return (flags & 0x0200) != 0; }
     bool rd() const noexcept { return (flags & 0x0100) != 0; }
     Rcode rcode() const noexcept { return static_cast<Rcode>(flags & 0x000f); }
 };

@@ -36,6 +36,21 @@ TEST_CASE("REFUSED echoes the ID, RD and question, with QR and RA set") {
     CHECK(std::equal(q.begin() + kHeaderSize, q.end(), out.begin() + kHeaderSize));
 }
 
+TEST_CASE("the header's flags read as RFC 1035 places them") {
+    const auto h = parse_header(make_query(1, 0x8380 | 0x0003, kExampleA));  // QR, TC, RD, RA; NXDOMAIN
+    REQUIRE(h);
+    CHECK(h->qr());
+    CHECK(h->tc());
+    CHECK(h->rd());
+    CHECK(h->opcode() == 0);
+    CHECK(h->rcode() == Rcode::NxDomain);
+    const auto plain = parse_header(make_query(1, 0x0100, kExampleA));
+    REQUIRE(plain);
+    CHECK_FALSE(plain->qr());
+    CHECK_FALSE(plain->tc());
+    CHECK(plain->rcode() == Rcode::NoError);
+}
+
 TEST_CASE("malformed queries get FORMERR without a question, or nothing at all") {
     std::array<std::byte, 512> out{};
     SECTION("shorter than a header: dropped") {

@@ -58,9 +58,10 @@ std::optional<Reply> exchange(const std::vector<std::byte>& query, const core::S
                 if (left.count() <= 0) return std::nullopt;
                 core::SocketAddress from;
                 const std::size_t n = sock.recv_from(buf, from, left);
-                if (n < dns::kHeaderSize || !(from == server) || dns::read_u16(buf, 0) != id) continue;  // not ours
+                const std::optional<dns::Header> h = dns::parse_header(std::span(buf).first(n));
+                if (!h || !(from == server) || h->id != id) continue;  // not ours
                 buf.resize(n);
-                if ((dns::read_u16(buf, 2) & 0x0200) == 0) return Reply{std::move(buf), false};
+                if (!h->tc()) return Reply{std::move(buf), false};
                 if (announce_tc) std::printf(";; Truncated, retrying in TCP mode.\n");
                 break;
             }
@@ -143,12 +144,13 @@ int batch(const std::string& file, int concurrency, const core::SocketAddress& s
         pool.spawn([&, &q = q] {
             const auto start = Clock::now();
             auto reply = exchange(q, server, tcp, timeout, false);
-            if (!reply || reply->wire.size() < dns::kHeaderSize) {
+            const std::optional<dns::Header> h = reply ? dns::parse_header(reply->wire) : std::nullopt;
+            if (!h) {
                 ++timed_out;
                 return;
             }
             latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-            ++rcodes[dns::rcode_name(dns::read_u16(reply->wire, 2) & 0x000f)];
+            ++rcodes[dns::rcode_name(static_cast<unsigned>(h->rcode()))];
         });
     }
     pool.join();
