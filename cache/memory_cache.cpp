@@ -21,7 +21,7 @@ MemoryCache::MemoryCache(Options options)
       serve_stale_(options.serve_stale) {
     for (auto& s : shards_) s.emplace(memory_);
     reconfigure(options.max_entries, options.serve_stale);
-    // Rehashing a growing index showed up at 1% of a forwarded query's CPU; a slot is 16 bytes, two per entry.
+    // Rehashing a growing index would land on forwarded queries; a slot is 16 bytes, two per entry.
     for (auto& s : shards_) s->index.reserve(std::min<std::size_t>(shard_capacity_, kMaxReservedPerShard));
 }
 

@@ -1,7 +1,7 @@
 // RandomIds: unpredictable 16-bit DNS message IDs, drawn from the kernel's CSPRNG a few hundred at a time.
 //
-// glibc 2.36's arc4random() is one getrandom() system call per call; at one ID per forwarded query that was a tenth
-// of the query's CPU. Batching keeps the IDs just as unguessable (they are the kernel's bytes) for a fraction of it.
+// compat(glibc 2.36): its arc4random() is one getrandom() system call per call, one per forwarded query, a cost worth
+// avoiding on that path. Batching keeps the IDs just as unguessable (they are the kernel's bytes) for a fraction of it.
 // One per upstream channel, so one per hub: no locking.
 #pragma once
 
