@@ -1,7 +1,7 @@
 // ServerHealth: which upstream a forwarded query should try first.
 //
-// c-ares 1.18 tries a channel's servers in order, always from the first: with the first upstream dead, every
-// forwarded query waited out one attempt timeout before c-ares moved on. This follows each server from the channel's
+// compat(c-ares 1.18): c-ares tries a channel's servers in order, always from the first: with the first upstream
+// dead, every forwarded query would wait out one attempt timeout before c-ares moved on. This follows each server from the channel's
 // own traffic instead: a server is down once a query sent to it has gone unanswered for longer than an attempt
 // timeout with nothing heard from it since. A query starts at the first server, in the configured order, that is not
 // down. A server that is down gets one query per probe interval (the first one interval after it stopped answering),
