@@ -11,8 +11,10 @@
 #   bash bench/miss_ab.sh --nsd-cpu 0 --rounds 5  # NSD beside dnsperf; --nsd-cpu any lets the scheduler place it
 #   bash bench/miss_ab.sh --alternate --burst --rounds 10 --secs 2
 #
-# Needs nsd, dnsperf, dnsdist and dig (`python3 ../shared/bench/peers.py --install`) and 2 CPUs.
+# greenfinch from build/, or $GREENFINCH_BIN. Needs nsd, dnsperf, dnsdist and dig (`python3 bench/peers.py --install`,
+# as root) and 2 CPUs.
 set -euo pipefail
+bin=$(realpath -m "${GREENFINCH_BIN:-$(dirname "$0")/../build/daemon/greenfinch}")
 cd "$(dirname "$0")/.."
 rounds=3 secs=5 nsd_cpu=1 burst= alternate=
 while [ $# -gt 0 ]; do
@@ -22,13 +24,12 @@ while [ $# -gt 0 ]; do
         --nsd-cpu) nsd_cpu=$2; shift 2 ;;
         --burst) burst=1; shift ;;
         --alternate) alternate=1; shift ;;
-        *) sed -n '2,14p' "$0" >&2; exit 2 ;;
+        *) sed -n '2,15p' "$0" >&2; exit 2 ;;
     esac
 done
-bin=$PWD/build/daemon/greenfinch
-[ -x "$bin" ] || { echo "build first: bash .ci/bootstrap test-fast" >&2; exit 2; }
+[ -x "$bin" ] || { echo "no $bin: build first (bash .ci/bootstrap test-fast) or set GREENFINCH_BIN" >&2; exit 2; }
 for tool in nsd dnsperf dnsdist dig taskset; do
-    command -v $tool >/dev/null || { echo "missing $tool: python3 ../shared/bench/peers.py --install" >&2; exit 2; }
+    command -v $tool >/dev/null || { echo "missing $tool: python3 bench/peers.py --install" >&2; exit 2; }
 done
 [ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs" >&2; exit 2; }
 

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# The two-tier cache (memory in front of Redis) against memory-only, with ../shared/bench/peers.py, plus a warm
-# start: a cold daemon answering names another daemon put in Redis, with no upstream at all. Results go in README.md.
+# The two-tier cache (memory in front of Redis) against memory-only, with bench/peers.py, plus a warm start: a cold
+# daemon answering names another daemon put in Redis, with no upstream at all. Results go in bench/RESULTS.md.
 #
 #   bash bench/redis.sh             # 3 rounds of each configuration (medians), then the warm start
 #   bash bench/redis.sh --rounds 1
 #
-# Needs redis-server, dnsperf and peers.py's tools (`python3 ../shared/bench/peers.py --install`).
+# greenfinch from build/, or $GREENFINCH_BIN. Needs peers.py's tools (`python3 bench/peers.py --install`, as root)
+# and Redis (`apt-get install redis-server redis-tools`).
 set -euo pipefail
+bin=$(realpath -m "${GREENFINCH_BIN:-$(dirname "$0")/../build/daemon/greenfinch}")
 cd "$(dirname "$0")/.."
-peers=${PEERS_PY:-../shared/bench/peers.py}
-bin=$PWD/build/daemon/greenfinch
-[ -x "$bin" ] || { echo "build first: bash .ci/bootstrap test-fast" >&2; exit 2; }
-args=("$@")
-[ ${#args[@]} -gt 0 ] || args=(--rounds 3)
+peers=bench/peers.py
+[ -x "$bin" ] || { echo "no $bin: build first (bash .ci/bootstrap test-fast) or set GREENFINCH_BIN" >&2; exit 2; }
+for tool in redis-server redis-cli dnsperf; do
+    command -v $tool >/dev/null || { echo "missing $tool: see the comment at the top of $0" >&2; exit 2; }
+done
+args=(--rounds 3 "$@")  # peers.py takes the last --rounds: the caller's
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 dir=$(mktemp -d)
 pids=()
@@ -59,20 +63,22 @@ read -r up_port <&"${UP[0]}"
 for i in $(seq 1000); do echo "warm$i.bench.test A"; done > "$dir/names.txt"
 redis-cli -s "$dir/redis.sock" FLUSHALL >/dev/null
 
-"$bin" --listen 127.0.0.1:5391 --upstream "127.0.0.1:$up_port" --cache redis --redis "$redis" --log-level warn &
+first_port=$(free_port)
+"$bin" --listen "127.0.0.1:$first_port" --upstream "127.0.0.1:$up_port" --cache redis --redis "$redis" --log-level warn &
 first=$!
 pids+=("$first")
 sleep 0.5
-dnsperf -s 127.0.0.1 -p 5391 -d "$dir/names.txt" -n 1 -q 50 -t 2 | grep -E "Queries completed|NOERROR"
+dnsperf -s 127.0.0.1 -p "$first_port" -d "$dir/names.txt" -n 1 -q 50 -t 2 | grep -E "Queries completed|NOERROR"
 kill "$first"; wait "$first" || true
 echo "keys in Redis: $(redis-cli -s "$dir/redis.sock" DBSIZE)"
 
 # The second daemon has no upstream at all (nothing listens on port 9): every answer must come from Redis.
-"$bin" --listen 127.0.0.1:5392 --upstream 127.0.0.1:9 --cache redis --redis "$redis" --log-level warn &
+second_port=$(free_port)
+"$bin" --listen "127.0.0.1:$second_port" --upstream 127.0.0.1:9 --cache redis --redis "$redis" --log-level warn &
 second=$!
 pids+=("$second")
 sleep 0.5
-out=$(dnsperf -s 127.0.0.1 -p 5392 -d "$dir/names.txt" -n 1 -q 50 -t 2)
+out=$(dnsperf -s 127.0.0.1 -p "$second_port" -d "$dir/names.txt" -n 1 -q 50 -t 2)
 echo "$out" | grep -E "Queries completed|Response codes"
 noerror=$(echo "$out" | sed -n 's/.*NOERROR \([0-9]*\).*/\1/p')
 echo "cold daemon, no upstream: ${noerror:-0} of 1000 first queries answered from Redis"
