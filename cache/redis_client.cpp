@@ -140,14 +140,6 @@ std::optional<RedisAddress> parse_redis_address(std::string_view text) {
     return a;
 }
 
-struct RedisClient::Pending : core::RefCounted<Pending> {
-    explicit Pending(core::Hub& h) : hub(h) {}
-    core::Hub& hub;
-    core::WaitList waiter;
-    bool done = false;
-    std::optional<RedisReply> reply;  // nullopt: the connection went before the reply came
-};
-
 RedisClient::RedisClient(core::Hub& hub, Options options) : hub_(hub), options_(std::move(options)) {
     lost_.set();  // not connected yet: the keeper starts by connecting
     keeper_ = core::spawn([this] { keep_connected(); });
@@ -269,19 +261,18 @@ std::optional<std::string> RedisClient::connect_to(redisAsyncContext* c) {
 std::optional<RedisReply> RedisClient::request(const std::vector<std::string_view>& args, core::Seconds timeout) {
     if (!context_) return std::nullopt;
     core::Ref<Pending> pending = core::make_ref<Pending>(hub_);
-    pending->add_ref();  // hiredis' reference, given back in on_reply (called exactly once if the command was queued)
     Argv argv(args);
-    if (redisAsyncCommandArgv(context_, &RedisClient::on_reply, pending.get(), static_cast<int>(argv.ptrs.size()),
+    // hiredis calls on_reply exactly once if it queued the command, which takes back the reference lent here.
+    if (redisAsyncCommandArgv(context_, &RedisClient::on_reply, pending->lend(), static_cast<int>(argv.ptrs.size()),
                               argv.ptrs.data(), argv.lens.data()) != REDIS_OK) {
-        pending->release();
+        pending->unlend();
         return std::nullopt;
     }
-    if (!pending->done) core::wait_in(hub_, pending->waiter, timeout);
-    if (!pending->done) {
+    if (!pending->wait(timeout)) {
         ++stats_.timeouts;
         return std::nullopt;
     }
-    return std::move(pending->reply);
+    return std::move(pending->result());
 }
 
 std::optional<RedisReply> RedisClient::command(const std::vector<std::string_view>& args) {
@@ -322,11 +313,11 @@ bool RedisClient::send(const std::vector<std::string_view>& args) {
 bool RedisClient::wait_up(core::MaybeTimeout timeout) { return came_up_.wait(timeout); }
 
 void RedisClient::on_reply(redisAsyncContext*, void* reply, void* privdata) {
-    core::Ref<Pending> p(static_cast<Pending*>(privdata));
-    p->release();  // this Ref now holds what was hiredis' reference
-    p->done = true;
-    if (reply) p->reply = copy_reply(*static_cast<redisReply*>(reply));
-    core::wake_first_later(p->hub, p->waiter);  // nobody waiting (timed out, killed) is fine
+    const core::Ref<Pending> p = Pending::adopt(privdata);
+    // No reply: the connection went before it came. Nobody waiting (timed out, killed) is fine.
+    std::optional<RedisReply> r;
+    if (reply) r = copy_reply(*static_cast<redisReply*>(reply));
+    p->fulfil(std::move(r));
 }
 
 void RedisClient::on_sent(redisAsyncContext* c, void* reply, void*) {

@@ -1,8 +1,9 @@
 // RedisClient: one hiredis async connection on a hub, that a query never waits on for longer than a timeout.
 //
 // hiredis' libev adapter puts the connection on the hub's loop; commands pipeline on it in the order sent. A
-// greenlet that needs a reply parks under `timeout`; the hiredis callback only copies the reply and schedules the
-// wake-up, so it stays safe when that greenlet timed out or was killed long before. send() queues a command without
+// greenlet that needs a reply parks under `timeout`; the hiredis callback only copies the reply into a box shared with
+// the waiter (core::CallbackResult) and schedules the wake-up, so it stays safe when that greenlet timed out or was
+// killed long before. send() queues a command without
 // waiting at all (writes that must not delay an answer).
 //
 // Redis down, slow or restarting: a lost connection, or `trip_after` timeouts in a row, opens the circuit breaker.
@@ -16,10 +17,10 @@
 // order; hiredis 0.14 would resolve it with a blocking call on the hub. "localhost" is 127.0.0.1 without a lookup.
 #pragma once
 
-#include "core/primitives/event.hpp"
+#include "core/engine/callback_result.hpp"
 #include "core/engine/greenlet.hpp"
 #include "core/engine/hub.hpp"
-#include "core/engine/waiter.hpp"
+#include "core/primitives/event.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -84,7 +85,8 @@ public:
     const Stats& stats() const noexcept { return stats_; }
 
 private:
-    struct Pending;
+    // A command's reply; nullopt when the connection went before it came.
+    using Pending = core::CallbackResult<std::optional<RedisReply>>;
     void keep_connected();
     // nullopt once connected and answering; else why not.
     std::optional<std::string> connect_once();

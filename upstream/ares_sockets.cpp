@@ -17,6 +17,13 @@
 
 namespace greenfinch::upstream {
 
+AresSockets::UdpBatch::UdpBatch() {
+    for (std::size_t i = 0; i < kBatch; ++i) {
+        datagrams[i].buffer = buffers[i];
+        headers.receive_into(i, datagrams[i]);
+    }
+}
+
 void AresSockets::install(ares_channel channel) {
     static constexpr ares_socket_functions kFunctions{&AresSockets::open, &AresSockets::close,
                                                       &AresSockets::connect, &AresSockets::receive,
@@ -33,19 +40,7 @@ ares_socket_t AresSockets::open(int domain, int type, int protocol, void* self) 
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
         static_cast<AresSockets*>(self)->tcp_[fd] = TcpConnection{};
     }
-    if (fd >= 0 && (type & 0xf) == SOCK_DGRAM) {
-        auto batch = std::make_unique<UdpBatch>();
-        for (std::size_t i = 0; i < kBatch; ++i) {
-            batch->iovecs[i] = {batch->buffers[i].data(), kDatagram};
-            msghdr& h = batch->headers[i].msg_hdr;
-            h = {};
-            h.msg_name = &batch->from[i];
-            h.msg_namelen = sizeof(sockaddr_storage);
-            h.msg_iov = &batch->iovecs[i];
-            h.msg_iovlen = 1;
-        }
-        static_cast<AresSockets*>(self)->udp_[fd] = std::move(batch);
-    }
+    if (fd >= 0 && (type & 0xf) == SOCK_DGRAM) static_cast<AresSockets*>(self)->udp_[fd] = std::make_unique<UdpBatch>();
     return fd;
 }
 
@@ -107,22 +102,23 @@ ares_ssize_t AresSockets::receive(ares_socket_t fd, void* buffer, std::size_t le
             return size;
         }
         // The kernel wrote only the address lengths (and flags) of the datagrams it filled last time.
-        for (std::size_t i = 0; i < b.count; ++i) b.headers[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-        const int n = core::direct::recvmmsg(fd, b.headers.data(), static_cast<unsigned>(want), MSG_DONTWAIT);
+        b.headers.rearm(b.count);
+        const int n = b.headers.receive(fd, want);
         if (n <= 0) return n;
         b.count = static_cast<std::size_t>(n);
+        b.headers.collect(std::span(b.datagrams).first(b.count));
         b.next = 0;
         b.drained = b.count < want || b.count >= awaited;
         sockets->note_heard(b.server);
     }
-    const std::size_t i = b.next++;
-    const std::size_t size = std::min<std::size_t>(b.headers[i].msg_len, length);
-    std::memcpy(buffer, b.buffers[i].data(), size);
+    const core::Datagram& d = b.datagrams[b.next++];
+    const std::size_t size = std::min(d.size, length);
+    std::memcpy(buffer, d.buffer.data(), size);
     sockets->note_rcode(buffer, static_cast<ares_ssize_t>(size));
     if (from && from_length) {
-        const auto n = std::min<ares_socklen_t>(*from_length, b.headers[i].msg_hdr.msg_namelen);
-        std::memcpy(from, &b.from[i], n);
-        *from_length = b.headers[i].msg_hdr.msg_namelen;
+        const auto n = std::min<ares_socklen_t>(*from_length, d.peer.size());
+        std::memcpy(from, d.peer.get(), n);
+        *from_length = d.peer.size();
     }
     return static_cast<ares_ssize_t>(size);
 }

@@ -21,6 +21,7 @@
 #pragma once
 
 #include "core/engine/hub.hpp"
+#include "core/io/message_headers.hpp"
 #include "core/io/socket_address.hpp"
 #include "upstream/server_health.hpp"
 #include "dns/tcp_message_heads.hpp"
@@ -64,11 +65,14 @@ private:
     static constexpr std::size_t kBatch = 16;
     static constexpr int kUdpSendWaitMs = 5;  // the longest a UDP send waits for room in the socket's buffer
     static constexpr std::size_t kDatagram = 4097;  // what c-ares 1.18 itself reads at most
+    // A batch read ahead of c-ares: its entries point at the batch's own buffers, once, when the socket opens.
     struct UdpBatch {
+        UdpBatch();
+        UdpBatch(const UdpBatch&) = delete;
+        UdpBatch& operator=(const UdpBatch&) = delete;
         std::array<std::array<std::byte, kDatagram>, kBatch> buffers;
-        std::array<sockaddr_storage, kBatch> from;
-        std::array<mmsghdr, kBatch> headers;
-        std::array<iovec, kBatch> iovecs;
+        std::array<core::Datagram, kBatch> datagrams;  // buffers[i], and the sender of what it holds
+        core::MessageHeaders headers{kBatch};
         std::size_t count = 0;
         std::size_t next = 0;
         bool drained = false;  // the last read came back short, or with every answer awaited

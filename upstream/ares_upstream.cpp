@@ -129,21 +129,19 @@ Reply AresUpstream::send(std::span<const std::byte> query, core::MaybeTimeout ti
     dns::write_u16(wire, 0, id);
     sockets_.forget_rcode(id);
 
-    core::Ref<Pending> pending = core::make_ref<Pending>(hub_);
-    pending->in_flight = &in_flight_;
-    pending->add_ref();  // c-ares' reference, given back in on_answer (always called, exactly once)
     ++in_flight_;
     Rotation& r = rotation(health_.first_to_try(hub_.now()));
-    pending->rotation = &r;
     ++r.in_flight;
+    core::Ref<Pending> pending = core::make_ref<Pending>(hub_, InFlight{&in_flight_, &r});
+    // c-ares calls on_answer exactly once, which takes back the reference lent here.
     ares_send(r.channel, reinterpret_cast<const unsigned char*>(wire.data()), static_cast<int>(wire.size()),
-              &AresUpstream::on_answer, pending.get());
+              &AresUpstream::on_answer, pending->lend());
     read_early(r, *pending);
     rearm_timer_if_needed();
-    if (!pending->done) core::wait_in(hub_, pending->waiter, timeout);
-    if (!pending->done) return {Outcome::TimedOut, {}, id, {}};
-    switch (pending->status) {
-    case ARES_SUCCESS: return {Outcome::Answered, std::move(pending->answer), id, {}};
+    if (!pending->wait(timeout)) return {Outcome::TimedOut, {}, id, {}};
+    Answer& a = pending->result();
+    switch (a.status) {
+    case ARES_SUCCESS: return {Outcome::Answered, std::move(a.answer), id, {}};
     case ARES_ETIMEOUT: return {Outcome::TimedOut, {}, id, {}};
     case ARES_ESERVFAIL: return {Outcome::ServersFailed, {}, id, {}};
     case ARES_EREFUSED: return {Outcome::Refused, {}, id, {}};
@@ -153,31 +151,29 @@ Reply AresUpstream::send(std::span<const std::byte> query, core::MaybeTimeout ti
         switch (sockets_.discarded_rcode(id)) {
         case static_cast<std::uint8_t>(dns::Rcode::ServFail): return {Outcome::ServersFailed, {}, id, {}};
         case static_cast<std::uint8_t>(dns::Rcode::Refused): return {Outcome::Refused, {}, id, {}};
-        default: return {Outcome::Unreachable, {}, id, ares_strerror(pending->status)};
+        default: return {Outcome::Unreachable, {}, id, ares_strerror(a.status)};
         }
-    default: return failed(pending->status, id);
+    default: return failed(a.status, id);
     }
 }
 
 void AresUpstream::on_answer(void* arg, int status, int, unsigned char* abuf, int alen) {
-    core::Ref<Pending> p(static_cast<Pending*>(arg));
-    p->release();  // this Ref now holds what was c-ares' reference
-    --*p->in_flight;
-    --p->rotation->in_flight;
-    p->done = true;
-    p->status = status;
+    const core::Ref<Pending> p = Pending::adopt(arg);
+    --*p->context().total;
+    --p->context().rotation->in_flight;
+    Answer a{status, {}};
     if (status == ARES_SUCCESS && abuf && alen > 0) {
         const auto* b = reinterpret_cast<const std::byte*>(abuf);
-        p->answer.assign(b, b + alen);
+        a.answer.assign(b, b + alen);
     }
-    core::wake_first_later(p->hub, p->waiter);  // nobody waiting (gone, or not parked yet) is fine
+    p->fulfil(std::move(a));  // nobody waiting (gone, or not parked yet) is fine
 }
 
 void AresUpstream::read_early(const Rotation& rotation, const Pending& pending) {
     const ares_socket_t fd = sockets_.last_udp_send();
-    if (pending.done || fd == ARES_SOCKET_BAD || !early_reads_.worth_trying()) return;
+    if (pending.done() || fd == ARES_SOCKET_BAD || !early_reads_.worth_trying()) return;
     ares_process_fd(rotation.channel, fd, ARES_SOCKET_BAD);
-    early_reads_.found(pending.done);
+    early_reads_.found(pending.done());
     after_reads();
 }
 

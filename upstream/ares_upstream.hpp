@@ -22,16 +22,16 @@
 //
 // query() sends the client's query under a fresh random ID (c-ares 1.18 keeps the caller's ID, and clients' IDs
 // would collide and be guessable) and parks the calling greenlet until the answer, a failure, or `timeout`. The
-// c-ares callback only copies the answer into state shared with the waiter and schedules its wake-up, so it stays
-// safe when the waiting greenlet was killed or timed out long before. c-ares' status becomes an Outcome here: c-ares
+// c-ares callback only copies the answer into a box shared with the waiter (core::CallbackResult) and schedules its
+// wake-up, so it stays safe when the waiting greenlet was killed or timed out long before. c-ares' status becomes an Outcome here: c-ares
 // 1.18 reports every server answering SERVFAIL or REFUSED as ECONNREFUSED, so the rcodes of the answers it drops are
 // read from the sockets (AresSockets) to tell them apart from a port that is not listening.
 #pragma once
 
-#include "core/primitives/event.hpp"
+#include "core/engine/callback_result.hpp"
 #include "core/engine/hub.hpp"
 #include "core/io/socket_address.hpp"
-#include "core/engine/waiter.hpp"
+#include "core/primitives/event.hpp"
 #include "upstream/early_reads.hpp"
 #include "upstream/random_ids.hpp"
 #include "upstream/server_health.hpp"
@@ -67,16 +67,17 @@ private:
     struct Rotation;
     // One query through c-ares, its status made an Outcome.
     Reply send(std::span<const std::byte> query, core::MaybeTimeout timeout);
-    struct Pending : core::RefCounted<Pending> {
-        explicit Pending(core::Hub& h) : hub(h) {}
-        core::Hub& hub;
-        core::WaitList waiter;
-        bool done = false;
+    // What c-ares' callback reports for one query.
+    struct Answer {
         int status = ARES_SUCCESS;
         std::vector<std::byte> answer;
-        std::size_t* in_flight;
-        Rotation* rotation;  // lives until this query's callback: a channel is destroyed only with none in flight
     };
+    // What the callback counts down as the query leaves.
+    struct InFlight {
+        std::size_t* total = nullptr;
+        Rotation* rotation = nullptr;  // lives until this query's callback: a channel is destroyed only with none in flight
+    };
+    using Pending = core::CallbackResult<Answer, InFlight>;
     struct Watcher {
         ev_io io;
         AresUpstream* channel;

@@ -81,33 +81,34 @@ void Greenlet::begin() {
         // No stack or coroutine could be had for it (mmap failed, vm.max_map_count): it fails, and its joiners and
         // links (a Pool's slot among them) hear of it, rather than waiting for a greenlet that will never run.
         mark_dead_unstarted();
-        finish(std::current_exception(), false);
+        finish(Ending::Failed, std::current_exception());
     }
 }
 
 std::any Greenlet::run(std::any) {
     live_.self = Ref<RawGreenlet>(this);
     hub_.live_.push_back(live_);
+    Ending ending = Ending::Returned;
     std::exception_ptr error;
-    bool killed = false;
     try {
         execute();
     } catch (const boost::context::detail::forced_unwind&) {
         throw;
     } catch (const GreenletExit&) {
-        killed = true;
+        ending = Ending::Killed;
     } catch (...) {
+        ending = Ending::Failed;
         error = std::current_exception();
     }
-    finish(std::move(error), killed);
+    finish(ending, std::move(error));
     live_.node.unlink();
     live_.self.reset();  // the thread state still holds the running greenlet until it has switched away
     return {};
 }
 
-void Greenlet::finish(std::exception_ptr error, bool killed) {
+void Greenlet::finish(Ending ending, std::exception_ptr error) {
     finished_ = true;
-    killed_ = killed;
+    killed_ = ending == Ending::Killed;
     exception_ = std::move(error);
     if (exception_) hub_.handle_error("greenlet", exception_);
     schedule_links();
@@ -127,23 +128,34 @@ bool Greenlet::join(MaybeTimeout timeout) {
     return finished_;
 }
 
-void Greenlet::kill(std::exception_ptr error, bool block, MaybeTimeout timeout) {
+bool Greenlet::deliver_kill(std::exception_ptr error) {
     if (!error) error = std::make_exception_ptr(GreenletExit{});
-    if (finished_) return;
+    if (finished_) return false;
     if (!RawGreenlet::started()) {
         start_pending_ = false;
         stop_start_timer();
         mark_dead_unstarted();
-        const bool exit = is_greenlet_exit(error);
-        finish(exit ? nullptr : std::move(error), exit);
-        return;
+        if (is_greenlet_exit(error)) {
+            finish(Ending::Killed);
+        } else {
+            finish(Ending::Failed, std::move(error));
+        }
+        return false;
     }
     if (&RawGreenlet::current() == this) std::rethrow_exception(error);
     hub_.run_callback([self = Ref<Greenlet>(this), error] {
         if (!self->finished_) self->hub_.throw_into(*self, error);
     });
-    if (block) join(timeout);
+    return true;
 }
+
+void Greenlet::kill(KillWith with) { kill_and_wait(std::nullopt, std::move(with)); }
+
+void Greenlet::kill_and_wait(MaybeTimeout timeout, KillWith with) {
+    if (deliver_kill(std::move(with.error))) join(timeout);
+}
+
+void Greenlet::kill_nowait(KillWith with) { deliver_kill(std::move(with.error)); }
 
 Greenlet::LinkId Greenlet::rawlink(LinkFn fn) {
     const LinkId id = ++last_link_id_;
@@ -201,10 +213,9 @@ void Greenlet::notify_links() {
     links_scheduled_ = false;
 }
 
-std::vector<Ref<Greenlet>> joinall(std::span<const Ref<Greenlet>> greenlets, MaybeTimeout timeout, bool raise_error,
-                                   std::optional<std::size_t> count) {
+std::vector<Ref<Greenlet>> joinall(std::span<const Ref<Greenlet>> greenlets, JoinAllOptions options) {
     Hub& hub = Hub::current();
-    const std::size_t wanted = std::min(count.value_or(greenlets.size()), greenlets.size());
+    const std::size_t wanted = std::min(options.count.value_or(greenlets.size()), greenlets.size());
     struct Collector {
         std::vector<Ref<Greenlet>> done;
         WaitList waiting;
@@ -226,10 +237,10 @@ std::vector<Ref<Greenlet>> joinall(std::span<const Ref<Greenlet>> greenlets, May
             }));
         }
     }
-    Deadline deadline(hub, timeout);
+    Deadline deadline(hub, options.timeout);
     std::size_t checked = 0;
     for (;;) {
-        if (raise_error) {
+        if (options.raise_error) {
             for (; checked < c.done.size(); ++checked) {
                 if (!c.done[checked]->successful()) std::rethrow_exception(c.done[checked]->exception());
             }
@@ -241,7 +252,9 @@ std::vector<Ref<Greenlet>> joinall(std::span<const Ref<Greenlet>> greenlets, May
     return std::move(c.done);
 }
 
-void killall(std::span<const Ref<Greenlet>> greenlets, std::exception_ptr error, bool block, MaybeTimeout timeout) {
+namespace {
+// killall's delivery: the unstarted die at once, the running get `error` in one hub callback. Returns those.
+std::vector<Ref<Greenlet>> deliver_killall(std::span<const Ref<Greenlet>> greenlets, std::exception_ptr error) {
     if (!error) error = std::make_exception_ptr(GreenletExit{});
     Hub& hub = Hub::current();
     std::vector<Ref<Greenlet>> running;
@@ -250,18 +263,32 @@ void killall(std::span<const Ref<Greenlet>> greenlets, std::exception_ptr error,
         if (g->RawGreenlet::started()) {
             running.push_back(g);
         } else {
-            g->kill(error, false);
+            g->kill_nowait(KillWith{error});
         }
     }
-    if (running.empty()) return;
+    if (running.empty()) return running;
     hub.run_callback([running, error, &hub]() {
         for (const auto& g : running) {
             if (g->RawGreenlet::started() && !g->ready()) hub.throw_into(*g, error);
         }
     });
-    if (!block) return;
+    return running;
+}
+}  // namespace
+
+void killall(std::span<const Ref<Greenlet>> greenlets, KillWith with) {
+    killall_and_wait(greenlets, std::nullopt, std::move(with));
+}
+
+void killall_and_wait(std::span<const Ref<Greenlet>> greenlets, MaybeTimeout timeout, KillWith with) {
+    const std::vector<Ref<Greenlet>> running = deliver_killall(greenlets, std::move(with.error));
+    if (running.empty()) return;
     Timeout t(timeout);
     for (const auto& g : running) g->join();
+}
+
+void killall_nowait(std::span<const Ref<Greenlet>> greenlets, KillWith with) {
+    deliver_killall(greenlets, std::move(with.error));
 }
 
 void sleep(Seconds duration) {

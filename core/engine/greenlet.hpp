@@ -6,14 +6,23 @@
 // - spawn() schedules the greenlet; greenlets start in spawn order after the spawner yields. spawn_later() waits.
 // - Its result stays in the greenlet: get() returns the value or rethrows the failure; nothing ever propagates to the
 //   spawner. A failure is also reported once to the hub's error handler.
-// - kill() raises GreenletExit (or the given exception) at the greenlet's suspension point, so destructors and catch
-//   blocks run; with `block` it returns once the greenlet has died (or `timeout` passed). A greenlet killed before it
+// - kill() raises GreenletExit (or KillWith's exception) at the greenlet's suspension point, so destructors and catch
+//   blocks run, and returns once the greenlet has died; kill_and_wait(timeout) gives up waiting after `timeout`
+//   (silently, as gevent's kill(timeout=) does), kill_nowait() does not wait at all. A greenlet killed before it
 //   started never runs. Dying of GreenletExit counts as successful(), as in gevent; get() on it throws GreenletKilled
 //   since there is no value to return (C++ has no GreenletExit instance to hand back as the value).
-// - link() callbacks run once the greenlet is ready, in registration order, each in a new greenlet that the notifier
-//   switches into at once (it runs until it first blocks); rawlink() ones run on the hub and must not block. A link added after death still fires; a throwing link is reported and the
-//   others still run.
-// - The hub keeps a started greenlet alive until it ends, so a greenlet nobody holds a handle to runs to completion.
+//
+// How gevent's calls are spelt here: no call passes a bare flag. The plain verb waits as long as it takes; a `_for` or
+// `_and_wait` variant takes an optional timeout (nullopt: no limit) and gives up when it passes; `_nowait` never waits.
+//   g.kill()                      g->kill()
+//   g.kill(block=False)           g->kill_nowait()
+//   g.kill(timeout=t)             g->kill_and_wait(t)
+//   g.kill(exc, ...)              the same with KillWith{exc} last: g->kill(KillWith{exc}), g->kill_nowait(KillWith{exc})
+//   g.get(), g.get(timeout=t)     g->get(), g->get_for(t)
+//   g.get(block=False)            g->get_nowait()
+//   g.join(timeout=t)             g->join(t)
+//   joinall(gs, t, raise_error, count)   joinall(gs, t), joinall(gs, {.timeout = t, .count = n, .raise_error = true})
+//   killall(gs, exc, block, t)    killall(gs), killall_nowait(gs), killall_and_wait(gs, t), each with KillWith{exc}
 #pragma once
 
 #include "core/engine/hub.hpp"
@@ -32,6 +41,11 @@
 #include <vector>
 
 namespace greenfinch::core {
+
+// What a kill raises in its greenlet: GreenletExit unless `error` is set (gevent's kill(exception=...)).
+struct KillWith {
+    std::exception_ptr error = nullptr;
+};
 
 class Greenlet : public RawGreenlet {
 public:
@@ -57,7 +71,12 @@ public:
 
     // Waits until ready or timeout; returns ready(). Never throws for the greenlet's failure.
     bool join(MaybeTimeout timeout = std::nullopt);
-    void kill(std::exception_ptr error = nullptr, bool block = true, MaybeTimeout timeout = std::nullopt);
+    // Raises GreenletExit (or `with.error`) in the greenlet, then waits until it has died.
+    void kill(KillWith with = {});
+    // The same, waiting at most `timeout`; the greenlet may still be alive when it returns (see ready()).
+    void kill_and_wait(MaybeTimeout timeout, KillWith with = {});
+    // Schedules the exception and returns: the greenlet dies once the hub runs (at once if it never started).
+    void kill_nowait(KillWith with = {});
 
     LinkId link(LinkFn fn);
     LinkId link_value(LinkFn fn);
@@ -79,9 +98,13 @@ private:
         LinkId id;
         LinkFn fn;
     };
+    enum class Ending : std::uint8_t { Returned, Killed, Failed };
     std::any run(std::any) final;
     void begin();
-    void finish(std::exception_ptr error, bool killed);
+    // Raises `error` in the greenlet (now if it is running itself, through the hub otherwise); true when it was
+    // running and is dying on its way: only then is there a death to wait for.
+    bool deliver_kill(std::exception_ptr error);
+    void finish(Ending ending, std::exception_ptr error = nullptr);
     void schedule_links();
     void notify_links();
     void stop_start_timer() noexcept;
@@ -126,17 +149,21 @@ public:
     using Fn = SmallFunction<T(), 48>;
     GreenletOf(Hub& hub, Fn fn) : Greenlet(hub), fn_(std::move(fn)) {}
 
-    // The value (nothing for void), or the failure rethrown; GreenletKilled if it died of GreenletExit.
-    // Not ready: with `block` waits up to `timeout` (TimeoutExpired of that timeout); without, TimeoutExpired{0}.
-    decltype(auto) get(bool block = true, MaybeTimeout timeout = std::nullopt) {
+    // The value (nothing for void), or the failure rethrown; GreenletKilled if it died of GreenletExit. Waits until
+    // the greenlet is ready.
+    decltype(auto) get() { return get_for(std::nullopt); }
+    // The same, waiting at most `timeout`: then that timeout's TimeoutExpired.
+    decltype(auto) get_for(MaybeTimeout timeout) {
         if (!ready()) {
-            if (!block) throw TimeoutExpired{0};
             Timeout t(timeout);
             join();
         }
-        if (exception()) std::rethrow_exception(exception());
-        if (killed()) throw GreenletKilled();
-        if constexpr (!std::is_void_v<T>) return static_cast<const T&>(*slot_.value);
+        return outcome();
+    }
+    // The same without waiting: TimeoutExpired{0} if it is not ready.
+    decltype(auto) get_nowait() {
+        if (!ready()) throw TimeoutExpired{0};
+        return outcome();
     }
     // The value once it returned normally.
     template <class U = T, class = std::enable_if_t<!std::is_void_v<U>>>
@@ -145,6 +172,11 @@ public:
     }
 
 private:
+    decltype(auto) outcome() {
+        if (exception()) std::rethrow_exception(exception());
+        if (killed()) throw GreenletKilled();
+        if constexpr (!std::is_void_v<T>) return static_cast<const T&>(*slot_.value);
+    }
     void execute() override {
         Fn fn = std::move(fn_);
         slot_.run(fn);
@@ -182,16 +214,28 @@ auto spawn_later(Seconds delay, F&& fn, Args&&... args) {
     return g;
 }
 
+struct JoinAllOptions {
+    MaybeTimeout timeout = std::nullopt;                // give up then (no exception): nullopt waits for them all
+    std::optional<std::size_t> count = std::nullopt;    // return once this many have finished
+    bool raise_error = false;                           // rethrow the failure of the first greenlet seen to fail
+};
+
 // Waits for the greenlets and returns those that finished, in completion order: all of them, the first `count`, or
 // whatever finished before `timeout` (no exception on timeout). With `raise_error`, rethrows the failure of the first
 // greenlet seen to fail. Duplicates are allowed.
-std::vector<Ref<Greenlet>> joinall(std::span<const Ref<Greenlet>> greenlets, MaybeTimeout timeout = std::nullopt,
-                                   bool raise_error = false, std::optional<std::size_t> count = std::nullopt);
+std::vector<Ref<Greenlet>> joinall(std::span<const Ref<Greenlet>> greenlets, JoinAllOptions options);
+inline std::vector<Ref<Greenlet>> joinall(std::span<const Ref<Greenlet>> greenlets,
+                                          MaybeTimeout timeout = std::nullopt) {
+    return joinall(greenlets, JoinAllOptions{.timeout = timeout});
+}
 
-// Kills all of them: the unstarted never run, the others get `error` in one hub callback, in order. With `block`,
-// waits for them to die; if `timeout` passes first, throws TimeoutExpired.
-void killall(std::span<const Ref<Greenlet>> greenlets, std::exception_ptr error = nullptr, bool block = true,
-             MaybeTimeout timeout = std::nullopt);
+// Kills all of them: the unstarted never run, the others get GreenletExit (or `with.error`) in one hub callback, in
+// order; then waits for them to die.
+void killall(std::span<const Ref<Greenlet>> greenlets, KillWith with = {});
+// The same, waiting at most `timeout`: if it passes first, throws TimeoutExpired (as gevent's killall does).
+void killall_and_wait(std::span<const Ref<Greenlet>> greenlets, MaybeTimeout timeout, KillWith with = {});
+// The same without waiting for them to die.
+void killall_nowait(std::span<const Ref<Greenlet>> greenlets, KillWith with = {});
 
 // Cooperative sleep for the current greenlet; sleep(0s) yields to the back of the run queue.
 void sleep(Seconds duration);

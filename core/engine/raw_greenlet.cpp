@@ -25,7 +25,7 @@ CxaEhGlobals& eh_globals() noexcept { return *reinterpret_cast<CxaEhGlobals*>(ab
 
 class MainGreenlet final : public RawGreenlet {
 public:
-    explicit MainGreenlet(ThreadState& ts) : RawGreenlet(ts, true) {}
+    explicit MainGreenlet(ThreadState& ts) : RawGreenlet(ts) {}
 
 private:
     std::any run(std::any) override { return {}; }
@@ -188,8 +188,7 @@ struct RawGreenlet::Switch {
     }
 };
 
-RawGreenlet::RawGreenlet(ThreadState& ts, bool is_main)
-    : owner_(&ts), state_(is_main ? State::Active : State::Created), is_main_(is_main) {}
+RawGreenlet::RawGreenlet(ThreadState& ts) : owner_(&ts), state_(State::Active), is_main_(true) {}
 
 RawGreenlet::RawGreenlet(Ref<RawGreenlet> parent) : owner_(&thread_state()), parent_(std::move(parent)) {
     if (!parent_) parent_ = current_ref();

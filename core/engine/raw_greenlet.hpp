@@ -96,7 +96,8 @@ private:
 
     friend class MainGreenlet;
     struct Switch;
-    RawGreenlet(ThreadState& ts, bool is_main);
+    // The main greenlet of `ts`: the thread's own stack, running already.
+    explicit RawGreenlet(ThreadState& ts);
 
     ThreadState* owner_;
     Ref<RawGreenlet> parent_;

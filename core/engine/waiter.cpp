@@ -41,11 +41,19 @@ MaybeTimeout Deadline::remaining() const {
     return Seconds(std::max(0.0, *at_ - hub_.now()));
 }
 
-bool Broadcast::wait(MaybeTimeout timeout, bool join_running) {
+Broadcast::State& Broadcast::state() {
     if (!state_) state_ = make_ref<State>(*hub_);
-    State& s = *state_;
-    WaitList& list = (join_running && s.running) ? *s.running : s.waiters;
-    return wait_in(s.hub, list, timeout);
+    return *state_;
+}
+
+bool Broadcast::wait(MaybeTimeout timeout) {
+    State& s = state();
+    return wait_in(s.hub, s.waiters, timeout);
+}
+
+bool Broadcast::wait_joining(MaybeTimeout timeout) {
+    State& s = state();
+    return wait_in(s.hub, s.running ? *s.running : s.waiters, timeout);
 }
 
 void Broadcast::reschedule(const Ref<State>& st) {

@@ -6,7 +6,9 @@
 // greenlet that has stopped waiting; a timed-out waiter therefore never consumes what it was waiting for.
 //
 // Broadcast wakes every current waiter at once, through one deferred hub callback (gevent's notify-all links); its
-// state is shared with that callback, so the primitive owning it may be destroyed before the callback runs.
+// state is shared with that callback, so the primitive owning it may be destroyed before the callback runs. Its
+// wait() waits for the next broadcast and wait_joining() also for one already under way (gevent's Event.wait() joining
+// the notifier that is running, rather than a flag telling it which).
 #pragma once
 
 #include "core/engine/hub.hpp"
@@ -54,9 +56,12 @@ public:
     Broadcast(Broadcast&&) noexcept = default;
     Broadcast& operator=(Broadcast&&) noexcept = default;
 
-    // Parks until the next broadcast reaches this waiter (true) or `timeout` elapses (false). With `join_running`, a
-    // waiter arriving while a broadcast is scheduled or running is woken by it, behind the earlier waiters.
-    bool wait(MaybeTimeout timeout, bool join_running);
+    // Parks until the next broadcast reaches this waiter (true) or `timeout` elapses (false). Arriving while a
+    // broadcast is running, it waits for the one after.
+    bool wait(MaybeTimeout timeout);
+    // The same, but a waiter arriving while a broadcast is scheduled or running is woken by that one, behind the
+    // earlier waiters (what Event::wait wants once the flag is set).
+    bool wait_joining(MaybeTimeout timeout);
     // Schedules one callback that wakes, in FIFO order, everyone waiting now (and those who join it).
     void schedule();
     bool in_progress() const noexcept { return state_ && state_->scheduled; }
@@ -77,6 +82,7 @@ private:
     Hub* hub_;
     // Made by the first wait(): many broadcasts are never waited on (an AsyncResult nobody else asked for), and
     // those cost no allocation.
+    State& state();
     Ref<State> state_;
 };
 

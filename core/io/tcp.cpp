@@ -84,14 +84,11 @@ TcpListener TcpListener::bind(const SocketAddress& address, Options options) {
 
 TcpListener TcpListener::adopt(int fd) { return TcpListener(Socket::adopt(fd)); }
 
-TcpStream TcpListener::accept(SocketAddress* peer, MaybeTimeout timeout) {
+TcpListener::Accepted TcpListener::accept_with_peer(MaybeTimeout timeout) {
     for (;;) {
         SocketAddress from;
         const int fd = ::accept4(socket_.fd(), from.get(), from.size_ptr(), SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            if (peer) *peer = from;
-            return TcpStream(Socket(fd));
-        }
+        if (fd >= 0) return {TcpStream(Socket(fd)), from};
         if (errno == EINTR || errno == ECONNABORTED) continue;
         if (!would_block(errno)) throw_errno("accept");
         socket_.wait(EV_READ, timeout);

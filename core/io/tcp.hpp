@@ -3,7 +3,8 @@
 // accept(), connect(), read_some(), read_exact() and write_all() block only the calling greenlet; each takes an
 // optional timeout and throws SocketTimeout when it passes, std::system_error on a socket error.
 // read_exact() returns false if the peer closed the connection before the buffer was full (0 bytes read at a
-// message boundary is the normal end of a DNS-over-TCP connection).
+// message boundary is the normal end of a DNS-over-TCP connection). accept_with_peer() returns the stream and its
+// peer's address together (no out-parameter).
 #pragma once
 
 #include "core/io/socket.hpp"
@@ -36,7 +37,8 @@ public:
     // Ends reading: a read parked on this stream, or the next one, sees end of stream (Linux).
     void shutdown_read() noexcept;
     void close() noexcept { socket_.close(); }
-    void set_nodelay(bool on) { socket_.set_option(IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0); }
+    // TCP_NODELAY: small writes go out at once instead of waiting for the previous one's acknowledgement.
+    void enable_nodelay() { socket_.set_option(IPPROTO_TCP, TCP_NODELAY, 1); }
 
 private:
     Socket socket_;
@@ -56,8 +58,20 @@ public:
     int fd() const noexcept { return socket_.fd(); }
     void close() noexcept { socket_.close(); }
 
+    struct Accepted {
+        TcpStream stream;
+        SocketAddress peer;
+    };
+    // The next connection.
+    TcpStream accept(MaybeTimeout timeout = std::nullopt) { return accept_with_peer(timeout).stream; }
     // The next connection, with its peer's address.
-    TcpStream accept(SocketAddress* peer = nullptr, MaybeTimeout timeout = std::nullopt);
+    Accepted accept_with_peer(MaybeTimeout timeout = std::nullopt);
+    // TODO(api): remove once daemon/ops/admin_server.cpp uses accept_with_peer
+    TcpStream accept(SocketAddress* peer, MaybeTimeout timeout = std::nullopt) {
+        Accepted a = accept_with_peer(timeout);
+        if (peer) *peer = a.peer;
+        return std::move(a.stream);
+    }
 
 private:
     explicit TcpListener(Socket s) : socket_(std::move(s)) {}

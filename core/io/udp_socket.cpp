@@ -29,11 +29,11 @@ UdpSocket UdpSocket::open(int family) { return UdpSocket(Socket(family, SOCK_DGR
 
 UdpSocket UdpSocket::adopt(int fd) { return UdpSocket(Socket::adopt(fd)); }
 
-std::size_t UdpSocket::recv_from(std::span<std::byte> buffer, SocketAddress& from, MaybeTimeout timeout) {
+UdpSocket::Received UdpSocket::recv_from(std::span<std::byte> buffer, MaybeTimeout timeout) {
     for (;;) {
-        *from.size_ptr() = SocketAddress::capacity();
+        SocketAddress from;
         const ssize_t n = direct::recvfrom(socket_.fd(), buffer.data(), buffer.size(), 0, from.get(), from.size_ptr());
-        if (n >= 0) return static_cast<std::size_t>(n);
+        if (n >= 0) return {static_cast<std::size_t>(n), from};
         if (errno == EINTR) continue;
         if (!would_block(errno)) throw_errno("recvfrom");
         socket_.wait(EV_READ, timeout);
@@ -57,13 +57,6 @@ UdpSocket::TrySend UdpSocket::try_send_to(std::span<const std::byte> data, const
     }
 }
 
-void UdpSocket::Batch::prepare(std::size_t n) {
-    if (headers.size() < n) {
-        headers.resize(n);
-        iovecs.resize(n);
-    }
-}
-
 std::size_t UdpSocket::recv_batch(std::span<Datagram> batch, MaybeTimeout timeout) {
     if (batch.empty()) return 0;
     if (std::exchange(drained_, false)) {
@@ -73,18 +66,9 @@ std::size_t UdpSocket::recv_batch(std::span<Datagram> batch, MaybeTimeout timeou
     // Offer the kernel only as many entries as the traffic has lately filled (doubling while batches come back full):
     // a lone query then costs a few headers set up, not the whole batch's.
     const std::size_t offered = std::min(batch.size(), window_);
-    auto& [headers, iovecs] = receiving_;
     if (offered > 1) {
-        receiving_.prepare(offered);
-        for (std::size_t i = 0; i < offered; ++i) {
-            iovecs[i] = {batch[i].buffer.data(), batch[i].buffer.size()};
-            msghdr& h = headers[i].msg_hdr;
-            h = {};
-            h.msg_name = batch[i].peer.get();
-            h.msg_namelen = SocketAddress::capacity();
-            h.msg_iov = &iovecs[i];
-            h.msg_iovlen = 1;
-        }
+        receiving_.reserve(offered);
+        for (std::size_t i = 0; i < offered; ++i) receiving_.receive_into(i, batch[i]);
     }
     for (;;) {
         int n = 0;
@@ -104,14 +88,11 @@ std::size_t UdpSocket::recv_batch(std::span<Datagram> batch, MaybeTimeout timeou
             }
             n = -1;
         } else {
-            n = direct::recvmmsg(socket_.fd(), headers.data(), static_cast<unsigned>(offered), MSG_DONTWAIT);
+            n = receiving_.receive(socket_.fd(), offered);
         }
         if (n > 0) {
             const auto got = static_cast<std::size_t>(n);
-            for (std::size_t i = 0; i < got; ++i) {
-                batch[i].size = headers[i].msg_len;
-                *batch[i].peer.size_ptr() = headers[i].msg_hdr.msg_namelen;
-            }
+            receiving_.collect(batch.first(got));
             drained_ = got < offered;
             window_ = got == 1 ? 1 : 2 * got;
             return got;
@@ -128,22 +109,12 @@ bool UdpSocket::wait_readable(MaybeTimeout timeout) {
 }
 
 std::size_t UdpSocket::send_batch(std::span<const Datagram> batch, MaybeTimeout timeout) {
-    auto& [headers, iovecs] = sending_;
-    sending_.prepare(batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-        iovecs[i] = {batch[i].buffer.data(), batch[i].size};
-        msghdr& h = headers[i].msg_hdr;
-        h = {};
-        h.msg_name = const_cast<sockaddr*>(batch[i].peer.get());
-        h.msg_namelen = batch[i].peer.size();
-        h.msg_iov = &iovecs[i];
-        h.msg_iovlen = 1;
-    }
+    sending_.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) sending_.send_from(i, batch[i]);
     std::size_t done = 0;
     std::size_t refused = 0;
     while (done < batch.size()) {
-        const int n = direct::sendmmsg(socket_.fd(), headers.data() + done,
-                                       static_cast<unsigned>(batch.size() - done), MSG_DONTWAIT);
+        const int n = sending_.send(socket_.fd(), done, batch.size() - done);
         if (n > 0) {
             done += static_cast<std::size_t>(n);
             continue;

@@ -2,9 +2,10 @@
 //
 // recv_batch() parks until at least one datagram is there, then takes as many as fit in one system call; a
 // send_batch() hands the kernel a whole batch at once. Batching saves a system call per packet when the socket queue
-// is deep (+17-30% packets per core here); at low load a batch is simply one datagram. The message headers are kept
-// in the socket and reused, so a batch allocates nothing: one set for receiving and one for sending, so one greenlet
-// may receive while another sends (at most one of each at a time). A batch that comes back short means the queue is
+// is deep (+17-30% packets per core here); at low load a batch is simply one datagram. The message headers
+// (MessageHeaders) are kept in the socket and reused, so a batch allocates nothing: one set for receiving and one for
+// sending, so one greenlet may receive while another sends (at most one of each at a time). recv_from() returns the
+// datagram's size and sender together (Received) rather than through an out-parameter. A batch that comes back short means the queue is
 // empty, so the next recv_batch() waits for readiness first instead of spending a recvmmsg on EAGAIN.
 //
 // After a lone datagram the next is read alone too, by recvfrom: a recvmmsg of several makes the kernel look for a
@@ -16,6 +17,7 @@
 #pragma once
 
 #include "core/io/io_watch.hpp"
+#include "core/io/message_headers.hpp"
 #include "core/io/socket.hpp"
 
 #include <sys/socket.h>
@@ -27,13 +29,6 @@
 #include <vector>
 
 namespace greenfinch::core {
-
-// One datagram: `buffer` is the caller's memory; `size` the bytes received, or to send.
-struct Datagram {
-    std::span<std::byte> buffer;
-    std::size_t size = 0;
-    SocketAddress peer;
-};
 
 class UdpSocket {
 public:
@@ -57,8 +52,19 @@ public:
         socket_.close();
     }
 
-    // One datagram into `buffer`; returns its size (truncated to the buffer) and sender.
-    std::size_t recv_from(std::span<std::byte> buffer, SocketAddress& from, MaybeTimeout timeout = std::nullopt);
+    struct Received {
+        std::size_t size;  // truncated to the buffer
+        SocketAddress peer;
+    };
+    // One datagram into `buffer`: its size and sender.
+    Received recv_from(std::span<std::byte> buffer, MaybeTimeout timeout = std::nullopt);
+    // TODO(api): remove once tools/dnsq/main.cpp, tests/support/test_upstream.cpp, tests/daemon/serve/services_test.cpp,
+    // tests/daemon/resolve/hit_path_allocation_test.cpp and tests/system/*.cpp use the recv_from above
+    std::size_t recv_from(std::span<std::byte> buffer, SocketAddress& from, MaybeTimeout timeout = std::nullopt) {
+        Received r = recv_from(buffer, timeout);
+        from = r.peer;
+        return r.size;
+    }
     void send_to(std::span<const std::byte> data, const SocketAddress& to, MaybeTimeout timeout = std::nullopt);
     // One datagram, never waiting: for a lone answer with nothing to batch it with. Refused: the kernel rejected it
     // for good (as send_batch() skips one).
@@ -76,18 +82,13 @@ public:
     std::size_t send_batch(std::span<const Datagram> batch, MaybeTimeout timeout = std::nullopt);
 
 private:
-    // The kernel's view of one batch; filled and read only by the greenlet that owns that direction.
-    struct Batch {
-        std::vector<mmsghdr> headers;
-        std::vector<iovec> iovecs;
-        void prepare(std::size_t n);
-    };
     explicit UdpSocket(Socket s) : socket_(std::move(s)) {}
     bool wait_readable(MaybeTimeout timeout);
 
     Socket socket_;
-    Batch receiving_;
-    Batch sending_;
+    // The kernel's view of one batch; filled and read only by the greenlet that owns that direction.
+    MessageHeaders receiving_;
+    MessageHeaders sending_;
     // recv_batch()'s watch stays armed between batches (see IoWatch); it goes before the descriptor closes.
     std::unique_ptr<IoWatch> read_watch_;
     // The last batch came back short, so the queue is empty: wait before the next recvmmsg rather than spend a

@@ -6,7 +6,9 @@
 // still on its way queues behind the waiters already being woken.
 //
 // AsyncResult<T>: a value or an exception, set once (a second set overwrites, as in gevent), waited for by any
-// number of greenlets. get() returns the value, rethrows the exception, or throws TimeoutExpired.
+// number of greenlets. get() returns the value or rethrows the exception, waiting as long as it takes; gevent's
+// get(timeout=t) is get_for(t) (TimeoutExpired of that timeout when it passes), get(block=False) is get_nowait()
+// (TimeoutExpired{0} when not ready).
 #pragma once
 
 #include "core/primitives/timeout.hpp"
@@ -33,7 +35,7 @@ public:
     bool ready() const noexcept { return flag_; }
     bool wait(MaybeTimeout timeout = std::nullopt) {
         if (flag_ && !broadcast_.in_progress()) return true;
-        return broadcast_.wait(timeout, flag_);
+        return flag_ ? broadcast_.wait_joining(timeout) : broadcast_.wait(timeout);
     }
 
 private:
@@ -67,23 +69,34 @@ public:
     // Waits up to `timeout`; returns ready(). Never throws the stored exception.
     bool wait(MaybeTimeout timeout = std::nullopt) {
         if (ready() && !broadcast_.in_progress()) return true;
-        broadcast_.wait(timeout, ready());
+        if (ready()) {
+            broadcast_.wait_joining(timeout);
+        } else {
+            broadcast_.wait(timeout);
+        }
         return ready();
     }
-    // The value or the stored exception. Not ready: with `block`, waits up to `timeout` and throws that timeout's
-    // TimeoutExpired when it passes; without, throws TimeoutExpired{0}.
-    const T& get(bool block = true, MaybeTimeout timeout = std::nullopt) {
+    // The value or the stored exception, once ready.
+    const T& get() { return get_for(std::nullopt); }
+    // The same, waiting at most `timeout`: then that timeout's TimeoutExpired.
+    const T& get_for(MaybeTimeout timeout) {
         if (!ready()) {
-            if (!block) throw TimeoutExpired{0};
             Timeout t(timeout);
-            while (!ready()) broadcast_.wait(std::nullopt, false);
+            while (!ready()) broadcast_.wait(std::nullopt);
         }
+        return outcome();
+    }
+    // The same without waiting: TimeoutExpired{0} if not ready.
+    const T& get_nowait() {
+        if (!ready()) throw TimeoutExpired{0};
+        return outcome();
+    }
+
+private:
+    const T& outcome() {
         if (error_) std::rethrow_exception(error_);
         return *value_;
     }
-    const T& get_nowait() { return get(false); }
-
-private:
     void wake() {
         if (broadcast_.has_waiters()) broadcast_.schedule();
     }

@@ -81,20 +81,23 @@ std::vector<Ref<Greenlet>> Group::members() const {
     return out;
 }
 
-bool Group::join(MaybeTimeout timeout, bool raise_error) {
+bool Group::join(MaybeTimeout timeout) {
     State& s = *state_;
     Deadline deadline(s.hub, timeout);
-    if (raise_error) {
-        auto gs = members();
-        joinall(gs, deadline.remaining(), true);
-    }
     while (s.count != 0) {
-        if (!s.emptied.wait(deadline.remaining(), false)) return s.count == 0;
+        if (!s.emptied.wait(deadline.remaining())) return s.count == 0;
     }
     return true;
 }
 
-void Group::kill(std::exception_ptr error, bool block, MaybeTimeout timeout) {
+bool Group::join_or_raise(MaybeTimeout timeout) {
+    Deadline deadline(state_->hub, timeout);
+    auto gs = members();
+    joinall(gs, JoinAllOptions{.timeout = deadline.remaining(), .raise_error = true});
+    return join(deadline.remaining());
+}
+
+void Group::deliver_kill(std::exception_ptr error) {
     State& s = *state_;
     std::vector<Ref<Greenlet>> targets;
     for (auto& slot : s.slots) {
@@ -103,13 +106,20 @@ void Group::kill(std::exception_ptr error, bool block, MaybeTimeout timeout) {
             targets.push_back(slot.greenlet);
         }
     }
-    Deadline deadline(s.hub, timeout);
-    killall(targets, std::move(error), false);
-    if (!block) return;
+    killall_nowait(targets, KillWith{std::move(error)});
+}
+
+void Group::kill(KillWith with) { kill_and_wait(std::nullopt, std::move(with)); }
+
+void Group::kill_and_wait(MaybeTimeout timeout, KillWith with) {
+    Deadline deadline(state_->hub, timeout);
+    deliver_kill(std::move(with.error));
     // Members leave through their removal links, one callback after they die: wait for the group to empty.
     Timeout t(deadline.remaining());
     join();
 }
+
+void Group::kill_nowait(KillWith with) { deliver_kill(std::move(with.error)); }
 
 Pool::Pool(std::optional<int> size) : size_(size) {
     if (size && *size < 0) throw std::invalid_argument("a pool's size must be >= 0");
@@ -118,11 +128,21 @@ Pool::Pool(std::optional<int> size) : size_(size) {
 
 Pool::~Pool() = default;
 
-void Pool::add(const Ref<Greenlet>& g, bool block, MaybeTimeout timeout) {
+void Pool::add_for(const Ref<Greenlet>& g, MaybeTimeout timeout) {
     if (contains(*g)) return;
-    if (slots_ && !slots_->acquire(block, timeout)) throw PoolFull();
+    if (slots_ && !slots_->try_acquire_for(timeout)) throw PoolFull();
+    add_holding_slot(g);
+}
+
+void Pool::add_nowait(const Ref<Greenlet>& g) {
+    if (contains(*g)) return;
+    if (slots_ && !slots_->try_acquire()) throw PoolFull();
+    add_holding_slot(g);
+}
+
+void Pool::add_holding_slot(const Ref<Greenlet>& g) {
     if (contains(*g)) {  // added by someone else while we waited for the slot
-        slots_->release();
+        if (slots_) slots_->release();
         return;
     }
     Group::add(g);

@@ -1,11 +1,14 @@
 // Group and Pool: sets of greenlets that can be joined or killed together (gevent's pool module).
 //
 // Group: add() tracks a greenlet until it dies (removal happens in a rawlink, one hub callback after death).
-// join() waits until the group is empty (false on timeout; with `raise_error`, rethrows the first failure seen).
-// kill() kills every member, never twice; with `block`, it returns once the group is empty.
+// join(timeout) waits until the group is empty (false on timeout); join_or_raise(timeout) also rethrows the first
+// failure seen (gevent's join(timeout, raise_error=True)). kill() kills every member, never twice, and returns once the
+// group is empty; kill_and_wait(timeout) throws TimeoutExpired if it is not empty by then (gevent's kill(timeout=t)),
+// kill_nowait() does not wait (kill(block=False)). KillWith{exc} raises exc instead of GreenletExit.
 //
-// Pool(size): a Group that holds at most `size` greenlets. spawn() and add() block while it is full (add() with
-// block = false or a timeout that passes throws PoolFull); nullopt means unbounded, 0 means spawn blocks forever.
+// Pool(size): a Group that holds at most `size` greenlets. spawn() and add() block while it is full; add_for(g,
+// timeout) throws PoolFull when `timeout` passes first, add_nowait(g) when it is full now (gevent's add(g, timeout=t)
+// and add(g, blocking=False)); nullopt means unbounded, 0 means spawn blocks forever.
 // The daemon bounds the greenlets of each listener with one, so that a flood waits in the kernel's buffers rather
 // than in memory.
 #pragma once
@@ -41,8 +44,15 @@ public:
     }
 
     // Waits until the group is empty; false on timeout.
-    bool join(MaybeTimeout timeout = std::nullopt, bool raise_error = false);
-    void kill(std::exception_ptr error = nullptr, bool block = true, MaybeTimeout timeout = std::nullopt);
+    bool join(MaybeTimeout timeout = std::nullopt);
+    // The same, first rethrowing the failure of the first member seen to fail.
+    bool join_or_raise(MaybeTimeout timeout = std::nullopt);
+    // Kills every member and waits until the group is empty.
+    void kill(KillWith with = {});
+    // The same, waiting at most `timeout`: TimeoutExpired if the group is not empty by then.
+    void kill_and_wait(MaybeTimeout timeout, KillWith with = {});
+    // Kills every member without waiting.
+    void kill_nowait(KillWith with = {});
 
 protected:
     // Called once a member has left (died or discarded).
@@ -66,6 +76,8 @@ private:
         Group* owner = nullptr;  // cleared when the Group goes; members' rawlinks then find nothing to update
     };
     void remove_slot(std::size_t index);
+    // Sends the kill to every member not yet sent one.
+    void deliver_kill(std::exception_ptr error);
     Ref<State> state_;
 };
 
@@ -82,8 +94,12 @@ public:
         g->start();
         return g;
     }
-    // Adds a greenlet, waiting for a free slot; PoolFull when `block` is false or `timeout` passes first.
-    void add(const Ref<Greenlet>& g, bool block = true, MaybeTimeout timeout = std::nullopt);
+    // Adds a greenlet, waiting for a free slot as long as it takes.
+    void add(const Ref<Greenlet>& g) { add_for(g, std::nullopt); }
+    // The same, waiting at most `timeout`: PoolFull if it passes first.
+    void add_for(const Ref<Greenlet>& g, MaybeTimeout timeout);
+    // The same without waiting: PoolFull if no slot is free now.
+    void add_nowait(const Ref<Greenlet>& g);
 
     std::optional<int> capacity() const noexcept { return size_; }
     int free_count() const noexcept;
@@ -122,6 +138,8 @@ public:
 
 private:
     void on_removed() override;
+    // Group::add() once a slot is held (unless added by someone else meanwhile).
+    void add_holding_slot(const Ref<Greenlet>& g);
     std::optional<int> size_;
     std::optional<Semaphore> slots_;
 };

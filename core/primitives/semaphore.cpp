@@ -9,13 +9,9 @@ Semaphore::Semaphore(int value) {
     state_ = make_ref<State>(Hub::current(), value);
 }
 
-bool Semaphore::acquire(bool blocking, MaybeTimeout timeout) {
+bool Semaphore::try_acquire_for(MaybeTimeout timeout) {
+    if (try_acquire()) return true;
     State& s = *state_;
-    if (s.counter > 0) {
-        --s.counter;
-        return true;
-    }
-    if (!blocking) return false;
     Deadline deadline(s.hub, timeout);
     while (s.counter <= 0) {
         if (!wait_in(s.hub, s.waiters, deadline.remaining())) return false;
@@ -59,13 +55,25 @@ void BoundedSemaphore::release() {
     Semaphore::release();
 }
 
-bool RLock::acquire(bool blocking, MaybeTimeout timeout) {
+bool RLock::try_acquire_for(MaybeTimeout timeout) {
     RawGreenlet* me = &RawGreenlet::current();
     if (owner_ == me) {
         ++count_;
         return true;
     }
-    if (!block_.acquire(blocking, timeout)) return false;
+    if (!block_.try_acquire_for(timeout)) return false;
+    owner_ = me;
+    count_ = 1;
+    return true;
+}
+
+bool RLock::try_acquire() {
+    RawGreenlet* me = &RawGreenlet::current();
+    if (owner_ == me) {
+        ++count_;
+        return true;
+    }
+    if (!block_.try_acquire()) return false;
     owner_ = me;
     count_ = 1;
     return true;

@@ -1,6 +1,7 @@
 // Semaphore, BoundedSemaphore, Lock, RLock (gevent's).
 //
-// Semaphore(n): acquire() takes a unit, blocking (up to `timeout`, then returning false) while none is free;
+// Semaphore(n): acquire() takes a unit, blocking while none is free; try_acquire_for(timeout) gives up when `timeout`
+// passes (false), try_acquire() when none is free now (gevent's acquire(timeout=t) and acquire(blocking=False)).
 // release() gives one back and wakes waiters in FIFO order through a deferred hub callback, stopping once the units
 // run out. A greenlet that runs before the woken one may take a just-released unit (barging), as in gevent; a woken
 // waiter that finds none waits again. lock()/unlock() make it usable with std::lock_guard / std::unique_lock.
@@ -19,7 +20,16 @@ public:
     Semaphore(const Semaphore&) = delete;
     Semaphore& operator=(const Semaphore&) = delete;
 
-    bool acquire(bool blocking = true, MaybeTimeout timeout = std::nullopt);
+    // Takes a unit, waiting as long as it takes; true (as gevent's acquire() returns True).
+    bool acquire() { return try_acquire() || try_acquire_for(std::nullopt); }
+    // Takes a unit, waiting at most `timeout`; false if it passed first.
+    bool try_acquire_for(MaybeTimeout timeout);
+    // Takes a unit if one is free now.
+    bool try_acquire() noexcept {
+        if (state_->counter <= 0) return false;
+        --state_->counter;
+        return true;
+    }
     void release();
     // Waits until a unit is free, without taking it; returns the count (0 if the timeout passed first).
     int wait(MaybeTimeout timeout = std::nullopt);
@@ -63,7 +73,10 @@ public:
 class RLock {
 public:
     RLock() = default;
-    bool acquire(bool blocking = true, MaybeTimeout timeout = std::nullopt);
+    // As Semaphore's: re-entrant for the greenlet that holds the lock.
+    bool acquire() { return try_acquire_for(std::nullopt); }
+    bool try_acquire_for(MaybeTimeout timeout);
+    bool try_acquire();
     void release();
     void lock() { acquire(); }
     void unlock() { release(); }

@@ -23,10 +23,9 @@ void TcpService::start() {
 void TcpService::accept_loop() {
     for (;;) {
         connections_.wait_available();
-        core::TcpStream conn;
-        core::SocketAddress peer;
+        core::TcpListener::Accepted accepted;
         try {
-            conn = listener_.accept(&peer);
+            accepted = listener_.accept_with_peer();
         } catch (const std::system_error& e) {
             // EMFILE and friends: back off instead of spinning on a listener that stays readable.
             accept_failed_(core::Hub::current().now(),
@@ -35,7 +34,8 @@ void TcpService::accept_loop() {
             continue;
         }
         ++stats_.connections;
-        connections_.spawn([this, peer](core::TcpStream c) { serve(std::move(c), peer); }, std::move(conn));
+        connections_.spawn([this, peer = accepted.peer](core::TcpStream c) { serve(std::move(c), peer); },
+                           std::move(accepted.stream));
     }
 }
 
@@ -70,7 +70,7 @@ struct Connection {
     void writer_gone() noexcept {
         gone = true;
         stream.shutdown_read();
-        queries.kill(nullptr, false);  // frees the reader, should it wait for a slot
+        queries.kill_nowait();  // frees the reader, should it wait for a slot
     }
     bool gone = false;
     core::TcpStream stream;
@@ -105,8 +105,8 @@ void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) 
         core::Ref<core::Greenlet> writer;
         std::uint64_t& undelivered;
         ~Cleanup() {
-            conn->queries.kill(nullptr, false);
-            writer->kill(nullptr, false);
+            conn->queries.kill_nowait();
+            writer->kill_nowait();
             while (!conn->answers.empty()) {  // answered, but the writer will not send them now
                 if (!conn->answers.get_nowait().empty()) ++undelivered;
             }
@@ -167,7 +167,7 @@ void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) 
     conn->queries.join();  // should the writer end meanwhile, it ends these itself
     if (conn->gone) return;
     try {
-        conn->answers.put({}, true, options_.idle_timeout);
+        conn->answers.put_for({}, options_.idle_timeout);
     } catch (const core::QueueFull&) {
         return;  // the writer is stuck on a client that does not read; Cleanup ends it
     }

@@ -115,7 +115,7 @@ bool UdpService::drain(core::MaybeTimeout timeout) {
     const bool finished = queries_.join(timeout);
     // Queries still waiting (on an upstream slower than the budget) end here, while the resolver and the upstream
     // channel they are inside still exist; left to the hub's destructor, they would unwind through freed objects.
-    if (!finished) queries_.kill(nullptr, true, core::Seconds(1));
+    if (!finished) queries_.kill_and_wait(core::Seconds(1));
     outgoing_ready_.set();  // the sender flushes what is left and, once idle, exits
     if (sender_) sender_->join(core::Seconds(1));
     if (sender_ && !sender_->ready()) sender_->kill();

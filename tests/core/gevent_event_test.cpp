@@ -154,7 +154,7 @@ TEST_CASE("test__event TestEventWait / TestAsyncResultWait / TestAsyncResultGet:
     SECTION("AsyncResult().get(timeout) raises a timeout") {
         AsyncResult<int> ar;
         const auto t0 = Clock::now();
-        CHECK_THROWS_AS(ar.get(true, Seconds(T)), TimeoutExpired);
+        CHECK_THROWS_AS(ar.get_for(Seconds(T)), TimeoutExpired);
         const double elapsed = since(t0);
         CHECK(elapsed >= T * 0.9);
         CHECK(elapsed < T + 0.2);
@@ -164,7 +164,7 @@ TEST_CASE("test__event TestEventWait / TestAsyncResultWait / TestAsyncResultGet:
         Timeout outer(1ms);
         bool owned = false;
         try {
-            ar.get(true, 1s);
+            ar.get_for(1s);
         } catch (const TimeoutExpired& e) {
             owned = outer.owns(e);
         }

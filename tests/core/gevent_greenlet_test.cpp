@@ -243,9 +243,15 @@ void do_kill_test(StartMode mode, bool use_killall, bool block, bool with_error)
     auto killer = [&] {
         if (use_killall) {
             std::vector<Ref<Greenlet>> gs{g};
-            killall(gs, exc, block);
+            if (block) {
+                killall(gs, KillWith{exc});
+            } else {
+                killall_nowait(gs, KillWith{exc});
+            }
+        } else if (block) {
+            g->kill(KillWith{exc});
         } else {
-            g->kill(exc, block);
+            g->kill_nowait(KillWith{exc});
         }
     };
     auto check_killed = [&] {
@@ -351,7 +357,7 @@ TEST_CASE("test__greenlet TestGet / test__event TestAsyncResult test_nonblocking
     sleep(0s);
     // C++ deviation: TimeoutExpired{0} stands for gevent's fresh Timeout().
     try {
-        g->get(false);
+        g->get_nowait();
         FAIL("get(block=false) must throw");
     } catch (const TimeoutExpired& e) {
         CHECK(e.timeout_id == 0);
@@ -360,7 +366,7 @@ TEST_CASE("test__greenlet TestGet / test__event TestAsyncResult test_nonblocking
 
     AsyncResult<int> ar;
     try {
-        ar.get(false);
+        ar.get_nowait();
         FAIL("get(block=false) must throw");
     } catch (const TimeoutExpired& e) {
         CHECK(e.timeout_id == 0);
@@ -431,7 +437,7 @@ TEST_CASE("test__greenlet TestGet (AbstractGenericGetTestCase): get() raises its
         Timeout unrelated(10s);
         const auto t0 = Clock::now();
         try {
-            g->get(true, Seconds(T));
+            g->get_for(Seconds(T));
             FAIL("get(timeout) must throw");
         } catch (const TimeoutExpired& e) {
             CHECK_FALSE(unrelated.owns(e));
@@ -465,7 +471,7 @@ TEST_CASE("test__greenlet TestGet (AbstractGenericGetTestCase): get() raises its
         Timeout outer(1ms);
         bool owned = false;
         try {
-            g->get(true, 1s);
+            g->get_for(1s);
         } catch (const TimeoutExpired& e) {
             owned = outer.owns(e);
         }
@@ -489,7 +495,7 @@ TEST_CASE("test__greenlet TestStuff test_joinall_exception_order / test_wait_err
     std::vector<Ref<Greenlet>> gs{a, b};
     std::string raised;
     try {
-        joinall(gs, std::nullopt, true);
+        joinall(gs, {.raise_error = true});
     } catch (const ExpectedError& e) {
         raised = e.what();
     }
@@ -498,7 +504,7 @@ TEST_CASE("test__greenlet TestStuff test_joinall_exception_order / test_wait_err
 
     // test_wait_error: an already failed greenlet raises at once
     std::vector<Ref<Greenlet>> only_b{b};
-    CHECK_THROWS_AS(joinall(only_b, std::nullopt, true), ExpectedError);
+    CHECK_THROWS_AS(joinall(only_b, {.raise_error = true}), ExpectedError);
 
     fail_first.set();
     auto done = joinall(gs);
@@ -516,7 +522,7 @@ TEST_CASE("test__greenlet TestStuff test_joinall_count_raise_error: joinall(coun
     });
     auto raiser = spawn([] { throw ExpectedError("count"); });
     std::vector<Ref<Greenlet>> gs{sleeper, raiser};
-    auto done = joinall(gs, std::nullopt, false, 1);
+    auto done = joinall(gs, {.count = 1});
     REQUIRE(done.size() == 1);
     CHECK(done[0] == Ref<Greenlet>(raiser));
     CHECK(raiser->ready());
@@ -731,7 +737,7 @@ TEST_CASE("greenlet.py Greenlet.kill(timeout): kill never raises, even when the 
     sleep(0s);
     constexpr double T = 0.02;
     const auto t0 = Clock::now();
-    CHECK_NOTHROW(stubborn->kill(nullptr, true, Seconds(T)));
+    CHECK_NOTHROW(stubborn->kill_and_wait(Seconds(T)));
     const double elapsed = since(t0);
     CHECK(elapsed >= T * 0.9);
     CHECK(elapsed < T + 0.2);
@@ -761,7 +767,7 @@ TEST_CASE("test__greenletset test_killall_iterable_argument_timeout_started / _n
         auto p2 = spawn(f, std::string("p2"));
         std::vector<Ref<Greenlet>> s{p1, p2};
         const auto t0 = Clock::now();
-        CHECK_NOTHROW(killall(s, nullptr, true, 0.02s));
+        CHECK_NOTHROW(killall_and_wait(s, 0.02s));
         CHECK(since(t0) < 0.015);
         CHECK(p1->ready());
         CHECK(p2->ready());
@@ -775,7 +781,7 @@ TEST_CASE("test__greenletset test_killall_iterable_argument_timeout_started / _n
         sleep(0s);  // get them all running
         constexpr double T = 0.02;
         const auto t0 = Clock::now();
-        CHECK_THROWS_AS(killall(s, nullptr, true, Seconds(T)), TimeoutExpired);
+        CHECK_THROWS_AS(killall_and_wait(s, Seconds(T)), TimeoutExpired);
         const double elapsed = since(t0);
         CHECK(elapsed >= T * 0.9);
         CHECK(elapsed < T + 0.2);
@@ -789,7 +795,7 @@ TEST_CASE("test__greenletset test_killall_iterable_argument_timeout_started / _n
         auto p2 = spawn([] { sleep(10s); });
         std::vector<Ref<Greenlet>> s{p1, p2};
         sleep(0s);
-        killall(s, nullptr, false);
+        killall_nowait(s);
         CHECK(p1->alive());
         CHECK(p2->alive());
         sleep(1ms);

@@ -55,9 +55,9 @@ TEST_CASE("test__greenletset Test test_kill_fires_once: Group.kill never re-kill
     s.add(p2);
     CHECK(s.size() == 2);
     check(0, 0);
-    s.kill(nullptr, false);
-    s.kill(nullptr, false);
-    s.kill(nullptr, false);
+    s.kill_nowait();
+    s.kill_nowait();
+    s.kill_nowait();
     check(0, 0);
     sleep(0.02s);
     check(1, 1);
@@ -69,8 +69,8 @@ TEST_CASE("test__greenletset Test test_kill_fires_once: Group.kill never re-kill
     CHECK(s.size() == 2);
     check(1, 1);
 
-    p1->kill(std::make_exception_ptr(SpecialError()));
-    p2->kill(std::make_exception_ptr(SpecialError()));
+    p1->kill(KillWith{std::make_exception_ptr(SpecialError())});
+    p2->kill(KillWith{std::make_exception_ptr(SpecialError())});
 }
 
 // After a blocking Group.kill() the group is empty: the members' removal links have run, not just their deaths.
@@ -116,7 +116,7 @@ TEST_CASE("test__pool TestJoinSleep_raise_error: Pool.join(timeout, raise_error)
     auto g = p.spawn([] { sleep(10s); });
     constexpr double T = 0.1;
     const auto t0 = std::chrono::steady_clock::now();
-    CHECK_FALSE(p.join(Seconds(T), true));
+    CHECK_FALSE(p.join_or_raise(Seconds(T)));
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     CHECK(elapsed >= T * 0.9);
     CHECK(elapsed < T * 1.5);

@@ -107,12 +107,12 @@ TEST_CASE("test__pool PoolBasicTests test_add_method / _non_blocking / _timeout:
     CHECK(p.size() == 1);
 
     // test_add_method_non_blocking
-    CHECK_THROWS_AS(p.add(second, false), PoolFull);
+    CHECK_THROWS_AS(p.add_nowait(second), PoolFull);
 
     // test_add_method_timeout
     constexpr double T = 0.03;  // gevent: 0.1
     const auto t0 = Clock::now();
-    CHECK_THROWS_AS(p.add(second, true, Seconds(T)), PoolFull);
+    CHECK_THROWS_AS(p.add_for(second, Seconds(T)), PoolFull);
     const double elapsed = since(t0);
     CHECK(elapsed >= T * 0.9);
     CHECK(elapsed < T + 0.2);
@@ -236,7 +236,7 @@ TEST_CASE("test__greenletset Test test_basic / test_waitall: a Group tracks memb
     REQUIRE(members[0]->join(1s));
     sleep(0s);  // removal happens in a rawlink, one hub callback after death
     CHECK(s.size() == 1);
-    CHECK(s.join(1s, true));  // test_waitall
+    CHECK(s.join_or_raise(1s));  // test_waitall
     const double delta = since(t0);
     CHECK(s.size() == 0);
     CHECK(delta >= DELAY * 2 * 0.9);
@@ -262,7 +262,7 @@ TEST_CASE("test__greenletset Test test_kill_block / test_kill_noblock: Group.kil
         CHECK(s.size() == 0);
     }
     SECTION("test_kill_noblock") {
-        s.kill(nullptr, false);
+        s.kill_nowait();
         CHECK(s.size() == 2);
         sleep(0.0001s);
         CHECK(s.size() == 0);
@@ -271,7 +271,7 @@ TEST_CASE("test__greenletset Test test_kill_block / test_kill_noblock: Group.kil
         s.kill();
         s.spawn([] { throw std::domain_error("member failed"); });
         ErrorLog errors(hub);
-        CHECK_THROWS_AS(s.join(1s, true), std::domain_error);
+        CHECK_THROWS_AS(s.join_or_raise(1s), std::domain_error);
         CHECK(errors.entries.size() == 1);
     }
 }

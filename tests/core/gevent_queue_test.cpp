@@ -182,7 +182,7 @@ TEST_CASE("test__queue test_max_size: put blocks while the queue is full [#34]",
     CHECK(q.get() == "b");
     CHECK(q.get() == "c");
     REQUIRE(p->ready());
-    CHECK(p->get(true, Seconds(0)) == "OK");
+    CHECK(p->get_for(Seconds(0)) == "OK");
 }
 
 TEST_CASE("test__queue test_multiple_waiters: each waiting getter gets its own item [#35]", "[gevent][queue]") {
@@ -196,7 +196,7 @@ TEST_CASE("test__queue test_multiple_waiters: each waiting getter gets its own i
     auto collect_pending_results = [&] {
         for (auto& e : evts) {
             try {
-                results.insert(e.get(true, 1ms));  // gevent: with Timeout(0.001, False): e.get()
+                results.insert(e.get_for(1ms));  // gevent: with Timeout(0.001, False): e.get()
             } catch (const TimeoutExpired&) {
             }
         }
@@ -266,37 +266,37 @@ TEST_CASE("test__queue TestGetInterrupt / TestPutInterrupt: get/put timeouts rai
     SECTION("TestGetInterrupt (Queue)") {
         Queue<int> q;
         const auto t0 = Clock::now();
-        CHECK_THROWS_AS(q.get(true, Seconds(T)), QueueEmpty);
+        CHECK_THROWS_AS(q.get_for(Seconds(T)), QueueEmpty);
         check_elapsed(t0);
     }
     SECTION("TestGetInterruptChannel") {
         Channel<int> q;
         const auto t0 = Clock::now();
-        CHECK_THROWS_AS(q.get(true, Seconds(T)), QueueEmpty);
+        CHECK_THROWS_AS(q.get_for(Seconds(T)), QueueEmpty);
         check_elapsed(t0);
     }
     SECTION("TestPutInterrupt (Queue(1))") {
         Queue<int> q(1);
         while (!q.full()) q.put(1);
         const auto t0 = Clock::now();
-        CHECK_THROWS_AS(q.put(2, true, Seconds(T)), QueueFull);
+        CHECK_THROWS_AS(q.put_for(2, Seconds(T)), QueueFull);
         check_elapsed(t0);
         CHECK(q.qsize() == 1);
     }
     SECTION("TestPutInterruptChannel") {
         Channel<int> q;
         const auto t0 = Clock::now();
-        CHECK_THROWS_AS(q.put(2, true, Seconds(T)), QueueFull);
+        CHECK_THROWS_AS(q.put_for(2, Seconds(T)), QueueFull);
         check_elapsed(t0);
         // the untaken item is gone with its putter: a later getter finds nothing
-        CHECK_THROWS_AS(q.get(false), QueueEmpty);
+        CHECK_THROWS_AS(q.get_nowait(), QueueEmpty);
     }
     SECTION("test_outer_timeout_is_not_lost (get)") {
         Queue<int> q;
         Timeout outer(1ms);
         bool owned = false;
         try {
-            q.get(true, 1s);
+            q.get_for(1s);
         } catch (const TimeoutExpired& e) {
             owned = outer.owns(e);
         }
@@ -308,7 +308,7 @@ TEST_CASE("test__queue TestGetInterrupt / TestPutInterrupt: get/put timeouts rai
         Timeout outer(1ms);
         bool owned = false;
         try {
-            q.put(2, true, 1s);
+            q.put_for(2, 1s);
         } catch (const TimeoutExpired& e) {
             owned = outer.owns(e);
         }
@@ -337,7 +337,7 @@ TEST_CASE("test__queue test_peek_empty: blocking forever in main raises LoopExit
     // The hub still works afterwards.
     auto g = spawn([&q] {
         try {
-            q.peek(true, 0.01s);
+            q.peek_for(0.01s);
             return false;
         } catch (const QueueEmpty&) {
             return true;
@@ -489,7 +489,7 @@ TEST_CASE("test__queue (invariant §1.11.1): a killed getter or putter leaves no
         sleep(0s);
         putter->kill();
         CHECK(putter->killed());
-        CHECK_THROWS_AS(c.get(false), QueueEmpty);
+        CHECK_THROWS_AS(c.get_nowait(), QueueEmpty);
         auto sender = spawn([&c] { c.put("real"); });
         CHECK(c.get() == "real");
         CHECK(sender->join(1s));

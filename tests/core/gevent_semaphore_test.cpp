@@ -34,12 +34,12 @@ TEST_CASE("test__semaphore TestSemaphore test_acquire_returns_false_after_timeou
     Semaphore s(0);
     constexpr double T = 0.01;
     const auto t0 = Clock::now();
-    const bool result = s.acquire(true, Seconds(T));
+    const bool result = s.try_acquire_for(Seconds(T));
     const double elapsed = since(t0);
     CHECK(result == false);
     CHECK(elapsed >= T * 0.9);
     CHECK(elapsed < T + 0.2);
-    CHECK_FALSE(s.acquire(false));  // blocking=False
+    CHECK_FALSE(s.try_acquire());  // blocking=False
     CHECK(s.wait(Seconds(T)) == 0);  // wait() returns the counter, 0 after a timeout
     CHECK(s.waiters() == 0);         // the timed-out waiters are gone
     CHECK_THROWS_AS(Semaphore(-1), std::invalid_argument);
@@ -191,14 +191,14 @@ TEST_CASE("lock_tests RLockTests / lock.py RLock.release: only the owner release
     CHECK(g2->get());
     CHECK_THROWS_AS(lock.release(), std::logic_error);  // ... nor can main
     // ... and cannot take it meanwhile.
-    CHECK_FALSE(lock.acquire(true, 10ms));
+    CHECK_FALSE(lock.try_acquire_for(10ms));
     CHECK(lock.locked());
 
     release_now.set();
     const auto [locked_after_first, locked_after_second] = g1->get();
     CHECK(locked_after_first);  // still held after the first of two releases
     CHECK_FALSE(locked_after_second);
-    CHECK(lock.acquire(false));
+    CHECK(lock.try_acquire());
     lock.release();
     CHECK_FALSE(lock.locked());
 }

@@ -313,8 +313,7 @@ TEST_CASE("upstream: a stray datagram ahead of the answer does not hold the answ
     auto upstream = core::UdpSocket::bind(core::SocketAddress::loopback_v4());
     auto responder = core::spawn([&upstream] {
         std::array<std::byte, 512> buf{};
-        core::SocketAddress from;
-        const std::size_t n = upstream.recv_from(buf, from, 5s);
+        const auto [n, from] = upstream.recv_from(buf, 5s);
         std::vector<std::byte> answer(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
         answer[2] |= std::byte{0x80};  // QR: a response, with no records (NODATA)
         std::vector<std::byte> stray = answer;
@@ -344,8 +343,7 @@ TEST_CASE("upstream: a TCP retry to a server that never completes the handshake 
     auto udp = core::UdpSocket::bind(server);
     auto responder = core::spawn([&udp] {
         std::array<std::byte, 512> buf{};
-        core::SocketAddress from;
-        const std::size_t n = udp.recv_from(buf, from, 5s);
+        const auto [n, from] = udp.recv_from(buf, 5s);
         std::vector<std::byte> answer(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
         answer[2] |= std::byte{0x82};  // QR and TC
         udp.send_to(answer, from);
