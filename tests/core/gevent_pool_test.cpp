@@ -8,6 +8,8 @@
 // - There is no imap(): #52's per-position error re-raising (imap / imap_unordered that raise at the failing item's
 //   position and then continue) has no C++ counterpart; only "map raises the failure" is ported.
 // - 1.0 / 0 does not throw in C++: divide_by() throws std::domain_error for 0.
+//
+// Last, a case of greenfinch's own: a pooled greenlet that cannot get a stack gives its slot back.
 #include "core/engine/errors.hpp"
 #include "core/primitives/event.hpp"
 #include "core/engine/greenlet.hpp"
@@ -15,10 +17,13 @@
 
 #include "tests/core/test_support.hpp"
 
+#include <sys/resource.h>
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -274,4 +279,37 @@ TEST_CASE("test__greenletset Test test_kill_block / test_kill_noblock: Group.kil
         CHECK_THROWS_AS(s.join_or_raise(1s), std::domain_error);
         CHECK(errors.entries.size() == 1);
     }
+}
+
+TEST_CASE("a greenlet that cannot get a stack fails, and its pool slot comes back") {
+#if defined(__SANITIZE_ADDRESS__)
+    WARN("not run under AddressSanitizer: lowering RLIMIT_AS starves its own mappings");
+#else
+    Hub::Options options;
+    options.stacks.max_free = 0;
+    options.max_idle_coroutines = 0;
+    Hub hub(options);
+    std::vector<std::string> errors;
+    hub.set_error_handler([&](std::string_view where, std::exception_ptr e) {
+        errors.push_back(std::string(where) + ": " + describe(e));
+    });
+    Pool pool(1);
+    sleep(0s);  // the hub greenlet has its stack now
+    rlimit old{};
+    REQUIRE(::getrlimit(RLIMIT_AS, &old) == 0);
+    std::size_t pages = 0;
+    std::ifstream("/proc/self/statm") >> pages;
+    rlimit tight = old;
+    tight.rlim_cur = pages * 4096 + 32 * 1024;  // no room left for a 68 KiB stack mapping
+    REQUIRE(::setrlimit(RLIMIT_AS, &tight) == 0);
+    auto g = pool.spawn([] { return 1; });
+    sleep(10ms);
+    REQUIRE(::setrlimit(RLIMIT_AS, &old) == 0);
+    CHECK(g->join(1s));
+    CHECK(g->ready());
+    CHECK_FALSE(g->successful());
+    CHECK(pool.size() == 0);
+    REQUIRE_FALSE(errors.empty());
+    CHECK(errors.front().find("cannot map a greenlet stack") != std::string::npos);
+#endif
 }

@@ -1,12 +1,17 @@
-// The raw layer under the hub: explicit switches, throw, parents, the trace hook, and unwinding on the last drop.
+// The raw layer under the hub: explicit switches, throw, parents, the trace hook, unwinding on the last drop, and each
+// greenlet's own exceptions-being-handled state.
+#include "core/engine/greenlet.hpp"
 #include "core/engine/raw_greenlet.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 using namespace greenfinch::core;
+using namespace std::chrono_literals;
 
 TEST_CASE("raw: switch passes values both ways and a finished greenlet returns to its parent") {
     std::vector<std::string> log;
@@ -135,4 +140,34 @@ TEST_CASE("raw: coroutines are reused, so steady-state starts map no new stack")
     const auto mapped = RawGreenlet::thread_stacks().mapped_count();
     for (int i = 0; i < 1000; ++i) run_one();
     CHECK(RawGreenlet::thread_stacks().mapped_count() == mapped);
+}
+
+TEST_CASE("each greenlet has its own exceptions-being-handled state: a rethrow after blocking in a catch block") {
+    // The C++ runtime tracks caught exceptions per thread; without a per-greenlet copy, A's `throw;` would rethrow
+    // C's exception, and A leaving its handler would free C's exception object while C still uses it.
+    Hub hub;
+    std::string a_rethrew, c_saw;
+    auto a = spawn([&] {
+        try {
+            throw std::runtime_error("A");
+        } catch (...) {
+            sleep(20ms);
+            try {
+                throw;
+            } catch (const std::runtime_error& e) {
+                a_rethrew = e.what();
+            }
+        }
+    });
+    auto c = spawn([&] {
+        try {
+            throw std::runtime_error("C");
+        } catch (const std::exception& e) {
+            sleep(40ms);
+            c_saw = e.what();
+        }
+    });
+    joinall(std::vector<Ref<Greenlet>>{a, c});
+    CHECK(a_rethrew == "A");
+    CHECK(c_saw == "C");
 }

@@ -303,3 +303,32 @@ TEST_CASE("IoWatch: wakes its waiter on readiness, times out, and stops itself w
     CHECK(hub.loop_iterations() - before < 10);
     CHECK(watch.wait(Seconds(0.0)));
 }
+
+TEST_CASE("UDP: a send while the receiver is parked does not disturb the receiver's batch") {
+    Hub hub;
+    auto server = UdpSocket::bind(SocketAddress::loopback_v4());
+    auto client = UdpSocket::bind(SocketAddress::loopback_v4());
+    std::string received;
+    auto receiver = spawn([&] {
+        std::array<std::array<std::byte, 512>, 4> buffers{};
+        std::array<Datagram, 4> batch;
+        for (std::size_t i = 0; i < batch.size(); ++i) batch[i].buffer = buffers[i];
+        const std::size_t n = server.recv_batch(batch, 2s);
+        for (std::size_t i = 0; i < n; ++i) {
+            received += std::string(reinterpret_cast<const char*>(batch[i].buffer.data()), batch[i].size);
+        }
+    });
+    sleep(0s);  // the receiver is parked in recv_batch
+    {
+        std::vector<std::byte> reply(5, std::byte{'R'});
+        std::array<Datagram, 1> out;
+        out[0].buffer = reply;
+        out[0].size = reply.size();
+        out[0].peer = client.local_address();
+        server.send_batch(out);
+    }  // the reply's buffer is gone before the receiver wakes
+    const std::string q = "query";
+    client.send_to(std::as_bytes(std::span(q.data(), q.size())), server.local_address());
+    receiver->join(3s);
+    CHECK(received == "query");
+}
