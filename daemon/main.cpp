@@ -5,6 +5,7 @@
 // Supervisor: `workers` threads each serve queries on their own hub (see worker.hpp), the main thread handles
 // signals, reloads, metrics and systemd (see supervisor.hpp).
 #include "daemon/ops/config.hpp"
+#include "daemon/ops/settings.hpp"
 #include "daemon/serve/listeners.hpp"
 #include "daemon/ops/privileges.hpp"
 #include "daemon/ops/supervisor.hpp"
@@ -22,39 +23,44 @@
 using namespace greenfinch;
 
 namespace {
-// What the command line says; applied over the file at start-up and again on every reload.
-struct Flags {
+// What the command line says: the file, and the keys its flags set, as typed; applied over the file at start-up and
+// again on every reload.
+struct CommandLine {
     std::string config_file;
-    std::vector<std::string> listen;
-    std::string log_level;
-    std::optional<int> max_inflight;
-    std::optional<int> workers;
-    std::vector<std::string> upstreams;
-    std::string cache_backend;
-    std::string redis_address;
-    std::string metrics;
+    struct Given {
+        std::string key;
+        std::string flag;
+        std::vector<std::string> texts;
+    };
+    std::vector<Given> given;  // in the table's order
 };
 
-daemon::Config build_config(const Flags& f) {
-    daemon::Config config;
-    if (!f.config_file.empty()) config = daemon::load_config(f.config_file);
-    if (!f.listen.empty()) config.server.listen = f.listen;
-    if (!f.log_level.empty()) config.log.level = f.log_level;
-    if (f.max_inflight) config.server.max_inflight = *f.max_inflight;
-    if (!f.upstreams.empty()) config.upstream.servers = f.upstreams;
-    if (f.workers) config.server.workers = *f.workers;
-    if (!f.cache_backend.empty()) config.cache.backend = f.cache_backend;
-    if (!f.redis_address.empty()) config.redis.address = f.redis_address;
-    if (!f.metrics.empty()) config.metrics.listen = f.metrics;
-    daemon::validate(config, f.config_file.empty() ? "command line" : f.config_file + " and command line");
-    if (config.upstream.servers.empty()) {
-        config.upstream.servers = daemon::resolv_conf_nameservers("/etc/resolv.conf");
-        if (config.upstream.servers.empty()) {
+daemon::ConfigSnapshot build_config(const CommandLine& line) {
+    daemon::ConfigDraft draft;
+    if (!line.config_file.empty()) draft.read_file(line.config_file);
+    for (const auto& g : line.given) {
+        const std::string origin = "command line (" + g.flag + ")";
+        draft.set({.key = g.key, .texts = g.texts, .origin = origin});
+    }
+    if (draft.values().upstream.servers.empty()) {
+        constexpr std::string_view kResolvConf = "/etc/resolv.conf";
+        const auto nameservers = daemon::resolv_conf_nameservers(std::string(kResolvConf));
+        if (nameservers.empty()) {
             throw daemon::ConfigError("no upstream: set upstream.servers or --upstream (/etc/resolv.conf has no nameserver)");
         }
+        draft.set({.key = "upstream.servers", .texts = nameservers, .origin = kResolvConf});
     }
-    daemon::check_not_forwarding_to_self(config.server.listen, config.upstream.servers, daemon::host_addresses());
+    daemon::ConfigSnapshot config = std::move(draft).freeze();
+    daemon::check_not_forwarding_to_self(config->server.listen, config->upstream.servers, daemon::host_addresses());
     return config;
+}
+
+// --help's text for a flag: the key's help, what it accepts, its default and the key, which --help leads to.
+std::string flag_help(const daemon::settings::Setting& s) {
+    std::string text = std::string(s.help);
+    if (const std::string accepts = daemon::settings::accepted(s); !accepts.empty()) text += " Accepts " + accepts + ".";
+    if (daemon::settings::repeatable(s)) text += " Repeatable.";
+    return text + " Default: " + daemon::settings::default_literal(s) + ". In the file: " + s.key() + ".";
 }
 }  // namespace
 
@@ -71,36 +77,42 @@ int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
 
     CLI::App app{"greenfinch: a caching DNS forwarder"};
-    Flags flags;
+    app.footer("Every setting, with its flag if it has one: greenfinch.toml(5), or docs/configuration.md.");
+    CommandLine line;
     bool check_config = false;
-    app.add_option("--config", flags.config_file, "TOML configuration file (see conf/greenfinch.toml)");
-    app.add_option("--listen", flags.listen, "ADDR:PORT to serve on, UDP and TCP (repeatable; default 127.0.0.1:5335 and [::1]:5335)");
-    app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical or off (default info)");
-    app.add_option("--max-inflight", flags.max_inflight, "queries served at once per listener (default 10000)");
-    app.add_option("--workers", flags.workers, "worker threads, each with its own SO_REUSEPORT sockets (default 1)");
-    app.add_option("--upstream", flags.upstreams, "ADDR[:PORT] of an upstream resolver, tried in order (repeatable; "
-                                                  "default: the nameservers of /etc/resolv.conf)");
-    app.add_option("--cache", flags.cache_backend, "memory, or redis: memory in front of a Redis shared by a fleet")
-        ->check(CLI::IsMember({"memory", "redis"}));
-    app.add_option("--redis", flags.redis_address, "Redis for --cache redis: IP:PORT, HOST:PORT or unix:/path "
-                                                   "(default 127.0.0.1:6379)");
-    app.add_option("--metrics", flags.metrics, "ADDR:PORT of the HTTP endpoint for /metrics and /cache/flush");
+    app.add_option("--config", line.config_file, "TOML configuration file (see conf/greenfinch.toml)");
+    std::vector<std::pair<const daemon::settings::Setting*, CLI::Option*>> flags;
+    for (const auto& s : daemon::settings::table()) {
+        if (s.flag.name.empty()) continue;
+        CLI::Option* option = app.add_option(std::string(s.flag.name), CLI::callback_t{}, flag_help(s));
+        option->type_name(daemon::settings::flag_argument(s));
+        if (daemon::settings::repeatable(s)) {
+            option->expected(1, CLI::detail::expected_max_vector_size)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+        } else {
+            option->expected(1);
+        }
+        flags.emplace_back(&s, option);
+    }
     app.add_flag("--check-config", check_config, "validate the configuration and exit (non-zero when invalid)");
     app.set_version_flag("--version", std::string("greenfinch ") + GREENFINCH_VERSION);
     CLI11_PARSE(app, argc, argv);
+    for (const auto& [setting, option] : flags) {
+        if (option->count() == 0) continue;
+        line.given.push_back({.key = setting->key(), .flag = std::string(setting->flag.name), .texts = option->results()});
+    }
 
-    daemon::Config config;
+    daemon::ConfigSnapshot config;
     try {
-        config = build_config(flags);
+        config = build_config(line);
     } catch (const daemon::ConfigError& e) {
         std::fprintf(stderr, "greenfinch: invalid configuration: %s\n", e.what());
         return 2;
     }
     if (check_config) {
-        std::printf("%s: configuration OK\n", flags.config_file.empty() ? "defaults" : flags.config_file.c_str());
+        std::printf("%s: configuration OK\n", line.config_file.empty() ? "defaults" : line.config_file.c_str());
         return 0;
     }
-    spdlog::set_level(spdlog::level::from_str(config.log.level));
+    spdlog::set_level(daemon::spdlog_level(config->log.level));
 
     std::vector<std::vector<daemon::ListenSockets>> sockets;
     std::optional<core::TcpListener> admin;
@@ -109,29 +121,30 @@ int main(int argc, char** argv) {
         if (!inherited.empty()) {
             spdlog::info("socket activation: serving the {} socket(s) systemd passed; server.listen is not used",
                          inherited.size());
-            sockets = daemon::adopt_listeners(inherited, config.server.workers);
+            sockets = daemon::adopt_listeners(inherited, config->server.workers);
         } else {
-            sockets = daemon::bind_listeners(config.server.listen, config.server.workers);
+            sockets = daemon::bind_listeners(config->server.listen, config->server.workers);
         }
-        if (!config.metrics.listen.empty()) {
-            admin = core::TcpListener::bind(*core::SocketAddress::parse(config.metrics.listen), {64, false});
+        if (!config->metrics.listen.empty()) {
+            admin = core::TcpListener::bind(*core::SocketAddress::parse(config->metrics.listen), {64, false});
         }
-        if (!config.server.user.empty()) {
-            daemon::drop_privileges(config.server.user);
-            spdlog::info("running as user {}", config.server.user);
+        if (!config->server.user.empty()) {
+            daemon::drop_privileges(config->server.user);
+            spdlog::info("running as user {}", config->server.user);
         }
     } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
         return 1;
     }
     std::string upstream_list;
-    for (const auto& u : config.upstream.servers) upstream_list += (upstream_list.empty() ? "" : ", ") + u;
+    for (const auto& u : config->upstream.servers) upstream_list += (upstream_list.empty() ? "" : ", ") + u;
     spdlog::info("greenfinch {}: {} worker(s), forwarding to {}; memory cache of {} entries{}", GREENFINCH_VERSION,
-                 config.server.workers, upstream_list, config.cache.max_entries,
-                 config.cache.backend == "redis"
-                     ? " in front of redis " + config.redis.address + " (keys \"" + config.redis.prefix + "...\")"
+                 config->server.workers, upstream_list, config->cache.max_entries,
+                 config->cache.backend == daemon::CacheBackend::redis
+                     ? " in front of redis " + config->redis.address + " (keys \"" + config->redis.prefix + "...\")"
                      : std::string());
 
-    daemon::Supervisor supervisor(config, [flags] { return build_config(flags); });
+    // The Supervisor keeps a copy of its own: the snapshot is what was validated, never changed.
+    daemon::Supervisor supervisor(*config, [line] { return *build_config(line); });
     return supervisor.run(std::move(sockets), std::move(admin));
 }

@@ -1,7 +1,7 @@
 #include "daemon/ops/config.hpp"
 
-#include "cache/redis_client.hpp"
 #include "core/io/socket_address.hpp"
+#include "daemon/ops/settings.hpp"
 
 #include <toml++/toml.h>
 
@@ -9,9 +9,9 @@
 #include <netinet/in.h>
 
 #include <algorithm>
-
-#include <array>
+#include <charconv>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string_view>
 
@@ -19,157 +19,169 @@ namespace greenfinch::daemon {
 
 namespace {
 
-std::string where(const std::string& path, const toml::node& node, std::string_view key) {
-    return path + ":" + std::to_string(node.source().begin.line) + ": " + std::string(key);
+std::string at_line(const std::string& path, const toml::node& node) {
+    return path + ":" + std::to_string(node.source().begin.line);
 }
 
-// Reads table[key] into `out` if present, noting its line in `lines`; a value of the wrong type is an error.
-template <class T>
-void read(const std::string& path, const toml::table& table, std::string_view section, std::string_view key, T& out,
-          KeyLines& lines) {
-    const toml::node* node = table.get(key);
-    if (!node) return;
-    const std::string name = std::string(section) + "." + std::string(key);
-    lines[name] = node->source().begin.line;
-    if constexpr (std::is_same_v<T, bool>) {
-        if (!node->is_boolean()) throw ConfigError(where(path, *node, name) + ": expected true or false");
-        out = *node->value<bool>();
-    } else if constexpr (std::is_same_v<T, int>) {
-        auto v = node->value<std::int64_t>();
-        if (!node->is_integer() || !v || *v < 0 || *v > 1'000'000'000) {
-            throw ConfigError(where(path, *node, name) + ": expected a whole number from 0 to 1000000000");
-        }
-        out = static_cast<int>(*v);
-    } else if constexpr (std::is_same_v<T, std::string>) {
-        if (!node->is_string()) throw ConfigError(where(path, *node, name) + ": expected a string");
-        out = *node->value<std::string>();
-    } else {
-        const auto* array = node->as_array();
-        if (!array) throw ConfigError(where(path, *node, name) + ": expected an array of strings");
-        out.clear();
-        for (const auto& item : *array) {
-            if (!item.is_string()) throw ConfigError(where(path, item, name) + ": expected an array of strings");
-            out.push_back(*item.value<std::string>());
+// The value of `node` in the shape the setting is written in; a ConfigError naming `key` when it has another.
+settings::Written written(const std::string& path, const toml::node& node, settings::Shape shape,
+                          const std::string& key) {
+    const auto wrong = [&](const toml::node& at) {
+        return ConfigError(at_line(path, at) + ": " + key + ": " + settings::expected(shape));
+    };
+    switch (shape) {
+        case settings::Shape::boolean:
+            if (!node.is_boolean()) throw wrong(node);
+            return *node.value<bool>();
+        case settings::Shape::whole:
+            if (!node.is_integer()) throw wrong(node);
+            return *node.value<std::int64_t>();
+        case settings::Shape::text:
+            if (!node.is_string()) throw wrong(node);
+            return *node.value<std::string>();
+        case settings::Shape::text_list: {
+            const auto* array = node.as_array();
+            if (!array) throw wrong(node);
+            std::vector<std::string> items;
+            for (const auto& item : *array) {
+                if (!item.is_string()) throw wrong(item);
+                items.push_back(*item.value<std::string>());
+            }
+            return items;
         }
     }
+    throw wrong(node);
 }
 
-void reject_unknown(const std::string& path, const toml::table& table, std::string_view section,
-                    std::initializer_list<std::string_view> known) {
-    for (const auto& [key, node] : table) {
-        bool ok = false;
-        for (auto k : known) ok = ok || key.str() == k;
-        if (!ok) {
-            const std::string name = section.empty() ? std::string(key.str()) : std::string(section) + "." + std::string(key.str());
-            throw ConfigError(where(path, node, name) + ": unknown key");
+// A flag's text in the setting's shape; nullopt when it cannot be read as one.
+std::optional<settings::Written> from_text(std::span<const std::string> texts, settings::Shape shape) {
+    if (shape == settings::Shape::text_list) return std::vector<std::string>(texts.begin(), texts.end());
+    if (texts.empty()) return std::nullopt;
+    const std::string& text = texts.back();  // a flag given twice: the last one counts
+    switch (shape) {
+        case settings::Shape::boolean:
+            if (text == "true") return true;
+            if (text == "false") return false;
+            return std::nullopt;
+        case settings::Shape::whole: {
+            std::int64_t n = 0;
+            const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
+            if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+            return n;
         }
+        case settings::Shape::text:
+        case settings::Shape::text_list: return text;
     }
-}
-
-const toml::table& section(const std::string& path, const toml::table& root, std::string_view name,
-                           const toml::table& empty) {
-    const toml::node* node = root.get(name);
-    if (!node) return empty;
-    if (!node->is_table()) throw ConfigError(where(path, *node, name) + ": expected a section [" + std::string(name) + "]");
-    return *node->as_table();
+    return std::nullopt;
 }
 
 }  // namespace
 
-Config load_config(const std::string& path) {
+Config::Config() {
+    for (const auto& s : settings::table()) settings::reset(s, *this);
+}
+
+void ConfigDraft::read_file(const std::string& path) {
     toml::table root;
     try {
         root = toml::parse_file(path);
     } catch (const toml::parse_error& e) {
         throw ConfigError(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
     }
-    Config c;
-    KeyLines lines;
-    const toml::table empty;
-    reject_unknown(path, root, "", {"server", "upstream", "cache", "redis", "metrics", "log"});
-    const auto& server = section(path, root, "server", empty);
-    reject_unknown(path, server, "server",
-                   {"listen", "workers", "max_inflight", "max_tcp_connections", "tcp_idle_timeout_ms", "user"});
-    read(path, server, "server", "user", c.server.user, lines);
-    read(path, server, "server", "workers", c.server.workers, lines);
-    read(path, server, "server", "listen", c.server.listen, lines);
-    read(path, server, "server", "max_inflight", c.server.max_inflight, lines);
-    read(path, server, "server", "max_tcp_connections", c.server.max_tcp_connections, lines);
-    read(path, server, "server", "tcp_idle_timeout_ms", c.server.tcp_idle_timeout_ms, lines);
-    const auto& upstream = section(path, root, "upstream", empty);
-    reject_unknown(path, upstream, "upstream", {"servers", "timeout_ms", "max_inflight"});
-    read(path, upstream, "upstream", "servers", c.upstream.servers, lines);
-    read(path, upstream, "upstream", "timeout_ms", c.upstream.timeout_ms, lines);
-    read(path, upstream, "upstream", "max_inflight", c.upstream.max_inflight, lines);
-    const auto& cache = section(path, root, "cache", empty);
-    reject_unknown(path, cache, "cache",
-                   {"backend", "max_entries", "min_ttl", "max_ttl", "negative_ttl_max", "servfail_ttl", "serve_stale",
-                    "stale_client_timeout_ms",                     "prefetch"});
-    read(path, cache, "cache", "backend", c.cache.backend, lines);
-    read(path, cache, "cache", "max_entries", c.cache.max_entries, lines);
-    read(path, cache, "cache", "min_ttl", c.cache.min_ttl, lines);
-    read(path, cache, "cache", "max_ttl", c.cache.max_ttl, lines);
-    read(path, cache, "cache", "negative_ttl_max", c.cache.negative_ttl_max, lines);
-    read(path, cache, "cache", "servfail_ttl", c.cache.servfail_ttl, lines);
-    read(path, cache, "cache", "serve_stale", c.cache.serve_stale, lines);
-    read(path, cache, "cache", "stale_client_timeout_ms", c.cache.stale_client_timeout_ms, lines);
-    read(path, cache, "cache", "prefetch", c.cache.prefetch, lines);
-    const auto& redis = section(path, root, "redis", empty);
-    reject_unknown(path, redis, "redis", {"address", "password", "db", "prefix", "timeout_ms"});
-    read(path, redis, "redis", "address", c.redis.address, lines);
-    read(path, redis, "redis", "password", c.redis.password, lines);
-    read(path, redis, "redis", "db", c.redis.db, lines);
-    read(path, redis, "redis", "prefix", c.redis.prefix, lines);
-    read(path, redis, "redis", "timeout_ms", c.redis.timeout_ms, lines);
-    const auto& metrics = section(path, root, "metrics", empty);
-    reject_unknown(path, metrics, "metrics", {"listen"});
-    read(path, metrics, "metrics", "listen", c.metrics.listen, lines);
-    const auto& log = section(path, root, "log", empty);
-    reject_unknown(path, log, "log", {"level", "queries"});
-    read(path, log, "log", "level", c.log.level, lines);
-    read(path, log, "log", "queries", c.log.queries, lines);
-    validate(c, path, lines);
-    return c;
-}
-
-void validate(const Config& c, const std::string& origin, const KeyLines& lines) {
-    const auto fail = [&](const std::string& key, const std::string& problem) {
-        const auto line = lines.find(key);
-        throw ConfigError(origin + (line == lines.end() ? "" : ":" + std::to_string(line->second)) + ": " + key + ": " +
-                          problem);
-    };
-    if (c.server.listen.empty()) fail("server.listen", "at least one address is needed");
-    for (const auto& a : c.server.listen) {
-        if (!core::SocketAddress::parse(a)) fail("server.listen", "\"" + a + "\" is not ADDR:PORT (IPv6 in brackets: [::1]:5335)");
-    }
-    for (const auto& a : c.upstream.servers) {
-        if (!core::SocketAddress::parse(a, 53)) {
-            fail("upstream.servers", "\"" + a + "\" is not ADDR[:PORT] (IPv6 with a port: [::1]:53)");
+    const auto sections = settings::sections();
+    for (const auto& [section_key, section_node] : root) {
+        const std::string_view section = section_key.str();
+        if (std::find(sections.begin(), sections.end(), section) == sections.end()) {
+            throw ConfigError(at_line(path, section_node) + ": " + std::string(section) + ": unknown key");
+        }
+        const auto* table = section_node.as_table();
+        if (!table) {
+            throw ConfigError(at_line(path, section_node) + ": " + std::string(section) + ": expected a section [" +
+                              std::string(section) + "]");
+        }
+        for (const auto& [name, node] : *table) {
+            const std::string key = std::string(section) + "." + std::string(name.str());
+            const settings::Setting* s = settings::find(section, name.str());
+            if (!s) throw ConfigError(at_line(path, node) + ": " + key + ": unknown key");
+            if (auto problem = settings::assign(*s, written(path, node, settings::shape(*s), key), config_)) {
+                throw ConfigError(at_line(path, node) + ": " + key + ": " + *problem);
+            }
+            origins_[key] = at_line(path, node);
         }
     }
-    if (c.upstream.timeout_ms < 1) fail("upstream.timeout_ms", "must be at least 1");
-    if (c.upstream.max_inflight < 1) fail("upstream.max_inflight", "must be at least 1");
-    if (c.cache.max_entries < 1) fail("cache.max_entries", "must be at least 1");
-    if (c.cache.min_ttl > c.cache.max_ttl) fail("cache.min_ttl", "must not exceed cache.max_ttl");
-    if (c.cache.backend != "memory" && c.cache.backend != "redis") {
-        fail("cache.backend", "\"" + c.cache.backend + "\" is not memory or redis");
+    base_origin_ = path;
+    check();
+}
+
+void ConfigDraft::set(const Override& given) {
+    const settings::Setting* s = settings::find(given.key);
+    if (!s) throw ConfigError(std::string(given.origin) + ": " + std::string(given.key) + ": unknown key");
+    const auto shape = settings::shape(*s);
+    auto value = from_text(given.texts, shape);
+    if (!value) {
+        throw ConfigError(std::string(given.origin) + ": " + std::string(given.key) + ": " + settings::expected(shape));
     }
-    if (!cache::parse_redis_address(c.redis.address)) {
-        fail("redis.address", "\"" + c.redis.address + "\" is not IP:PORT, [IPv6]:PORT, HOST:PORT or unix:/path");
+    if (auto problem = settings::assign(*s, std::move(*value), config_)) {
+        throw ConfigError(std::string(given.origin) + ": " + std::string(given.key) + ": " + *problem);
     }
-    if (!c.metrics.listen.empty() && !core::SocketAddress::parse(c.metrics.listen)) {
-        fail("metrics.listen", "\"" + c.metrics.listen + "\" is not ADDR:PORT");
+    origins_[s->key()] = given.origin;
+}
+
+std::string ConfigDraft::origin_of(std::string_view key) const {
+    const auto it = origins_.find(key);
+    return it == origins_.end() ? base_origin_ : it->second;
+}
+
+void ConfigDraft::check() const {
+    for (const auto& s : settings::table()) {
+        if (auto problem = settings::problem(s, config_)) {
+            const std::string key = s.key();
+            throw ConfigError(origin_of(key) + ": " + key + ": " + *problem);
+        }
     }
-    if (c.redis.prefix.empty()) fail("redis.prefix", "must not be empty");
-    if (c.redis.timeout_ms < 1) fail("redis.timeout_ms", "must be at least 1");
-    if (c.server.workers < 1 || c.server.workers > 256) fail("server.workers", "must be 1 to 256");
-    if (c.server.max_inflight < 1) fail("server.max_inflight", "must be at least 1");
-    if (c.server.max_tcp_connections < 1) fail("server.max_tcp_connections", "must be at least 1");
-    if (c.server.tcp_idle_timeout_ms < 1) fail("server.tcp_idle_timeout_ms", "must be at least 1");
-    constexpr std::array<std::string_view, 7> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
-    bool known = false;
-    for (auto l : levels) known = known || c.log.level == l;
-    if (!known) fail("log.level", "\"" + c.log.level + "\" is not one of trace, debug, info, warn, error, critical, off");
+    for (const auto& r : settings::rules()) {
+        if (!r.holds(config_)) throw ConfigError(origin_of(r.key) + ": " + std::string(r.key) + ": " + std::string(r.problem));
+    }
+}
+
+ConfigSnapshot ConfigDraft::freeze() && {
+    check();
+    return std::make_shared<const Config>(std::move(config_));
+}
+
+Config load_config(const std::string& path) {
+    ConfigDraft draft;
+    draft.read_file(path);
+    return *std::move(draft).freeze();
+}
+
+std::vector<std::string> restart_only_changes(const Config& running, const Config& next) {
+    std::vector<std::string> out;
+    for (const auto& s : settings::table()) {
+        if (s.apply == settings::Apply::on_restart && !settings::same(s, running, next)) out.push_back(s.key());
+    }
+    return out;
+}
+
+Config keep_restart_only(const Config& running, const Config& next) {
+    Config out = next;
+    for (const auto& s : settings::table()) {
+        if (s.apply == settings::Apply::on_restart) settings::copy(s, running, out);
+    }
+    return out;
+}
+
+spdlog::level::level_enum spdlog_level(LogLevel level) {
+    switch (level) {
+        case LogLevel::trace: return spdlog::level::trace;
+        case LogLevel::debug: return spdlog::level::debug;
+        case LogLevel::info: return spdlog::level::info;
+        case LogLevel::warn: return spdlog::level::warn;
+        case LogLevel::error: return spdlog::level::err;
+        case LogLevel::critical: return spdlog::level::critical;
+        case LogLevel::off: return spdlog::level::off;
+    }
+    return spdlog::level::info;
 }
 
 std::vector<std::string> resolv_conf_nameservers(const std::string& path) {

@@ -1,72 +1,140 @@
-// Config: the daemon's settings, one struct with the defaults, filled from a TOML file and then from flags,
-// validated once. conf/greenfinch.toml ships every key, commented, with these same defaults.
+// Config: the daemon's settings as typed values, and how they are assembled: the defaults, then a TOML file, then
+// flags, into a ConfigDraft, which is validated once and frozen into an immutable ConfigSnapshot. A reload builds a
+// new snapshot the same way and swaps it in; nothing changes a Config once it is frozen.
 //
-// load_config() refuses what an operator would regret: unknown keys and sections (a typo must not silently fall back
-// to a default), wrong types, values out of range. Every ConfigError names the file, the line and the key.
+// Every key is declared in one table (settings.hpp / settings.cpp): its default, type, checks, help, flag and whether
+// a reload applies it. The shipped conf/greenfinch.toml, docs/configuration.md and greenfinch.toml(5) are generated
+// from it. The reader refuses what an operator would regret: unknown keys and sections (a typo must not silently fall
+// back to a default), wrong types, values out of range; every ConfigError names the file, the line and the key.
 #pragma once
 
 #include "core/io/socket_address.hpp"
 
+#include <spdlog/common.h>
+
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace greenfinch::daemon {
 
+enum class CacheBackend : std::uint8_t {
+    memory,  // each daemon keeps its own cache
+    redis,   // the memory cache in front of a Redis shared by a fleet
+};
+
+enum class LogLevel : std::uint8_t { trace, debug, info, warn, error, critical, off };
+
+// The values are the table's defaults until a ConfigDraft fills them; what each key means is in settings.cpp.
 struct Config {
+    Config();  // every key at its default
+
     struct Server {
-        std::vector<std::string> listen = {"127.0.0.1:5335", "[::1]:5335"};
-        int max_inflight = 10000;        // queries served at once per UDP listener
-        int max_tcp_connections = 128;   // open TCP connections per listener
-        int tcp_idle_timeout_ms = 10000; // a TCP connection without a query for this long is closed
-        int workers = 1;                 // threads, each with a hub and its own SO_REUSEPORT sockets
-        std::string user;                // started as root: drop to this user once the sockets are bound
+        std::vector<std::string> listen;
+        int workers{};
+        int max_inflight{};
+        int max_tcp_connections{};
+        std::chrono::milliseconds tcp_idle_timeout{};
+        std::string user;
+        bool operator==(const Server&) const = default;
     } server;
     struct Upstream {
-        std::vector<std::string> servers;  // empty: the nameservers of /etc/resolv.conf
-        int timeout_ms = 2000;             // the whole budget of one upstream resolution
-        int max_inflight = 1000;           // upstream queries in flight at once, per worker
+        std::vector<std::string> servers;  // empty in a file: main() asks /etc/resolv.conf before freezing
+        std::chrono::milliseconds timeout{};
+        int max_inflight{};
+        bool operator==(const Upstream&) const = default;
     } upstream;
     struct Cache {
-        std::string backend = "memory";  // "redis": memory in front, Redis behind, shared by a fleet
-        int max_entries = 100000;
-        int min_ttl = 0;
-        int max_ttl = 86400;
-        int negative_ttl_max = 3600;
-        int servfail_ttl = 5;
-        int serve_stale = 0;  // seconds an expired answer may still be served when the upstream fails; 0: off
-        int stale_client_timeout_ms = 1800;  // how long a client with an expired answer waits for its refresh
-        bool prefetch = true;
+        CacheBackend backend{};
+        int max_entries{};
+        std::chrono::seconds min_ttl{};
+        std::chrono::seconds max_ttl{};
+        std::chrono::seconds negative_ttl_max{};
+        std::chrono::seconds servfail_ttl{};
+        std::chrono::seconds serve_stale{};
+        std::chrono::milliseconds stale_client_timeout{};
+        bool prefetch{};
+        bool operator==(const Cache&) const = default;
     } cache;
     struct Redis {
-        std::string address = "127.0.0.1:6379";  // IP:PORT, [IPv6]:PORT, HOST:PORT or unix:/path
-        std::string password;                     // AUTH when set
-        int db = 0;                               // SELECT when not 0
-        std::string prefix = "greenfinch:v1:";    // before every key; daemons that share entries share it
-        int timeout_ms = 50;                      // the longest a query waits on Redis
+        std::string address;
+        std::string password;
+        int db{};
+        std::string prefix;
+        std::chrono::milliseconds timeout{};
+        bool operator==(const Redis&) const = default;
     } redis;
     struct Metrics {
-        std::string listen;  // ADDR:PORT of the HTTP endpoint (/metrics, /cache/flush); empty: none
+        std::string listen;
+        bool operator==(const Metrics&) const = default;
     } metrics;
     struct Log {
-        std::string level = "info";  // trace, debug, info, warn, error, critical, off
-        bool queries = false;        // one info line per query (client, name, type, rcode, source, time)
+        LogLevel level{};
+        bool queries{};
+        bool operator==(const Log&) const = default;
     } log;
+
+    bool operator==(const Config&) const = default;
 };
+
+using ConfigSnapshot = std::shared_ptr<const Config>;
 
 struct ConfigError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// One key set from outside a file: a flag, or the nameservers of /etc/resolv.conf. `texts` as given (a list key:
+// one per item); `origin` names them in an error ("command line (--listen)"). Borrowed for the call only.
+struct Override {
+    std::string_view key;
+    std::span<const std::string> texts;
+    std::string_view origin;
+};
+
+// A Config being assembled, with where each key's value came from, so that an error can name it.
+class ConfigDraft {
+public:
+    ConfigDraft() = default;  // the defaults
+
+    // Reads `path` over the current values; the file must be valid on its own. Throws ConfigError.
+    void read_file(const std::string& path);
+    // Throws ConfigError for a key the table lacks or a value its type cannot hold; range and syntax are checked by
+    // freeze().
+    void set(const Override& given);
+
+    const Config& values() const noexcept { return config_; }
+    // Checks every key and rule and hands the result over, immutable. Throws ConfigError.
+    ConfigSnapshot freeze() &&;
+
+private:
+    void check() const;
+    std::string origin_of(std::string_view key) const;
+
+    Config config_;
+    std::string base_origin_ = "defaults";  // a key no file or flag set
+    std::map<std::string, std::string, std::less<>> origins_;
+};
+
 // Reads `path` over the defaults. Throws ConfigError.
 Config load_config(const std::string& path);
-// The line of each key read from a file ("cache.min_ttl" -> 12), so that an error names it.
-using KeyLines = std::map<std::string, std::uint32_t, std::less<>>;
-// Checks values that flags may also have set. Throws ConfigError naming `origin` (a file, or "command line"), and the
-// key's line when `lines` has it.
-void validate(const Config& config, const std::string& origin, const KeyLines& lines = {});
+
+// The restart-only keys (settings::Apply::on_restart) whose values differ, by full name ("redis.address"), in the
+// table's order: what a reload to `next` cannot change.
+std::vector<std::string> restart_only_changes(const Config& running, const Config& next);
+// `next`, with the running values of its restart-only keys: what a reload really runs, and the next one compares to.
+Config keep_restart_only(const Config& running, const Config& next);
+
+std::string_view to_string(CacheBackend backend);
+std::string_view to_string(LogLevel level);
+spdlog::level::level_enum spdlog_level(LogLevel level);
+// A TTL or serve-stale window as the caches count it; the table's ranges keep every one within 32 bits.
+constexpr std::uint32_t whole_seconds(std::chrono::seconds s) noexcept { return static_cast<std::uint32_t>(s.count()); }
 
 // The "nameserver" addresses of a resolv.conf file (port 53), in order; empty if it cannot be read.
 std::vector<std::string> resolv_conf_nameservers(const std::string& path);

@@ -32,25 +32,6 @@ std::string join(const std::vector<std::string>& items) {
     return out;
 }
 
-// The settings a reload cannot change, named when a new file changes them.
-std::vector<std::string> needs_restart(const Config& a, const Config& b) {
-    std::vector<std::string> out;
-    if (a.server.listen != b.server.listen) out.push_back("server.listen");
-    if (a.server.workers != b.server.workers) out.push_back("server.workers");
-    if (a.server.user != b.server.user) out.push_back("server.user");
-    if (a.server.max_inflight != b.server.max_inflight) out.push_back("server.max_inflight");
-    if (a.server.max_tcp_connections != b.server.max_tcp_connections) out.push_back("server.max_tcp_connections");
-    if (a.server.tcp_idle_timeout_ms != b.server.tcp_idle_timeout_ms) out.push_back("server.tcp_idle_timeout_ms");
-    if (a.upstream.max_inflight != b.upstream.max_inflight) out.push_back("upstream.max_inflight");
-    if (a.cache.backend != b.cache.backend) out.push_back("cache.backend");
-    if (a.redis.address != b.redis.address || a.redis.password != b.redis.password || a.redis.db != b.redis.db ||
-        a.redis.prefix != b.redis.prefix || a.redis.timeout_ms != b.redis.timeout_ms) {
-        out.push_back("redis");
-    }
-    if (a.metrics.listen != b.metrics.listen) out.push_back("metrics.listen");
-    return out;
-}
-
 std::string summary(const std::vector<std::optional<WorkerStats>>& workers, const cache::CacheStats& memory) {
     WorkerStats t;
     std::size_t answering = 0;
@@ -85,8 +66,9 @@ std::string summary(const std::vector<std::optional<WorkerStats>>& workers, cons
 Supervisor::Supervisor(Config config, std::function<Config()> reload) : config_(std::move(config)), reload_(std::move(reload)) {}
 
 int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::optional<core::TcpListener> admin_listener) {
-    cache::MemoryCache cache({static_cast<std::size_t>(config_.cache.max_entries),
-                              static_cast<std::uint32_t>(config_.cache.serve_stale), 64});
+    cache::MemoryCache cache({.max_entries = static_cast<std::size_t>(config_.cache.max_entries),
+                              .serve_stale = whole_seconds(config_.cache.serve_stale),
+                              .shards = 64});
     const Config started_with = config_;  // what the workers were built from
     std::vector<WorkerControl> controls(static_cast<std::size_t>(config_.server.workers));
     std::vector<WorkerResult> results(controls.size());
@@ -110,19 +92,14 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
         auto reload = [&] {
             systemd::notify_reloading();
             try {
-                Config next = reload_();
-                if (auto fixed = needs_restart(config_, next); !fixed.empty()) {
+                const Config loaded = reload_();
+                if (auto fixed = restart_only_changes(config_, loaded); !fixed.empty()) {
                     spdlog::warn("reload: {} changed, which needs a restart: the running value stays", join(fixed));
                 }
                 // Keep what is really running, so that the next reload compares against it.
-                next.server = config_.server;
-                next.upstream.max_inflight = config_.upstream.max_inflight;
-                next.cache.backend = config_.cache.backend;
-                next.redis = config_.redis;
-                next.metrics = config_.metrics;
-                spdlog::set_level(spdlog::level::from_str(next.log.level));
-                cache.reconfigure(static_cast<std::size_t>(next.cache.max_entries),
-                                  static_cast<std::uint32_t>(next.cache.serve_stale));
+                const Config next = keep_restart_only(config_, loaded);
+                spdlog::set_level(spdlog_level(next.log.level));
+                cache.reconfigure(static_cast<std::size_t>(next.cache.max_entries), whole_seconds(next.cache.serve_stale));
                 const auto done = on_every_worker(controls, [next](WorkerHooks& h, std::size_t) { h.reload(next); },
                                                   kAskWorkers);
                 for (std::size_t i = 0; i < done.size(); ++i) {
@@ -130,8 +107,8 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
                 }
                 config_ = next;
                 spdlog::info("configuration reloaded: forwarding to {}; cache of {} entries, serve-stale {} s, log {}",
-                             join(next.upstream.servers), next.cache.max_entries, next.cache.serve_stale,
-                             next.log.level);
+                             join(next.upstream.servers), next.cache.max_entries, next.cache.serve_stale.count(),
+                             to_string(next.log.level));
             } catch (const std::exception& e) {
                 spdlog::error("reload refused, the running configuration stays: {}", e.what());
             }
@@ -166,7 +143,7 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
                     cache.clear();
                     text = "flushed the whole cache: " + std::to_string(before) + " entries from memory";
                 }
-                if (config_.cache.backend == "redis") {
+                if (config_.cache.backend == CacheBackend::redis) {
                     // Redis is shared: one worker's connection is enough.
                     const auto done = on_every_worker(
                         controls, [name](WorkerHooks& h, std::size_t i) { if (i == 0) h.flush_shared(name); }, kAskWorkers);

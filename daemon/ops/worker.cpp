@@ -77,19 +77,20 @@ std::unique_ptr<upstream::Upstream> make_upstream(core::Hub& hub, const Config& 
     const auto servers = upstream_addresses(config);
     // The upstream's own retries fit in the budget: two rounds over the servers.
     constexpr int kRounds = 2;
-    const int attempt_ms = std::max(100, config.upstream.timeout_ms / (kRounds * static_cast<int>(servers.size())));
-    return upstream::make_plain_upstream(
-        hub, {.servers = servers, .attempt_timeout = std::chrono::milliseconds(attempt_ms), .tries = kRounds});
+    const auto attempt = std::max(std::chrono::milliseconds(100),
+                                  config.upstream.timeout / (kRounds * static_cast<int>(servers.size())));
+    return upstream::make_plain_upstream(hub, {.servers = servers, .attempt_timeout = attempt, .tries = kRounds});
 }
 
 Resolver::Options resolver_options(const Config& config) {
     Resolver::Options options;
-    options.policy = {static_cast<std::uint32_t>(config.cache.min_ttl), static_cast<std::uint32_t>(config.cache.max_ttl),
-                      static_cast<std::uint32_t>(config.cache.negative_ttl_max),
-                      static_cast<std::uint32_t>(config.cache.servfail_ttl)};
+    options.policy = {.min_ttl = whole_seconds(config.cache.min_ttl),
+                      .max_ttl = whole_seconds(config.cache.max_ttl),
+                      .negative_ttl_max = whole_seconds(config.cache.negative_ttl_max),
+                      .servfail_ttl = whole_seconds(config.cache.servfail_ttl)};
     options.prefetch = config.cache.prefetch;
-    options.upstream_timeout = core::Seconds(config.upstream.timeout_ms / 1000.0);
-    options.stale_client_timeout = config.cache.stale_client_timeout_ms / 1000.0;
+    options.upstream_timeout = config.upstream.timeout;
+    options.stale_client_timeout = core::Seconds(config.cache.stale_client_timeout).count();
     options.max_upstream_inflight = config.upstream.max_inflight;
     options.log_queries = config.log.queries;
     return options;
@@ -128,21 +129,23 @@ WorkerResult run_worker(const Config& config, cache::MemoryCache& cache, std::ve
     // With the Redis backend each hub has its own connection, on its own loop, behind the shared memory cache.
     std::optional<cache::RedisClient> redis;
     std::optional<cache::RedisCache> shared;
-    if (config.cache.backend == "redis") {
-        redis.emplace(hub, cache::RedisClient::Options{*cache::parse_redis_address(config.redis.address),
-                                                       config.redis.password, config.redis.db,
-                                                       core::Seconds(config.redis.timeout_ms / 1000.0)});
-        shared.emplace(*redis, cache::RedisCache::Options{config.redis.prefix,
-                                                          static_cast<std::uint32_t>(config.cache.serve_stale),
-                                                          &Resolver::cache_clock, &wall_clock});
+    if (config.cache.backend == CacheBackend::redis) {
+        redis.emplace(hub, cache::RedisClient::Options{.address = *cache::parse_redis_address(config.redis.address),
+                                                       .password = config.redis.password,
+                                                       .db = config.redis.db,
+                                                       .timeout = config.redis.timeout});
+        shared.emplace(*redis, cache::RedisCache::Options{.prefix = config.redis.prefix,
+                                                          .serve_stale = whole_seconds(config.cache.serve_stale),
+                                                          .clock = &Resolver::cache_clock,
+                                                          .wall_clock = &wall_clock});
     }
     Resolver resolver(cache, shared ? &*shared : nullptr, *upstream, resolver_options(config));
     Responder answer = [&resolver](std::span<const std::byte> q, const QueryOrigin& origin, std::span<std::byte> out) {
         return resolver.resolve(q, origin, out);
     };
 
-    const TcpService::Options tcp_options{config.server.max_tcp_connections,
-                                          core::Seconds(config.server.tcp_idle_timeout_ms / 1000.0)};
+    const TcpService::Options tcp_options{.max_connections = config.server.max_tcp_connections,
+                                          .idle_timeout = config.server.tcp_idle_timeout};
     std::vector<std::unique_ptr<UdpService>> udp;
     std::vector<std::unique_ptr<TcpService>> tcp;
     for (auto& s : sockets) {
@@ -170,8 +173,8 @@ WorkerResult run_worker(const Config& config, cache::MemoryCache& cache, std::ve
     };
     hooks.reload = [&](const Config& next) {
         resolver.reconfigure(resolver_options(next));
-        if (shared) shared->set_serve_stale(static_cast<std::uint32_t>(next.cache.serve_stale));
-        if (next.upstream.servers != current.upstream.servers || next.upstream.timeout_ms != current.upstream.timeout_ms) {
+        if (shared) shared->set_serve_stale(whole_seconds(next.cache.serve_stale));
+        if (next.upstream.servers != current.upstream.servers || next.upstream.timeout != current.upstream.timeout) {
             std::unique_ptr<upstream::Upstream> replaced = std::exchange(upstream, make_upstream(hub, next));
             resolver.use_upstream(*upstream);
             retiring.spawn([old = std::shared_ptr<upstream::Upstream>(std::move(replaced))] { old->wait_unused(); });
