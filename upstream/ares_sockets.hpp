@@ -9,8 +9,8 @@
 // again). A batch asks for no more datagrams than there are queries in flight: with one (the usual case at low load)
 // that is a plain recvfrom straight into c-ares' buffer, which costs the kernel less than a recvmmsg that would try
 // for a second datagram, or a recvmsg that copies in a message header. A UDP query goes out by sendto for the same
-// reason (2.39 µs here against 2.51 by sendmsg, delivery over loopback included). TCP sockets and everything else go
-// straight to the kernel.
+// reason (sendmsg would copy in a message header). TCP sockets and everything else go straight to the kernel. The
+// batch's message headers are core::MessageHeaders, pointed once at the batch's own buffers.
 //
 // It also remembers the UDP socket of the last send, so that the channel can look there for an early answer, and,
 // by query ID, the rcode of answers c-ares reads and then drops without a word: on SERVFAIL, NOTIMP or REFUSED

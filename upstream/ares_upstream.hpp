@@ -23,9 +23,9 @@
 // query() sends the client's query under a fresh random ID (c-ares 1.18 keeps the caller's ID, and clients' IDs
 // would collide and be guessable) and parks the calling greenlet until the answer, a failure, or `timeout`. The
 // c-ares callback only copies the answer into a box shared with the waiter (core::CallbackResult) and schedules its
-// wake-up, so it stays safe when the waiting greenlet was killed or timed out long before. c-ares' status becomes an Outcome here: c-ares
-// 1.18 reports every server answering SERVFAIL or REFUSED as ECONNREFUSED, so the rcodes of the answers it drops are
-// read from the sockets (AresSockets) to tell them apart from a port that is not listening.
+// wake-up, so it stays safe when the waiting greenlet was killed or timed out long before. c-ares' status becomes an
+// Outcome here: c-ares 1.18 reports every server answering SERVFAIL or REFUSED as ECONNREFUSED, so the rcodes of the
+// answers it drops are read from the sockets (AresSockets) to tell them apart from a port that is not listening.
 #pragma once
 
 #include "core/engine/callback_result.hpp"
@@ -75,7 +75,8 @@ private:
     // What the callback counts down as the query leaves.
     struct InFlight {
         std::size_t* total = nullptr;
-        Rotation* rotation = nullptr;  // lives until this query's callback: a channel is destroyed only with none in flight
+        // Lives until this query's callback: a channel is destroyed only with none in flight.
+        Rotation* rotation = nullptr;
     };
     using Pending = core::CallbackResult<Answer, InFlight>;
     struct Watcher {

@@ -17,7 +17,7 @@
 //   g.kill()                      g->kill()
 //   g.kill(block=False)           g->kill_nowait()
 //   g.kill(timeout=t)             g->kill_and_wait(t)
-//   g.kill(exc, ...)              the same with KillWith{exc} last: g->kill(KillWith{exc}), g->kill_nowait(KillWith{exc})
+//   g.kill(exc, ...)              the same with KillWith{exc} last: g->kill(KillWith{exc}), g->kill_nowait(...)
 //   g.get(), g.get(timeout=t)     g->get(), g->get_for(t)
 //   g.get(block=False)            g->get_nowait()
 //   g.join(timeout=t)             g->join(t)

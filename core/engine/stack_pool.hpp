@@ -3,7 +3,8 @@
 // Each stack is one mmap: a PROT_NONE guard page at its low end, then `stack_size` bytes growing down towards it, so
 // an overflow faults on the guard page instead of writing over a neighbour. Pages are only backed once touched, so a
 // parked greenlet costs the few pages it used, not its whole stack. Freed stacks go to a free list (up to
-// `max_free`) so that steady-state spawning maps nothing; mmap + mprotect costs 13-24 us here, reuse ~40 ns.
+// `max_free`) so that steady-state spawning maps nothing: a fresh stack costs two system calls (mmap, mprotect) and
+// the page faults of touching it, a reused one neither.
 //
 // Every stack costs two kernel memory mappings (the guard splits it), so very many live greenlets need
 // vm.max_map_count above its default of 65530; allocate() says so when mmap fails.

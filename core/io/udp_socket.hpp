@@ -2,18 +2,17 @@
 //
 // recv_batch() parks until at least one datagram is there, then takes as many as fit in one system call; a
 // send_batch() hands the kernel a whole batch at once. Batching saves a system call per packet when the socket queue
-// is deep (+17-30% packets per core here); at low load a batch is simply one datagram. The message headers
-// (MessageHeaders) are kept in the socket and reused, so a batch allocates nothing: one set for receiving and one for
-// sending, so one greenlet may receive while another sends (at most one of each at a time). recv_from() returns the
-// datagram's size and sender together (Received) rather than through an out-parameter. A batch that comes back short means the queue is
-// empty, so the next recv_batch() waits for readiness first instead of spending a recvmmsg on EAGAIN.
+// is deep; at low load a batch is simply one datagram. The message headers (MessageHeaders) are kept in the socket and
+// reused, so a batch allocates nothing: one set for receiving and one for sending, so one greenlet may receive while
+// another sends (at most one of each at a time). A batch that comes back short means the queue is empty, so the next
+// recv_batch() waits for readiness first instead of spending a recvmmsg on EAGAIN. recv_from() returns the
+// datagram's size and sender together (Received) rather than through an out-parameter.
 //
 // After a lone datagram the next is read alone too, by recvfrom: a recvmmsg of several makes the kernel look for a
-// second one that is usually not there, and recvmsg copies in a message header (a lone datagram here: 0.56 µs by
-// recvfrom, 0.69 by recvmsg, 0.90 by a recvmmsg of 4). Unless
-// the hub's wait found datagrams already queued (Hub::last_wait_seconds): then the read is a batch of 4 again. After
-// a short batch of several the window stays at twice it, slept or not: traffic that comes in bursts is read a burst
-// at a time (reading it one by one cost 8.5 µs per cached answer at 40k q/s, against 7.4).
+// second one that is usually not there, and recvmsg copies in a message header, each dearer for the kernel than a
+// recvfrom. Unless the hub's wait found datagrams already queued (Hub::last_wait_seconds): then the read is a batch
+// of 4 again. After a short batch of several the window stays at twice it, slept or not: traffic that comes in bursts
+// is read a burst at a time, which costs less per answer than reading it one by one.
 #pragma once
 
 #include "core/io/io_watch.hpp"
@@ -58,8 +57,9 @@ public:
     };
     // One datagram into `buffer`: its size and sender.
     Received recv_from(std::span<std::byte> buffer, MaybeTimeout timeout = std::nullopt);
-    // TODO(api): remove once tools/dnsq/main.cpp, tests/support/test_upstream.cpp, tests/daemon/serve/services_test.cpp,
-    // tests/daemon/resolve/hit_path_allocation_test.cpp and tests/system/*.cpp use the recv_from above
+    // TODO(api): remove once tools/dnsq/main.cpp, tests/support/test_upstream.cpp,
+    // tests/daemon/serve/services_test.cpp, tests/daemon/resolve/hit_path_allocation_test.cpp and tests/system/*.cpp
+    // use the recv_from above
     std::size_t recv_from(std::span<std::byte> buffer, SocketAddress& from, MaybeTimeout timeout = std::nullopt) {
         Received r = recv_from(buffer, timeout);
         from = r.peer;

@@ -3,11 +3,11 @@
 //
 // Blocks are carved from 2 MiB chunks, each aligned so that the kernel can back it with one transparent huge page,
 // asked to (MADV_HUGEPAGE), and filled at once (MADV_POPULATE_WRITE), so memory that grows block by block costs a
-// page fault per chunk instead of one per 4 KiB page: in our VMs a fault costs about 10 µs, and a cache growing by
-// one answer per forwarded query took one in eight. Where the kernel gives no huge page, the chunk is still
-// populated in one call (under a microsecond a page against ten). Either advice failing leaves an ordinary mapping.
-// Filling a chunk takes 0.1 ms, and up to 4 ms for memory the VM's host has not backed yet: too long to stall a hub
-// for, so while one chunk is being cut up, a thread of the pool's own prepares the next (a spare); only a pool that
+// page fault per chunk instead of one per 4 KiB page: on a virtual machine a fault is dear, and a cache growing by
+// one answer per forwarded query took one every few queries. Where the kernel gives no huge page, the chunk is still
+// populated in one call, far cheaper per page than faulting each in. Either advice failing leaves an ordinary
+// mapping. Filling a chunk takes long (longer still for memory the VM's host has not backed yet): too long to stall a
+// hub for, so while one chunk is being cut up, a thread of the pool's own prepares the next (a spare); only a pool that
 // outruns it maps a chunk on the spot.
 //
 // Freed blocks are kept by size class (16-byte steps) for reuse; chunks go back to the system only when the pool is

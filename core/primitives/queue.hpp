@@ -3,9 +3,9 @@
 // Queue<T>(maxsize): FIFO of items; nullopt or 0 means unbounded. put() blocks while the queue is full, get() and
 // peek() while it is empty. put_for / get_for / peek_for(timeout) give up when `timeout` passes and the _nowait ones
 // at once, throwing QueueFull / QueueEmpty (gevent's put(item, timeout=t) and put(item, block=False), and the same
-// for get and peek). Blocked putters and getters are served FIFO through a deferred hub callback; a getter takes its item when it runs, so one
-// that timed out meanwhile leaves the item for the next. Joinable: every put counts as an unfinished task until a
-// task_done(); join() waits for zero.
+// for get and peek). Blocked putters and getters are served FIFO through a deferred hub callback; a getter takes its
+// item when it runs, so one that timed out meanwhile leaves the item for the next. Joinable: every put counts as an
+// unfinished task until a task_done(); join() waits for zero.
 //
 // Channel<T>: a rendezvous with no buffer: put() returns only once a getter has taken the item (put_nowait with no
 // getter waiting, or put_for whose timeout passes, throws QueueFull); get() takes from a waiting putter, or waits for
