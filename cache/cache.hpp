@@ -71,6 +71,17 @@ struct CacheStats {
     std::uint64_t expired = 0;
     std::uint64_t size = 0;
     std::uint64_t memory_bytes = 0;  // taken for entries and their answers, in use or kept for reuse (0: not tracked)
+
+    CacheStats& operator+=(const CacheStats& o) noexcept {
+        hits += o.hits;
+        misses += o.misses;
+        stale_hits += o.stale_hits;
+        evictions += o.evictions;
+        expired += o.expired;
+        size += o.size;
+        memory_bytes += o.memory_bytes;
+        return *this;
+    }
 };
 
 // How usable `answer` is at `now` in a cache that keeps expired answers `serve_stale` seconds more: nullopt once past

@@ -42,6 +42,12 @@ public:
     struct Extra {
         std::uint64_t foreign = 0;  // values under our prefix that were not ours, or answered another question
         std::uint64_t stores = 0;
+
+        Extra& operator+=(const Extra& o) noexcept {
+            foreign += o.foreign;
+            stores += o.stores;
+            return *this;
+        }
     };
     const Extra& extra() const noexcept { return extra_; }
 

@@ -66,6 +66,15 @@ public:
         std::uint64_t errors = 0;        // error replies and failed connections
         std::uint64_t skipped = 0;       // commands not sent because the breaker was open
         std::uint64_t reconnects = 0;    // connections made after a loss
+
+        Stats& operator+=(const Stats& o) noexcept {
+            commands += o.commands;
+            timeouts += o.timeouts;
+            errors += o.errors;
+            skipped += o.skipped;
+            reconnects += o.reconnects;
+            return *this;
+        }
     };
 
     RedisClient(core::Hub& hub, Options options);

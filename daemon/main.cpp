@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
             sockets = daemon::bind_listeners(config->server.listen, config->server.workers);
         }
         if (!config->metrics.listen.empty()) {
-            admin = core::TcpListener::bind(*core::SocketAddress::parse(config->metrics.listen), {64, false});
+            admin = core::TcpListener::bind(*core::SocketAddress::parse(config->metrics.listen), {.backlog = 64});
         }
         if (!config->server.user.empty()) {
             daemon::drop_privileges(config->server.user);
@@ -144,7 +144,6 @@ int main(int argc, char** argv) {
                      ? " in front of redis " + config->redis.address + " (keys \"" + config->redis.prefix + "...\")"
                      : std::string());
 
-    // The Supervisor keeps a copy of its own: the snapshot is what was validated, never changed.
-    daemon::Supervisor supervisor(*config, [line] { return *build_config(line); });
+    daemon::Supervisor supervisor(std::move(config), [line] { return build_config(line); });
     return supervisor.run(std::move(sockets), std::move(admin));
 }

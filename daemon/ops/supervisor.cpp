@@ -33,50 +33,34 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 std::string summary(const std::vector<std::optional<WorkerStats>>& workers, const cache::CacheStats& memory) {
-    WorkerStats t;
-    std::size_t answering = 0;
-    for (const auto& w : workers) {
-        if (!w) continue;
-        ++answering;
-        t.resolver.queries += w->resolver.queries;
-        t.resolver.cache_hits += w->resolver.cache_hits;
-        t.resolver.cache_misses += w->resolver.cache_misses;
-        t.resolver.coalesced += w->resolver.coalesced;
-        t.resolver.upstream_queries += w->resolver.upstream_queries;
-        t.resolver.upstream_failures += w->resolver.upstream_failures;
-        t.resolver.upstream_timeouts += w->resolver.upstream_timeouts;
-        t.resolver.stale_served += w->resolver.stale_served;
-        t.resolver.servfail += w->resolver.servfail;
-        t.resolver.formerr += w->resolver.formerr;
-        t.resolver.dropped += w->resolver.dropped;
-        t.resolver.shared_cache_hits += w->resolver.shared_cache_hits;
-        t.upstream_in_flight += w->upstream_in_flight;
-    }
+    const WorkerTotals totals = add_up(workers);
+    const ResolverStats& r = totals.sum.resolver;
     return fmt::format("statistics: {}/{} workers answering; {} queries, {} cache hits, {} misses ({} from redis, {} "
                        "coalesced); upstream {} queries, {} failed, {} timed out, {} in flight; {} stale served, {} "
                        "SERVFAIL, {} FORMERR, {} dropped; {} entries cached, {} evicted",
-                       answering, workers.size(), t.resolver.queries, t.resolver.cache_hits, t.resolver.cache_misses,
-                       t.resolver.shared_cache_hits, t.resolver.coalesced, t.resolver.upstream_queries,
-                       t.resolver.upstream_failures, t.resolver.upstream_timeouts, t.upstream_in_flight,
-                       t.resolver.stale_served, t.resolver.servfail, t.resolver.formerr, t.resolver.dropped, memory.size,
+                       totals.answering, totals.workers, r.queries, r.cache_hits, r.cache_misses, r.shared_cache_hits,
+                       r.coalesced, r.upstream_queries, r.upstream_failures, r.upstream_timeouts,
+                       totals.sum.upstream_in_flight, r.stale_served, r.servfail, r.formerr, r.dropped, memory.size,
                        memory.evictions);
 }
 }  // namespace
 
-Supervisor::Supervisor(Config config, std::function<Config()> reload) : config_(std::move(config)), reload_(std::move(reload)) {}
+Supervisor::Supervisor(ConfigSnapshot config, std::function<ConfigSnapshot()> reload)
+    : config_(std::move(config)), reload_(std::move(reload)) {}
 
 int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::optional<core::TcpListener> admin_listener) {
-    cache::MemoryCache cache({.max_entries = static_cast<std::size_t>(config_.cache.max_entries),
-                              .serve_stale = whole_seconds(config_.cache.serve_stale),
+    cache::MemoryCache cache({.max_entries = static_cast<std::size_t>(config_->cache.max_entries),
+                              .serve_stale = whole_seconds(config_->cache.serve_stale),
                               .shards = 64});
-    const Config started_with = config_;  // what the workers were built from
-    std::vector<WorkerControl> controls(static_cast<std::size_t>(config_.server.workers));
+    const ConfigSnapshot started_with = config_;  // what the workers were built from
+    std::vector<WorkerControl> controls(static_cast<std::size_t>(config_->server.workers));
     std::vector<WorkerResult> results(controls.size());
     std::vector<std::thread> threads;
     for (std::size_t w = 0; w < controls.size(); ++w) {
         threads.emplace_back([&, w] {
             try {
-                results[w] = run_worker(started_with, cache, std::move(sockets[w]), controls[w]);
+                Worker worker(started_with, cache, std::move(sockets[w]));
+                results[w] = worker.serve(controls[w]);
             } catch (const std::exception& e) {
                 spdlog::critical("worker {} failed: {}", w, e.what());
                 controls[w].detach();  // requests to it fail at once instead of queueing for a worker that is gone
@@ -92,23 +76,24 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
         auto reload = [&] {
             systemd::notify_reloading();
             try {
-                const Config loaded = reload_();
-                if (auto fixed = restart_only_changes(config_, loaded); !fixed.empty()) {
+                const ConfigSnapshot loaded = reload_();
+                if (auto fixed = restart_only_changes(*config_, *loaded); !fixed.empty()) {
                     spdlog::warn("reload: {} changed, which needs a restart: the running value stays", join(fixed));
                 }
                 // Keep what is really running, so that the next reload compares against it.
-                const Config next = keep_restart_only(config_, loaded);
-                spdlog::set_level(spdlog_level(next.log.level));
-                cache.reconfigure(static_cast<std::size_t>(next.cache.max_entries), whole_seconds(next.cache.serve_stale));
-                const auto done = on_every_worker(controls, [next](WorkerHooks& h, std::size_t) { h.reload(next); },
-                                                  kAskWorkers);
+                const ConfigSnapshot next = std::make_shared<const Config>(keep_restart_only(*config_, *loaded));
+                spdlog::set_level(spdlog_level(next->log.level));
+                cache.reconfigure(static_cast<std::size_t>(next->cache.max_entries),
+                                  whole_seconds(next->cache.serve_stale));
+                const auto done = on_every_worker(
+                    controls, [next](RunningWorker& worker, std::size_t) { worker.reload(next); }, kAskWorkers);
                 for (std::size_t i = 0; i < done.size(); ++i) {
                     if (!done[i]) spdlog::error("reload: worker {} did not take the new configuration in time", i);
                 }
                 config_ = next;
                 spdlog::info("configuration reloaded: forwarding to {}; cache of {} entries, serve-stale {} s, log {}",
-                             join(next.upstream.servers), next.cache.max_entries, next.cache.serve_stale.count(),
-                             to_string(next.log.level));
+                             join(next->upstream.servers), next->cache.max_entries, next->cache.serve_stale.count(),
+                             to_string(next->log.level));
             } catch (const std::exception& e) {
                 spdlog::error("reload refused, the running configuration stays: {}", e.what());
             }
@@ -143,10 +128,14 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
                     cache.clear();
                     text = "flushed the whole cache: " + std::to_string(before) + " entries from memory";
                 }
-                if (config_.cache.backend == CacheBackend::redis) {
+                if (config_->cache.backend == CacheBackend::redis) {
                     // Redis is shared: one worker's connection is enough.
                     const auto done = on_every_worker(
-                        controls, [name](WorkerHooks& h, std::size_t i) { if (i == 0) h.flush_shared(name); }, kAskWorkers);
+                        controls,
+                        [name](RunningWorker& worker, std::size_t i) {
+                            if (i == 0) worker.flush_shared(name);
+                        },
+                        kAskWorkers);
                     text += done.empty() || !done[0] ? ", Redis not flushed (no answer in time)" : ", and from Redis";
                 }
                 spdlog::info("admin: {}", text);
@@ -158,11 +147,11 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
         }
 
         // Ready once every worker's hub answers: all sockets are being served.
-        const auto up = on_every_worker(controls, [](WorkerHooks&, std::size_t) {}, kStartBudget);
+        const auto up = on_every_worker(controls, [](RunningWorker&, std::size_t) {}, kStartBudget);
         std::size_t serving = 0;
         for (bool u : up) serving += u ? 1 : 0;
         if (serving == up.size()) {
-            systemd::notify_ready("serving, forwarding to " + join(config_.upstream.servers));
+            systemd::notify_ready("serving, forwarding to " + join(config_->upstream.servers));
         } else {
             spdlog::error("{} of {} workers did not start", up.size() - serving, up.size());
             stop.set();
@@ -172,7 +161,7 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
             tasks.spawn([&controls, interval] {
                 for (;;) {
                     core::sleep(*interval);
-                    const auto alive = on_every_worker(controls, [](WorkerHooks&, std::size_t) {}, *interval / 2);
+                    const auto alive = on_every_worker(controls, [](RunningWorker&, std::size_t) {}, *interval / 2);
                     bool all = true;
                     for (std::size_t i = 0; i < alive.size(); ++i) {
                         if (!alive[i]) spdlog::error("watchdog: worker {} did not answer; not telling systemd we are alive", i);

@@ -9,7 +9,8 @@
 // A reload applies what can change without dropping the cache or a query in flight: upstream servers and budget
 // (new queries go to the new servers), cache limits and serve-stale, TTL clamps, prefetch, log level, query log. A
 // file that does not load is refused with a log line and the running configuration stays; settings that need a
-// restart (listen addresses, workers, backend, Redis, metrics, user) are named in a warning and left as they are.
+// restart (those the settings table marks so: docs/configuration.md) are named in a warning and keep their running
+// values.
 #pragma once
 
 #include "core/io/tcp.hpp"
@@ -25,14 +26,14 @@ namespace greenfinch::daemon {
 class Supervisor {
 public:
     // `reload`: reads the configuration again (the file, then the same flags); throws ConfigError.
-    Supervisor(Config config, std::function<Config()> reload);
+    Supervisor(ConfigSnapshot config, std::function<ConfigSnapshot()> reload);
 
     // Serves until a stop signal; returns the process's exit status.
     int run(std::vector<std::vector<ListenSockets>> sockets, std::optional<core::TcpListener> admin);
 
 private:
-    Config config_;
-    std::function<Config()> reload_;
+    ConfigSnapshot config_;  // what runs: swapped whole on reload, never changed
+    std::function<ConfigSnapshot()> reload_;
 };
 
 }  // namespace greenfinch::daemon

@@ -1,70 +1,72 @@
 // Worker: one thread with its own hub serving its share of the traffic.
 //
 // With `workers = N` the daemon binds every listen address N times with SO_REUSEPORT, so the kernel spreads
-// clients over N sockets, and each Worker runs a hub with its own sockets, c-ares channel and Resolver; the memory
-// cache is shared, so a name one worker cached is a hit for all. Coalescing of in-flight queries is per worker (it
-// lives on the worker's hub): a burst for one new name spread over N workers costs at most N upstream queries.
-// The main thread keeps signals and the admin endpoint: it reaches each worker through WorkerControl, which hands
-// requests (stop, collect statistics, reload, flush) to the worker's hub from any thread.
+// clients over N sockets, and each Worker runs a hub with its own sockets, upstream and Resolver; the memory cache is
+// shared, so a name one worker cached is a hit for all. Coalescing of in-flight queries is per worker (it lives on
+// the worker's hub): a burst for one new name spread over N workers costs at most N upstream queries.
+//
+// A Worker is made on the thread it serves, and everything it owns lives on that thread's hub: the upstream, the
+// Redis tier (with the Redis backend: a connection of its own behind the shared memory cache), the resolver and a
+// service per listening socket. serve() runs until its WorkerControl asks it to stop, then drains; meanwhile the main
+// thread reaches it only through that control (collect_stats, reload, flush_shared, on the worker's own thread).
 #pragma once
 
 #include "cache/memory_cache.hpp"
-#include "core/primitives/event.hpp"
+#include "cache/redis_cache.hpp"
+#include "cache/redis_client.hpp"
 #include "core/engine/hub.hpp"
-#include "core/io/tcp.hpp"
-#include "core/io/udp_socket.hpp"
+#include "core/primitives/pool.hpp"
 #include "daemon/ops/config.hpp"
-#include "daemon/serve/listeners.hpp"
+#include "daemon/ops/worker_control.hpp"
 #include "daemon/ops/worker_stats.hpp"
+#include "daemon/resolve/resolver.hpp"
+#include "daemon/serve/listeners.hpp"
+#include "daemon/serve/tcp_service.hpp"
+#include "daemon/serve/udp_service.hpp"
+#include "upstream/upstream.hpp"
 
 #include <cstdint>
-#include <functional>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace greenfinch::daemon {
 
-// What a running worker offers the main thread. Called only on the worker's own thread (through post()).
-struct WorkerHooks {
-    std::function<void(WorkerStats&)> collect;
-    std::function<void(const Config&)> reload;
-    // Drops one name (every type; `name` in presentation form) or, with nullopt, everything, from the shared cache
-    // (Redis) if there is one. Parks the worker greenlet it runs in.
-    std::function<void(const std::optional<std::string>& name)> flush_shared;
-};
-
-// Shared by the main thread and one worker; thread-safe.
-class WorkerControl {
-public:
-    void request_stop();
-    // Called by the worker, on its own thread, when its hub is up; returns true if a stop was already requested.
-    bool attach(core::Hub& hub, core::Event& stop, WorkerHooks* hooks);
-    void detach();
-    // Runs `fn` with the worker's hooks in a new greenlet on the worker's hub (once it is up, if it is still
-    // starting); false once the worker is stopping.
-    bool post(std::function<void(WorkerHooks&)> fn);
-
-private:
-    void run_on_hub(std::function<void(WorkerHooks&)> fn);
-
-    std::mutex mutex_;
-    core::Hub* hub_ = nullptr;
-    core::Event* stop_ = nullptr;
-    WorkerHooks* hooks_ = nullptr;
-    std::vector<std::function<void(WorkerHooks&)>> early_;
-    bool stop_requested_ = false;
-    bool detached_ = false;
-};
-
 struct WorkerResult {
     std::uint64_t answered = 0;
-    bool drained = true;
+    bool drained = true;  // every query in flight at the stop finished within the drain budget
 };
 
-// Runs one worker on the calling thread until its control asks it to stop; then drains (up to 2 s) and returns.
-WorkerResult run_worker(const Config& config, cache::MemoryCache& cache, std::vector<ListenSockets> sockets,
-                        WorkerControl& control);
+class Worker final : public RunningWorker {
+public:
+    // Builds everything on the calling thread's new hub and starts serving `sockets`.
+    Worker(ConfigSnapshot config, cache::MemoryCache& cache, std::vector<ListenSockets> sockets);
+    ~Worker() override;
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    // Serves until `control` asks for a stop; then stops reading and lets the queries in flight finish, for up to
+    // 2 s over every listener together.
+    WorkerResult serve(WorkerControl& control);
+
+    WorkerStats collect_stats() const override;
+    // What a reload may change in place: the resolver's options, serve-stale, and the upstream (a new one when its
+    // servers or budget changed; the old one is destroyed once its last query has left it).
+    void reload(const ConfigSnapshot& next) override;
+    void flush_shared(const std::optional<std::string>& name) override;
+
+private:
+    core::Hub hub_;  // first in, last out: everything below lives on it
+    ConfigSnapshot config_;
+    std::unique_ptr<upstream::Upstream> upstream_;
+    core::Group retiring_;  // upstreams replaced on reload, each waiting for its last query
+    std::optional<cache::RedisClient> redis_;
+    std::optional<cache::RedisCache> shared_;
+    Resolver resolver_;
+    Responder responder_;
+    std::vector<std::unique_ptr<UdpService>> udp_;
+    std::vector<std::unique_ptr<TcpService>> tcp_;
+};
 
 }  // namespace greenfinch::daemon

@@ -19,7 +19,7 @@ struct Gather {
 }  // namespace
 
 std::vector<bool> on_every_worker(std::vector<WorkerControl>& workers,
-                                  std::function<void(WorkerHooks&, std::size_t index)> fn, core::Seconds timeout) {
+                                  std::function<void(RunningWorker&, std::size_t index)> fn, core::Seconds timeout) {
     auto g = std::make_shared<Gather>();
     g->finished.assign(workers.size(), false);
     g->main = &core::Hub::current();
@@ -41,8 +41,8 @@ std::vector<bool> on_every_worker(std::vector<WorkerControl>& workers,
         }
     };
     for (std::size_t i = 0; i < workers.size(); ++i) {
-        const bool posted = workers[i].post([g, fn, i, finish_one](WorkerHooks& hooks) {
-            fn(hooks, i);
+        const bool posted = workers[i].post([g, fn, i, finish_one](RunningWorker& worker) {
+            fn(worker, i);
             std::lock_guard lock(g->mutex);
             g->finished[i] = true;
             finish_one(g);
@@ -61,7 +61,7 @@ std::vector<std::optional<WorkerStats>> collect_stats(std::vector<WorkerControl>
     // Each worker fills its own slot; a late one writes into this shared copy after we have stopped looking.
     auto slots = std::make_shared<std::vector<WorkerStats>>(workers.size());
     const std::vector<bool> finished = on_every_worker(
-        workers, [slots](WorkerHooks& hooks, std::size_t i) { hooks.collect((*slots)[i]); }, timeout);
+        workers, [slots](RunningWorker& worker, std::size_t i) { (*slots)[i] = worker.collect_stats(); }, timeout);
     std::vector<std::optional<WorkerStats>> out(workers.size());
     for (std::size_t i = 0; i < workers.size(); ++i) {
         if (finished[i]) out[i] = (*slots)[i];

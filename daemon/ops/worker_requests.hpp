@@ -3,7 +3,8 @@
 // (its hub stuck) is reported, never waited for: the watchdog and the metrics rely on that.
 #pragma once
 
-#include "daemon/ops/worker.hpp"
+#include "daemon/ops/worker_control.hpp"
+#include "daemon/ops/worker_stats.hpp"
 
 #include <functional>
 #include <optional>
@@ -11,9 +12,9 @@
 
 namespace greenfinch::daemon {
 
-// Runs `fn(hooks, index)` on every worker; returns, per worker, whether it finished within `timeout`.
+// Runs `fn(worker, index)` on every worker; returns, per worker, whether it finished within `timeout`.
 std::vector<bool> on_every_worker(std::vector<WorkerControl>& workers,
-                                  std::function<void(WorkerHooks&, std::size_t index)> fn, core::Seconds timeout);
+                                  std::function<void(RunningWorker&, std::size_t index)> fn, core::Seconds timeout);
 
 // Every worker's statistics; nullopt for a worker that did not answer within `timeout`.
 std::vector<std::optional<WorkerStats>> collect_stats(std::vector<WorkerControl>& workers, core::Seconds timeout);

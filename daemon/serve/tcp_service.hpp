@@ -36,6 +36,16 @@ public:
         std::uint64_t failed = 0;  // answered SERVFAIL: something failed inside the daemon (respond_or_servfail)
         // Queries whose answers never reached the client: it stopped reading or left first, or the daemon stopped.
         std::uint64_t undelivered = 0;
+
+        Stats& operator+=(const Stats& o) noexcept {
+            connections += o.connections;
+            queries += o.queries;
+            answered += o.answered;
+            dropped += o.dropped;
+            failed += o.failed;
+            undelivered += o.undelivered;
+            return *this;
+        }
     };
 
     TcpService(core::TcpListener listener, Responder& responder, Options options);

@@ -32,6 +32,16 @@ public:
         std::uint64_t send_errors = 0;  // refused by the kernel
         std::uint64_t failed = 0;       // answered SERVFAIL: something failed inside the daemon (respond_or_servfail)
         std::uint64_t abandoned = 0;    // read, but the stop came first (set by drain())
+
+        Stats& operator+=(const Stats& o) noexcept {
+            received += o.received;
+            answered += o.answered;
+            dropped += o.dropped;
+            send_errors += o.send_errors;
+            failed += o.failed;
+            abandoned += o.abandoned;
+            return *this;
+        }
     };
 
     UdpService(core::UdpSocket socket, Responder& responder, int max_inflight);

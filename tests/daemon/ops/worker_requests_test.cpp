@@ -12,23 +12,28 @@ using namespace greenfinch;
 
 namespace {
 // A worker thread with nothing but a hub and its control, answering requests until told to stop.
-class FakeWorker {
+class FakeWorker final : public daemon::RunningWorker {
 public:
     explicit FakeWorker(daemon::WorkerControl& control) : control_(control), thread_([this] { run(); }) {}
-    ~FakeWorker() {
+    ~FakeWorker() override {
         control_.request_stop();
         thread_.join();
     }
-    std::atomic<int> calls{0};
+    daemon::WorkerStats collect_stats() const override {
+        daemon::WorkerStats out;
+        out.resolver.queries = static_cast<std::uint64_t>(++calls);
+        return out;
+    }
+    void reload(const daemon::ConfigSnapshot&) override {}
+    void flush_shared(const std::optional<std::string>&) override {}
+    mutable std::atomic<int> calls{0};
 
 private:
     void run() {
         core::Hub hub;
-        daemon::WorkerHooks hooks;
-        hooks.collect = [this](daemon::WorkerStats& out) { out.resolver.queries = static_cast<std::uint64_t>(++calls); };
         core::Event stop;
         auto keep = hub.keep_alive();  // a real worker's sockets keep its loop alive; this one has none
-        if (!control_.attach(hub, stop, &hooks)) stop.wait();
+        if (!control_.attach(hub, stop, *this)) stop.wait();
         control_.detach();
     }
     daemon::WorkerControl& control_;
@@ -57,7 +62,7 @@ TEST_CASE("a stopped worker is reported at once, not waited for") {
     auto running = std::make_unique<FakeWorker>(controls[0]);
     controls[1].request_stop();
     const auto t0 = std::chrono::steady_clock::now();
-    const auto done = daemon::on_every_worker(controls, [](daemon::WorkerHooks&, std::size_t) {}, core::Seconds(5.0));
+    const auto done = daemon::on_every_worker(controls, [](daemon::RunningWorker&, std::size_t) {}, core::Seconds(5.0));
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1));
     CHECK(done == std::vector<bool>{true, false});
 }
