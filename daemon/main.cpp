@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
     for (int signo : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1}) sigaddset(&handled, signo);
     pthread_sigmask(SIG_BLOCK, &handled, nullptr);
     // A write to a connection its peer has closed must fail with EPIPE, not end the process: our own TCP writes say
-    // MSG_NOSIGNAL, but hiredis 0.14 writes to Redis with write(2).
+    // MSG_NOSIGNAL, but compat(hiredis 0.14) writes to Redis with write(2).
     std::signal(SIGPIPE, SIG_IGN);
 
     CLI::App app{"greenfinch: a caching DNS forwarder"};

@@ -7,9 +7,21 @@
 
 namespace greenfinch::dns {
 
+std::optional<MessageHead> parse_message_head(std::span<const std::byte> m) noexcept {
+    if (m.size() < kMessageHeadSize) return std::nullopt;
+    return MessageHead{.id = read_u16(m, 0), .flags = read_u16(m, 2)};
+}
+
 std::optional<Header> parse_header(std::span<const std::byte> m) noexcept {
     if (m.size() < kHeaderSize) return std::nullopt;
-    return Header{read_u16(m, 0), read_u16(m, 2), read_u16(m, 4), read_u16(m, 6), read_u16(m, 8), read_u16(m, 10)};
+    Header h;
+    h.id = read_u16(m, 0);
+    h.flags = read_u16(m, 2);
+    h.qdcount = read_u16(m, 4);
+    h.ancount = read_u16(m, 6);
+    h.nscount = read_u16(m, 8);
+    h.arcount = read_u16(m, 10);
+    return h;
 }
 
 std::optional<std::size_t> question_length(std::span<const std::byte> m) noexcept {

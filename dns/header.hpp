@@ -15,13 +15,11 @@ inline constexpr std::size_t kHeaderSize = 12;
 
 enum class Rcode : std::uint8_t { NoError = 0, FormErr = 1, ServFail = 2, NxDomain = 3, NotImp = 4, Refused = 5 };
 
-struct Header {
+// The ID and the flags: the first four bytes of a message, all that a reader who sees a message only in part (the
+// head of a TCP message) needs to tell whose answer it is and how it went.
+struct MessageHead {
     std::uint16_t id = 0;
     std::uint16_t flags = 0;
-    std::uint16_t qdcount = 0;
-    std::uint16_t ancount = 0;
-    std::uint16_t nscount = 0;
-    std::uint16_t arcount = 0;
 
     bool qr() const noexcept { return (flags & 0x8000) != 0; }
     std::uint8_t opcode() const noexcept { return static_cast<std::uint8_t>((flags >> 11) & 0x0f); }
@@ -29,7 +27,16 @@ struct Header {
     bool rd() const noexcept { return (flags & 0x0100) != 0; }
     Rcode rcode() const noexcept { return static_cast<Rcode>(flags & 0x000f); }
 };
+inline constexpr std::size_t kMessageHeadSize = 4;
 
+struct Header : MessageHead {
+    std::uint16_t qdcount = 0;
+    std::uint16_t ancount = 0;
+    std::uint16_t nscount = 0;
+    std::uint16_t arcount = 0;
+};
+
+std::optional<MessageHead> parse_message_head(std::span<const std::byte> message) noexcept;
 std::optional<Header> parse_header(std::span<const std::byte> message) noexcept;
 
 // The length of the question section that starts right after the header (one question, an uncompressed name as

@@ -1,6 +1,7 @@
 #include "upstream/ares_sockets.hpp"
 
 #include "core/io/direct_syscalls.hpp"
+#include "dns/header.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -124,13 +125,16 @@ ares_ssize_t AresSockets::receive(ares_socket_t fd, void* buffer, std::size_t le
 }
 
 void AresSockets::note_rcode(const void* answer, ares_ssize_t size) noexcept {
-    if (size < 4) return;
-    const auto* b = static_cast<const unsigned char*>(answer);
-    const unsigned rcode = b[3] & 0x0fu;
-    if (!(b[2] & 0x80u)) return;
-    if (rcode == 1) formerr_read_ = true;
-    if (rcode == 2 || rcode == 4 || rcode == 5) {
-        (*discarded_)[static_cast<std::uint16_t>(b[0] << 8 | b[1])] = static_cast<std::uint8_t>(rcode);
+    if (size < 0) return;
+    const std::optional<dns::MessageHead> head =
+        dns::parse_message_head(std::span(static_cast<const std::byte*>(answer), static_cast<std::size_t>(size)));
+    if (!head || !head->qr()) return;
+    switch (head->rcode()) {
+        case dns::Rcode::FormErr: formerr_read_ = true; break;
+        case dns::Rcode::ServFail:
+        case dns::Rcode::NotImp:
+        case dns::Rcode::Refused: (*discarded_)[head->id] = static_cast<std::uint8_t>(head->rcode()); break;
+        default: break;
     }
 }
 
@@ -155,7 +159,7 @@ ares_ssize_t AresSockets::send(ares_socket_t fd, const iovec* data, int count, v
     };
     ares_ssize_t sent = transmit();
     if (sent < 0 && udp && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        // c-ares 1.18 treats a UDP send that would block as a failed server: the query moves on to the next one, or
+        // compat(c-ares 1.18) treats a UDP send that would block as a failed server: the query moves on to the next one, or
         // with a single server fails at once. The send buffer fills only in a burst the device has not drained yet,
         // so wait for room briefly (the hub stalls at most that long), then let c-ares decide.
         pollfd room{fd, POLLOUT, 0};

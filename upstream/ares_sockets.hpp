@@ -2,7 +2,7 @@
 // answers from a UDP socket costs one recvmmsg per readiness instead of one recvfrom per answer plus one more that
 // only learns the socket is empty.
 //
-// c-ares 1.18 reads a readable UDP socket until recvfrom() fails with EAGAIN. Here the first read takes up to a batch
+// compat(c-ares 1.18) reads a readable UDP socket until recvfrom() fails with EAGAIN. Here the first read takes up to a batch
 // of datagrams at once and later reads are served from it; a batch that came back short, or with as many answers as
 // the channel has queries in flight, means there is nothing more to wait for, so the read after it answers EAGAIN
 // without a system call (epoll is level-triggered: anything that arrives later, a stray included, is reported
@@ -14,7 +14,7 @@
 //
 // It also remembers the UDP socket of the last send, so that the channel can look there for an early answer, and,
 // by query ID, the rcode of answers c-ares reads and then drops without a word: on SERVFAIL, NOTIMP or REFUSED
-// c-ares 1.18 moves on to the next server, and with none left reports only the ECONNREFUSED it started the query
+// compat(c-ares 1.18) moves on to the next server, and with none left reports only the ECONNREFUSED it started the query
 // with, the same as for a server that is not there at all. Over TCP the answers' headers are picked out of the
 // stream as c-ares reads it (dns/tcp_message_heads.hpp). It notes any FORMERR read, which may have cost the channel
 // its EDNS (AresUpstream). And it tells ServerHealth what each server was sent and whether it was heard from.
@@ -64,7 +64,7 @@ public:
 private:
     static constexpr std::size_t kBatch = 16;
     static constexpr int kUdpSendWaitMs = 5;  // the longest a UDP send waits for room in the socket's buffer
-    static constexpr std::size_t kDatagram = 4097;  // what c-ares 1.18 itself reads at most
+    static constexpr std::size_t kDatagram = 4097;  // what compat(c-ares 1.18) itself reads at most
     // A batch read ahead of c-ares: its entries point at the batch's own buffers, once, when the socket opens.
     struct UdpBatch {
         UdpBatch();

@@ -146,7 +146,7 @@ Reply AresUpstream::send(std::span<const std::byte> query, core::MaybeTimeout ti
     case ARES_ESERVFAIL: return {Outcome::ServersFailed, {}, id, {}};
     case ARES_EREFUSED: return {Outcome::Refused, {}, id, {}};
     case ARES_ECONNREFUSED:
-        // What c-ares 1.18 reports when every try ended in an answer it dropped, or at a port nobody listens on; a
+        // What compat(c-ares 1.18) reports when every try ended in an answer it dropped, or at a port nobody listens on; a
         // timeout on the way would have made it ETIMEOUT.
         switch (sockets_.discarded_rcode(id)) {
         case static_cast<std::uint8_t>(dns::Rcode::ServFail): return {Outcome::ServersFailed, {}, id, {}};

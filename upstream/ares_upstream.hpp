@@ -3,28 +3,28 @@
 // c-ares reports which sockets it wants watched (ARES_OPT_SOCK_STATE_CB); the channel mirrors them as libev
 // watchers on the hub and keeps one timer armed from ares_timeout(), so retries and per-attempt timeouts run on the
 // loop with no thread and no polling. Servers are tried in order (failover on timeout, SERVFAIL or REFUSED),
-// starting at the first one ServerHealth does not hold to be down: c-ares 1.18 always starts at its first server,
+// starting at the first one ServerHealth does not hold to be down: compat(c-ares 1.18) always starts at its first server,
 // so there is one c-ares channel per starting server (made when first needed; with one upstream, only one).
 // A truncated UDP answer is retried over TCP by c-ares itself. Queries are sent with EDNS (ARES_FLAG_EDNS), so an
-// answer up to the payload size they advertise is taken over UDP: without the flag c-ares 1.18 drops any UDP answer
+// answer up to the payload size they advertise is taken over UDP: without the flag compat(c-ares 1.18) drops any UDP answer
 // over 512 bytes and asks again over TCP. c-ares turns that flag off for good on a channel whose server once
 // answered FORMERR without an OPT record; such a channel is replaced by a fresh one (at most every `edns_retry_s`,
 // so that an upstream without EDNS cannot make one per query), the old one living on until its queries are done.
 // Once c-ares has turned EDNS off, a later FORMERR without an OPT record reaches query(), which asks once more
 // without the query's OPT record (c-ares does that only the first time).
 // Sockets stay open between queries
-// (ARES_FLAG_STAYOPEN): without it c-ares 1.18 closes them whenever no query is pending, and a lightly loaded
+// (ARES_FLAG_STAYOPEN): without it compat(c-ares 1.18) closes them whenever no query is pending, and a lightly loaded
 // daemon paid a socket, connect and close per query. As with dnsdist's per-backend sockets, the source port is then
 // fixed per server for the channel's life; the query ID stays random.
 //
 // query() looks for the answer right after the send, while that keeps finding it (EarlyReads): an upstream on the
 // same host has often answered before the send returned.
 //
-// query() sends the client's query under a fresh random ID (c-ares 1.18 keeps the caller's ID, and clients' IDs
+// query() sends the client's query under a fresh random ID (compat(c-ares 1.18) keeps the caller's ID, and clients' IDs
 // would collide and be guessable) and parks the calling greenlet until the answer, a failure, or `timeout`. The
 // c-ares callback only copies the answer into a box shared with the waiter (core::CallbackResult) and schedules its
 // wake-up, so it stays safe when the waiting greenlet was killed or timed out long before. c-ares' status becomes an
-// Outcome here: c-ares 1.18 reports every server answering SERVFAIL or REFUSED as ECONNREFUSED, so the rcodes of the
+// Outcome here: compat(c-ares 1.18) reports every server answering SERVFAIL or REFUSED as ECONNREFUSED, so the rcodes of the
 // answers it drops are read from the sockets (AresSockets) to tell them apart from a port that is not listening.
 #pragma once
 

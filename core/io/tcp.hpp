@@ -66,12 +66,6 @@ public:
     TcpStream accept(MaybeTimeout timeout = std::nullopt) { return accept_with_peer(timeout).stream; }
     // The next connection, with its peer's address.
     Accepted accept_with_peer(MaybeTimeout timeout = std::nullopt);
-    // TODO(api): remove once daemon/ops/admin_server.cpp uses accept_with_peer
-    TcpStream accept(SocketAddress* peer, MaybeTimeout timeout = std::nullopt) {
-        Accepted a = accept_with_peer(timeout);
-        if (peer) *peer = a.peer;
-        return std::move(a.stream);
-    }
 
 private:
     explicit TcpListener(Socket s) : socket_(std::move(s)) {}

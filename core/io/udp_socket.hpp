@@ -57,14 +57,6 @@ public:
     };
     // One datagram into `buffer`: its size and sender.
     Received recv_from(std::span<std::byte> buffer, MaybeTimeout timeout = std::nullopt);
-    // TODO(api): remove once tools/dnsq/main.cpp, tests/support/test_upstream.cpp,
-    // tests/daemon/serve/services_test.cpp, tests/daemon/resolve/hit_path_allocation_test.cpp and tests/system/*.cpp
-    // use the recv_from above
-    std::size_t recv_from(std::span<std::byte> buffer, SocketAddress& from, MaybeTimeout timeout = std::nullopt) {
-        Received r = recv_from(buffer, timeout);
-        from = r.peer;
-        return r.size;
-    }
     void send_to(std::span<const std::byte> data, const SocketAddress& to, MaybeTimeout timeout = std::nullopt);
     // One datagram, never waiting: for a lone answer with nothing to batch it with. Refused: the kernel rejected it
     // for good (as send_batch() skips one).

@@ -1,6 +1,6 @@
 // RecycledBlocks: memory for objects a hub makes and destroys at a high rate (a greenlet per query), kept for reuse
-// instead of going back to malloc each time, so that a query answered from cache allocates nothing (DESIGN.md, "The
-// budget of a cache hit").
+// instead of going back to malloc each time, so that a query answered from cache allocates nothing
+// (docs/architecture.md; tests/daemon/resolve/hit_path_allocation_test.cpp holds it to that).
 //
 // Blocks come in size classes of 64 bytes up to 1 KiB, each from ::operator new, so any block may also simply go
 // back there: an object that outlives its hub, or dies on a thread without one, is freed as usual. At most kKeep

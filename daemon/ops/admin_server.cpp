@@ -61,17 +61,17 @@ void AdminServer::start() {
     acceptor_ = core::spawn([this] {
         for (;;) {
             connections_.wait_available();
-            core::SocketAddress peer;
-            core::TcpStream stream;
+            core::TcpListener::Accepted accepted;
             try {
-                stream = listener_.accept(&peer);
+                accepted = listener_.accept_with_peer();
             } catch (const std::system_error& e) {
                 accept_failed_(core::Hub::current().now(),
                                fmt::format("admin {}: accept failed: {}", listener_.local_address().to_string(), e.what()));
                 core::sleep(core::Seconds(0.1));
                 continue;
             }
-            connections_.spawn([this, peer](core::TcpStream s) { serve(std::move(s), peer); }, std::move(stream));
+            connections_.spawn([this, peer = accepted.peer](core::TcpStream s) { serve(std::move(s), peer); },
+                               std::move(accepted.stream));
         }
     });
 }

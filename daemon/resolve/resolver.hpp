@@ -1,4 +1,4 @@
-// Resolver: the path of one query, from the client's bytes to the bytes of its answer (DESIGN.md, "One query").
+// Resolver: the path of one query, from the client's bytes to the bytes of its answer (docs/architecture.md).
 //
 //   parse (malformed: FORMERR, or dropped) -> key -> cache
 //     fresh hit: answered from cache, TTLs aged; in the last 10% of its TTL the first hit also refreshes it in a

@@ -1,5 +1,5 @@
 // Ports of gevent's Event / AsyncResult behaviour (test__event) to greenfinch's runtime; numbers refer to the table in
-// shared/reference/gevent-semantics.md §2.
+// docs/runtime.md ("Tested against gevent").
 //
 // C++ deviations from gevent:
 // - There is no multi-object gevent.wait()/iwait(); "wait([e], timeout)" is ported as e.wait(timeout).

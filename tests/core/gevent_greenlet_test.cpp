@@ -1,5 +1,5 @@
 // Ports of gevent's greenlet behaviour (test__order, test__api, test__greenlet, test__joinall) to greenfinch's
-// runtime; numbers refer to the table in shared/reference/gevent-semantics.md §2.
+// runtime; numbers refer to the table in docs/runtime.md ("Tested against gevent").
 //
 // C++ deviations from gevent, tested as such:
 // - get() on a greenlet killed with GreenletExit throws GreenletKilled (gevent returns the GreenletExit instance).

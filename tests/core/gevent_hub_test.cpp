@@ -1,5 +1,5 @@
 // Ports of gevent's hub behaviour (test__hub, test__signal, hub.py) to greenfinch's runtime; numbers refer to the
-// table in shared/reference/gevent-semantics.md §2.
+// table in docs/runtime.md ("Tested against gevent").
 //
 // C++ deviations from gevent:
 // - gevent's Waiter (switch/throw/get mailbox) has no public counterpart; #55 is ported on the two things that play

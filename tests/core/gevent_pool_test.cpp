@@ -1,5 +1,5 @@
 // Ports of gevent's Pool / Group behaviour (test__pool) to greenfinch's runtime; numbers refer to the table in
-// shared/reference/gevent-semantics.md §2.
+// docs/runtime.md ("Tested against gevent").
 //
 // C++ deviations from gevent:
 // - len(p) is p.size(); PoolFull and a blocking spawn() as in gevent; ValueError is std::invalid_argument.

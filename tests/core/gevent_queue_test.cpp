@@ -1,5 +1,5 @@
 // Ports of gevent's Queue / Channel behaviour (test__queue) to greenfinch's runtime; numbers refer to the table in
-// shared/reference/gevent-semantics.md §2.
+// docs/runtime.md ("Tested against gevent").
 //
 // C++ deviations from gevent:
 // - Empty/Full are QueueEmpty/QueueFull; ValueError from task_done() is std::invalid_argument.

@@ -1,5 +1,5 @@
 // Ports of gevent's Semaphore / BoundedSemaphore / RLock behaviour (test__semaphore, lock_tests, lock.py) to
-// greenfinch's runtime; numbers refer to the table in shared/reference/gevent-semantics.md §2.
+// greenfinch's runtime; numbers refer to the table in docs/runtime.md ("Tested against gevent").
 //
 // C++ deviations from gevent:
 // - ValueError is std::invalid_argument; RLock's RuntimeError is std::logic_error.

@@ -1,5 +1,5 @@
 // Ports of gevent's Timeout behaviour (test__timeout, test__api_timeout, test__api, test__sleep0) to greenfinch's
-// runtime; numbers refer to the table in shared/reference/gevent-semantics.md §2.
+// runtime; numbers refer to the table in docs/runtime.md ("Tested against gevent").
 //
 // C++ deviations from gevent:
 // - A Timeout is scoped: it starts when constructed and is cancelled when it goes out of scope (gevent's `with`).

@@ -51,6 +51,17 @@ TEST_CASE("the header's flags read as RFC 1035 places them") {
     CHECK(plain->rcode() == Rcode::NoError);
 }
 
+TEST_CASE("a message's head (ID and flags) reads from its first four bytes alone") {
+    const auto whole = make_query(0xbeef, 0x8180 | 0x0002, kExampleA);  // a SERVFAIL response
+    const auto head = parse_message_head(std::span(whole).first(kMessageHeadSize));
+    REQUIRE(head);
+    CHECK(head->id == 0xbeef);
+    CHECK(head->qr());
+    CHECK(head->rcode() == Rcode::ServFail);
+    CHECK_FALSE(parse_message_head(std::span(whole).first(kMessageHeadSize - 1)));
+    CHECK_FALSE(parse_header(std::span(whole).first(kHeaderSize - 1)));
+}
+
 TEST_CASE("malformed queries get FORMERR without a question, or nothing at all") {
     std::array<std::byte, 512> out{};
     SECTION("shorter than a header: dropped") {

@@ -148,8 +148,7 @@ std::vector<std::byte> TestUpstream::respond(std::span<const std::byte> query, b
 void TestUpstream::serve_udp() {
     for (;;) {
         std::array<std::byte, 4096> buf{};
-        core::SocketAddress from;
-        const std::size_t n = udp_.recv_from(buf, from);
+        const auto [n, from] = udp_.recv_from(buf);
         std::vector<std::byte> query(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
         greenlets_.spawn([this, from](std::vector<std::byte> q) {
             auto r = respond(q, false);

@@ -31,10 +31,9 @@ std::map<std::uint16_t, dns::Header> collect(core::UdpSocket& client, std::size_
     core::Deadline deadline(core::Hub::current(), timeout);
     std::array<std::byte, 1500> buf{};
     while (answers.size() < n) {
-        core::SocketAddress from;
         std::size_t size = 0;
         try {
-            size = client.recv_from(buf, from, deadline.remaining());
+            size = client.recv_from(buf, deadline.remaining()).size;
         } catch (const core::SocketTimeout&) {
             break;
         }

@@ -56,8 +56,7 @@ std::optional<Reply> exchange(const std::vector<std::byte>& query, const core::S
             for (;;) {
                 const auto left = std::chrono::duration<double>(deadline - Clock::now());
                 if (left.count() <= 0) return std::nullopt;
-                core::SocketAddress from;
-                const std::size_t n = sock.recv_from(buf, from, left);
+                const auto [n, from] = sock.recv_from(buf, left);
                 const std::optional<dns::Header> h = dns::parse_header(std::span(buf).first(n));
                 if (!h || !(from == server) || h->id != id) continue;  // not ours
                 buf.resize(n);

@@ -50,10 +50,9 @@ TEST_CASE("a query answered from cache allocates nothing once warm") {
         queries.push_back(test::Wire().header(static_cast<unsigned>(i), 0x0100, 1, 0, 0, 1).question("www.example", 1).opt(1232));
     }
     std::array<std::byte, 1500> buffer{};
-    core::SocketAddress from;
     const auto round = [&] {  // four at once, as dnsperf sends them, then their answers
         for (const auto& q : queries) client.send_to(q, server);
-        for (std::size_t i = 0; i < queries.size(); ++i) REQUIRE(client.recv_from(buffer, from) > 12);
+        for (std::size_t i = 0; i < queries.size(); ++i) REQUIRE(client.recv_from(buffer).size > 12);
     };
     for (int i = 0; i < 20; ++i) round();  // the upstream once, then warm: greenlets, buffers, the cache's entry
     REQUIRE(upstream.count("www.example") == 1);

@@ -77,8 +77,7 @@ TEST_CASE("UDP service: every query gets its own answer, malformed datagrams are
     std::vector<bool> seen(51, false);
     std::array<std::byte, 512> buf{};
     for (int i = 0; i < 50; ++i) {
-        core::SocketAddress from;
-        const std::size_t n = client.recv_from(buf, from, 5s);
+        const std::size_t n = client.recv_from(buf, 5s).size;
         auto h = dns::parse_header(std::span(buf.data(), n));
         REQUIRE(h);
         CHECK(h->rcode() == dns::Rcode::Refused);
@@ -109,8 +108,7 @@ TEST_CASE("UDP and TCP services: a query that fails inside the daemon still gets
         std::array<std::byte, 512> buf{};
         for (std::uint16_t id = 1; id <= 2; ++id) {
             client.send_to(query(id), service.local_address());
-            core::SocketAddress from;
-            const auto h = dns::parse_header(std::span(buf.data(), client.recv_from(buf, from, 5s)));
+            const auto h = dns::parse_header(std::span(buf.data(), client.recv_from(buf, 5s).size));
             REQUIRE(h);
             CHECK(h->id == id);
             CHECK(h->rcode() == (id == 1 ? dns::Rcode::ServFail : dns::Rcode::Refused));
@@ -207,8 +205,7 @@ TEST_CASE("UDP service: with its Pool full the receive loop waits, and the kerne
     std::set<std::uint16_t> ids;
     std::array<std::byte, 512> buf{};
     while (ids.size() < 10) {
-        core::SocketAddress from;
-        const std::size_t n = client.recv_from(buf, from, 5s);
+        const std::size_t n = client.recv_from(buf, 5s).size;
         ids.insert(dns::parse_header(std::span(buf.data(), n))->id);
     }
     CHECK(service.stats().answered == 10);

@@ -1,4 +1,4 @@
-// The example from README.md, verbatim in spirit: if this breaks, the README is lying.
+// The example of docs/runtime.md ("In one page"), verbatim in spirit: if this breaks, the manual is lying.
 #include "core/engine/greenlet.hpp"
 #include "core/primitives/queue.hpp"
 
