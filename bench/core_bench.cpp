@@ -3,8 +3,8 @@
 // Targets (issue 2): a switch under 50 ns, spawn+join under 1 us, 100k parked greenlets under 16 KiB resident each.
 // Run: build/bench/core_bench  (the 100k-greenlet case raises vm.max_map_count when run as root: every guarded stack
 // takes two kernel mappings).
-#include "core/primitives/event.hpp"
 #include "core/engine/greenlet.hpp"
+#include "core/primitives/event.hpp"
 #include "core/primitives/queue.hpp"
 #include "core/primitives/semaphore.hpp"
 
@@ -29,8 +29,8 @@ static void BM_RawSwitch(benchmark::State& state) {
     }
     stop = true;
     g->switch_to();
-    state.counters["ns_per_switch"] =
-        benchmark::Counter(static_cast<double>(state.iterations()) * 2, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["ns_per_switch"] = benchmark::Counter(static_cast<double>(state.iterations()) * 2,
+                                                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_RawSwitch);
 

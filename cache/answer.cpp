@@ -6,7 +6,7 @@
 namespace greenfinch::cache {
 
 namespace {
-constexpr double kRefreshFraction = 0.9;   // the last 10% of the TTL
+constexpr double kRefreshFraction = 0.9;      // the last 10% of the TTL
 constexpr std::uint32_t kMinRefreshTtl = 10;  // shorter TTLs are not worth a background refresh
 }  // namespace
 
@@ -17,7 +17,8 @@ std::optional<Hit> classify(AnswerPtr answer, double now, std::uint32_t serve_st
     Freshness f = Freshness::Fresh;
     if (age >= ttl) {
         f = Freshness::Stale;
-    } else if (answer->ttl >= kMinRefreshTtl && age >= kRefreshFraction * ttl && !answer->refresh_claimed.exchange(true)) {
+    } else if (answer->ttl >= kMinRefreshTtl && age >= kRefreshFraction * ttl &&
+               !answer->refresh_claimed.exchange(true)) {
         f = Freshness::Refresh;
     }
     return Hit{std::move(answer), f, static_cast<std::uint32_t>(age)};
@@ -29,9 +30,7 @@ Answer::Answer(std::span<const std::byte> bytes, std::pmr::memory_resource& memo
     wire = {copy, bytes.size()};
 }
 
-Answer::~Answer() {
-    memory_.deallocate(const_cast<std::byte*>(wire.data()), wire.size(), alignof(std::byte));
-}
+Answer::~Answer() { memory_.deallocate(const_cast<std::byte*>(wire.data()), wire.size(), alignof(std::byte)); }
 
 std::shared_ptr<const Answer> Answer::make(std::span<const std::byte> wire, double stored_at, std::uint32_t ttl) {
     dns::Message parsed;
@@ -40,7 +39,7 @@ std::shared_ptr<const Answer> Answer::make(std::span<const std::byte> wire, doub
 }
 
 std::shared_ptr<const Answer> Answer::make(std::span<const std::byte> wire, dns::Message parsed, double stored_at,
-                                          std::uint32_t ttl, std::pmr::memory_resource& memory) {
+                                           std::uint32_t ttl, std::pmr::memory_resource& memory) {
     auto a = std::allocate_shared<Answer>(std::pmr::polymorphic_allocator<Answer>(&memory), wire, memory);
     a->parsed = std::move(parsed);
     a->stored_at = stored_at;

@@ -58,7 +58,7 @@ private:
         explicit Shard(std::pmr::memory_resource& memory) : probation(&memory), protected_(&memory) {}
         mutable std::mutex mutex;
         core::HashIndex<NodeList::iterator> index;  // by key hash; the entry is in one of the two lists
-        NodeList probation;  // most recent first
+        NodeList probation;                         // most recent first
         NodeList protected_;
         CacheStats stats;
     };

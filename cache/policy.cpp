@@ -19,8 +19,7 @@ std::optional<std::uint32_t> cache_ttl(const dns::Message& r, const CachePolicy&
         case dns::Rcode::ServFail:
             if (p.servfail_ttl == 0) return std::nullopt;
             return p.servfail_ttl;
-        default:
-            return std::nullopt;
+        default: return std::nullopt;
     }
 }
 

@@ -35,7 +35,7 @@ namespace greenfinch::cache {
 struct RedisAddress {
     std::string host;  // an IP address or a host name; empty for a unix socket
     int port = 6379;
-    std::string path;  // the unix socket's path
+    std::string path;      // the unix socket's path
     bool resolve = false;  // host is a name
     std::string to_string() const;
 };
@@ -61,11 +61,11 @@ public:
         int trip_after = 3;  // consecutive timeouts that open the breaker
     };
     struct Stats {
-        std::uint64_t commands = 0;      // command() and send() calls that went to Redis (not the handshake)
+        std::uint64_t commands = 0;  // command() and send() calls that went to Redis (not the handshake)
         std::uint64_t timeouts = 0;
-        std::uint64_t errors = 0;        // error replies and failed connections
-        std::uint64_t skipped = 0;       // commands not sent because the breaker was open
-        std::uint64_t reconnects = 0;    // connections made after a loss
+        std::uint64_t errors = 0;      // error replies and failed connections
+        std::uint64_t skipped = 0;     // commands not sent because the breaker was open
+        std::uint64_t reconnects = 0;  // connections made after a loss
 
         Stats& operator+=(const Stats& o) noexcept {
             commands += o.commands;
@@ -115,8 +115,8 @@ private:
     bool up_ = false;
     int timeouts_in_a_row_ = 0;
     double lost_at_ = 0;
-    core::Event lost_;       // wakes the keeper when the connection goes
-    core::Event came_up_;    // set while up
+    core::Event lost_;     // wakes the keeper when the connection goes
+    core::Event came_up_;  // set while up
     Stats stats_;
     core::Ref<core::Greenlet> keeper_;
 };

@@ -19,7 +19,8 @@ public:
     static constexpr std::size_t kInline = 46;
 
     explicit StoredKey(const dns::QueryKey& key)
-        : hash_(key.hash()), size_(static_cast<std::uint16_t>(key.bytes().size())) {
+        : hash_(key.hash()),
+          size_(static_cast<std::uint16_t>(key.bytes().size())) {
         std::byte* to = in_place_.data();
         if (size_ > kInline) {
             on_heap_ = std::make_unique_for_overwrite<std::byte[]>(size_);

@@ -5,14 +5,14 @@
 // Supervisor: `workers` threads each serve queries on their own hub (see worker.hpp), the main thread handles
 // signals, reloads, metrics and systemd (see supervisor.hpp).
 #include "daemon/ops/config.hpp"
-#include "daemon/ops/settings.hpp"
-#include "daemon/serve/listeners.hpp"
 #include "daemon/ops/privileges.hpp"
+#include "daemon/ops/settings.hpp"
 #include "daemon/ops/supervisor.hpp"
 #include "daemon/ops/systemd.hpp"
+#include "daemon/serve/listeners.hpp"
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -46,7 +46,8 @@ daemon::ConfigSnapshot build_config(const CommandLine& line) {
         constexpr std::string_view kResolvConf = "/etc/resolv.conf";
         const auto nameservers = daemon::resolv_conf_nameservers(std::string(kResolvConf));
         if (nameservers.empty()) {
-            throw daemon::ConfigError("no upstream: set upstream.servers or --upstream (/etc/resolv.conf has no nameserver)");
+            throw daemon::ConfigError(
+                "no upstream: set upstream.servers or --upstream (/etc/resolv.conf has no nameserver)");
         }
         draft.set({.key = "upstream.servers", .texts = nameservers, .origin = kResolvConf});
     }
@@ -58,7 +59,8 @@ daemon::ConfigSnapshot build_config(const CommandLine& line) {
 // --help's text for a flag: the key's help, what it accepts, its default and the key, which --help leads to.
 std::string flag_help(const daemon::settings::Setting& s) {
     std::string text = std::string(s.help);
-    if (const std::string accepts = daemon::settings::accepted(s); !accepts.empty()) text += " Accepts " + accepts + ".";
+    if (const std::string accepts = daemon::settings::accepted(s); !accepts.empty())
+        text += " Accepts " + accepts + ".";
     if (daemon::settings::repeatable(s)) text += " Repeatable.";
     return text + " Default: " + daemon::settings::default_literal(s) + ". In the file: " + s.key() + ".";
 }
@@ -87,7 +89,8 @@ int main(int argc, char** argv) {
         CLI::Option* option = app.add_option(std::string(s.flag.name), CLI::callback_t{}, flag_help(s));
         option->type_name(daemon::settings::flag_argument(s));
         if (daemon::settings::repeatable(s)) {
-            option->expected(1, CLI::detail::expected_max_vector_size)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+            option->expected(1, CLI::detail::expected_max_vector_size)
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
         } else {
             option->expected(1);
         }
@@ -98,7 +101,8 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     for (const auto& [setting, option] : flags) {
         if (option->count() == 0) continue;
-        line.given.push_back({.key = setting->key(), .flag = std::string(setting->flag.name), .texts = option->results()});
+        line.given.push_back(
+            {.key = setting->key(), .flag = std::string(setting->flag.name), .texts = option->results()});
     }
 
     daemon::ConfigSnapshot config;

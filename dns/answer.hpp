@@ -21,13 +21,13 @@ namespace greenfinch::dns {
 std::size_t udp_limit(const Message& query, std::size_t cap) noexcept;
 
 struct AnswerRewrite {
-    std::uint16_t id;                         // the client's
-    std::span<const std::byte> client_qname;  // the client's question name, as it wrote it
-    std::uint32_t age = 0;                    // seconds since the answer was stored
+    std::uint16_t id;                          // the client's
+    std::span<const std::byte> client_qname;   // the client's question name, as it wrote it
+    std::uint32_t age = 0;                     // seconds since the answer was stored
     std::optional<std::uint32_t> fixed_ttl{};  // set every TTL to this instead (serve-stale: RFC 8767 suggests 30)
-    std::size_t limit = 65535;                // the client's size limit (udp_limit()), or 65535 over TCP
-    bool client_edns = true;                  // false: the client sent no OPT, so it gets none back (RFC 6891 7)
-    bool client_rd = true;                    // the client's RD bit, which the response echoes (RFC 1035 4.1.1)
+    std::size_t limit = 65535;                 // the client's size limit (udp_limit()), or 65535 over TCP
+    bool client_edns = true;                   // false: the client sent no OPT, so it gets none back (RFC 6891 7)
+    bool client_rd = true;                     // the client's RD bit, which the response echoes (RFC 1035 4.1.1)
 };
 
 // Writes the rewritten answer into `out` and returns its size; 0 if `out` is too small even for a truncated reply.

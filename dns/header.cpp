@@ -31,7 +31,7 @@ std::optional<std::size_t> question_length(std::span<const std::byte> m) noexcep
 }
 
 std::size_t write_opt(std::span<std::byte> out, std::size_t at, const OptRecord& opt) noexcept {
-    out[at] = std::byte{0};  // the root name
+    out[at] = std::byte{0};      // the root name
     write_u16(out, at + 1, 41);  // TYPE OPT
     write_u16(out, at + 3, opt.udp_payload);
     write_u16(out, at + 5, 0);  // extended RCODE and version 0

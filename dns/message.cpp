@@ -24,10 +24,8 @@ bool valid_rdata(std::span<const std::byte> m, std::uint16_t rtype, std::size_t 
                  const CheckedName* question) {
     const std::size_t len = end - at;
     switch (rtype) {
-        case type::A:
-            return len == 4;
-        case type::AAAA:
-            return len == 16;
+        case type::A: return len == 4;
+        case type::AAAA: return len == 16;
         case type::NS:
         case type::CNAME:
         case type::PTR:
@@ -51,8 +49,7 @@ bool valid_rdata(std::span<const std::byte> m, std::uint16_t rtype, std::size_t 
             auto rname = rdata_name(m, *mname, end, ttls, question);
             return rname && *rname + 20 == end;
         }
-        default:
-            return true;  // opaque to a forwarder
+        default: return true;  // opaque to a forwarder
     }
 }
 

@@ -18,7 +18,8 @@ bool overlaps_ttl_field(std::size_t at, std::size_t size, std::span<const std::u
 }  // namespace
 
 CheckedName::CheckedName(std::span<const std::byte> m, std::size_t name_offset, std::size_t name_length) noexcept
-    : offset(name_offset), length(name_length) {
+    : offset(name_offset),
+      length(name_length) {
     for (std::size_t at = 0; at + 1 < length; at += 1 + std::to_integer<std::size_t>(m[offset + at])) {
         label_starts.set(at);
     }

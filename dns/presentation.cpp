@@ -14,11 +14,21 @@ struct TypeName {
     std::uint16_t type;
     std::string_view name;
 };
-constexpr std::array<TypeName, 16> kTypes{{{type::A, "A"},       {type::NS, "NS"},      {type::CNAME, "CNAME"},
-                                           {type::SOA, "SOA"},   {type::PTR, "PTR"},    {type::MX, "MX"},
-                                           {type::TXT, "TXT"},   {type::AAAA, "AAAA"},  {type::SRV, "SRV"},
-                                           {type::DNAME, "DNAME"}, {type::OPT, "OPT"},  {type::DS, "DS"},
-                                           {type::RRSIG, "RRSIG"}, {48, "DNSKEY"},      {65, "HTTPS"},
+constexpr std::array<TypeName, 16> kTypes{{{type::A, "A"},
+                                           {type::NS, "NS"},
+                                           {type::CNAME, "CNAME"},
+                                           {type::SOA, "SOA"},
+                                           {type::PTR, "PTR"},
+                                           {type::MX, "MX"},
+                                           {type::TXT, "TXT"},
+                                           {type::AAAA, "AAAA"},
+                                           {type::SRV, "SRV"},
+                                           {type::DNAME, "DNAME"},
+                                           {type::OPT, "OPT"},
+                                           {type::DS, "DS"},
+                                           {type::RRSIG, "RRSIG"},
+                                           {48, "DNSKEY"},
+                                           {65, "HTTPS"},
                                            {type::ANY, "ANY"}}};
 
 std::string name_at(std::span<const std::byte> m, std::size_t at, std::size_t* end = nullptr) {
@@ -47,8 +57,9 @@ std::string rdata_text(std::span<const std::byte> m, std::uint16_t rtype, std::s
     switch (rtype) {
         case type::A:
             if (len != 4) break;
-            std::snprintf(buf, sizeof(buf), "%u.%u.%u.%u", std::to_integer<unsigned>(rd[0]), std::to_integer<unsigned>(rd[1]),
-                          std::to_integer<unsigned>(rd[2]), std::to_integer<unsigned>(rd[3]));
+            std::snprintf(buf, sizeof(buf), "%u.%u.%u.%u", std::to_integer<unsigned>(rd[0]),
+                          std::to_integer<unsigned>(rd[1]), std::to_integer<unsigned>(rd[2]),
+                          std::to_integer<unsigned>(rd[3]));
             return buf;
         case type::AAAA: {
             if (len != 16) break;
@@ -62,10 +73,8 @@ std::string rdata_text(std::span<const std::byte> m, std::uint16_t rtype, std::s
         case type::NS:
         case type::CNAME:
         case type::PTR:
-        case type::DNAME:
-            return name_at(m, at);
-        case type::MX:
-            return std::to_string(read_u16(m, at)) + " " + name_at(m, at + 2);
+        case type::DNAME: return name_at(m, at);
+        case type::MX: return std::to_string(read_u16(m, at)) + " " + name_at(m, at + 2);
         case type::SRV:
             return std::to_string(read_u16(m, at)) + " " + std::to_string(read_u16(m, at + 2)) + " " +
                    std::to_string(read_u16(m, at + 4)) + " " + name_at(m, at + 6);
@@ -73,7 +82,8 @@ std::string rdata_text(std::span<const std::byte> m, std::uint16_t rtype, std::s
             std::size_t next = at;
             std::string out = name_at(m, at, &next) + " ";
             out += name_at(m, next, &next);
-            for (int i = 0; i < 5; ++i) out += " " + std::to_string(read_u32(m, next + static_cast<std::size_t>(i) * 4));
+            for (int i = 0; i < 5; ++i)
+                out += " " + std::to_string(read_u32(m, next + static_cast<std::size_t>(i) * 4));
             return out;
         }
         case type::TXT: {
@@ -91,8 +101,7 @@ std::string rdata_text(std::span<const std::byte> m, std::uint16_t rtype, std::s
             }
             return out;
         }
-        default:
-            break;
+        default: break;
     }
     return "\\# " + std::to_string(len) + (len ? " " + hex(rd) : "");
 }
@@ -176,18 +185,26 @@ std::string format_record(std::span<const std::byte> m, std::size_t offset, std:
     const std::uint32_t ttl = read_u32(m, at + 4);
     const std::size_t rdlength = read_u16(m, at + 8);
     next = at + 10 + rdlength;
-    out += "\t" + std::to_string(ttl) + "\t" + (rclass == kClassIN ? std::string("IN") : "CLASS" + std::to_string(rclass));
+    out +=
+        "\t" + std::to_string(ttl) + "\t" + (rclass == kClassIN ? std::string("IN") : "CLASS" + std::to_string(rclass));
     out += "\t" + type_name(rtype) + "\t" + rdata_text(m, rtype, at + 10, rdlength);
     return out;
 }
 
 std::string format_message(std::span<const std::byte> m, const Message& p) {
     const Header& h = p.header;
-    std::string out = ";; ->>HEADER<<- opcode: " + std::string(h.opcode() == 0 ? "QUERY" : "OPCODE" + std::to_string(h.opcode())) +
-                      ", status: " + rcode_name(static_cast<unsigned>(h.rcode()) | (static_cast<unsigned>(p.edns.extended_rcode) << 4)) +
-                      ", id: " + std::to_string(h.id) + "\n;; flags:";
-    constexpr std::array<std::pair<std::uint16_t, std::string_view>, 7> flags{
-        {{0x8000, "qr"}, {0x0400, "aa"}, {0x0200, "tc"}, {0x0100, "rd"}, {0x0080, "ra"}, {0x0020, "ad"}, {0x0010, "cd"}}};
+    std::string out =
+        ";; ->>HEADER<<- opcode: " + std::string(h.opcode() == 0 ? "QUERY" : "OPCODE" + std::to_string(h.opcode())) +
+        ", status: " +
+        rcode_name(static_cast<unsigned>(h.rcode()) | (static_cast<unsigned>(p.edns.extended_rcode) << 4)) +
+        ", id: " + std::to_string(h.id) + "\n;; flags:";
+    constexpr std::array<std::pair<std::uint16_t, std::string_view>, 7> flags{{{0x8000, "qr"},
+                                                                               {0x0400, "aa"},
+                                                                               {0x0200, "tc"},
+                                                                               {0x0100, "rd"},
+                                                                               {0x0080, "ra"},
+                                                                               {0x0020, "ad"},
+                                                                               {0x0010, "cd"}}};
     for (const auto& [bit, text] : flags) {
         if (h.flags & bit) out += " " + std::string(text);
     }
@@ -197,7 +214,8 @@ std::string format_message(std::span<const std::byte> m, const Message& p) {
         out += "\n;; OPT PSEUDOSECTION:\n; EDNS: version: " + std::to_string(p.edns.version) +
                ", flags:" + (p.edns.dnssec_ok ? " do" : "") + "; udp: " + std::to_string(p.edns.udp_size) + "\n";
     }
-    out += "\n;; QUESTION SECTION:\n;" + name_at(m, p.question.name_offset) + "\t\tIN\t" + type_name(p.question.qtype) + "\n";
+    out += "\n;; QUESTION SECTION:\n;" + name_at(m, p.question.name_offset) + "\t\tIN\t" + type_name(p.question.qtype) +
+           "\n";
     std::size_t at = p.question.end;
     const std::array<std::pair<std::uint16_t, std::string_view>, 3> sections{
         {{h.ancount, "ANSWER"}, {h.nscount, "AUTHORITY"}, {h.arcount, "ADDITIONAL"}}};

@@ -26,9 +26,8 @@ AresSockets::UdpBatch::UdpBatch() {
 }
 
 void AresSockets::install(ares_channel channel) {
-    static constexpr ares_socket_functions kFunctions{&AresSockets::open, &AresSockets::close,
-                                                      &AresSockets::connect, &AresSockets::receive,
-                                                      &AresSockets::send};
+    static constexpr ares_socket_functions kFunctions{&AresSockets::open, &AresSockets::close, &AresSockets::connect,
+                                                      &AresSockets::receive, &AresSockets::send};
     ares_set_socket_functions(channel, &kFunctions, this);
 }
 
@@ -69,7 +68,7 @@ int AresSockets::connect(ares_socket_t fd, const sockaddr* address, ares_socklen
 }
 
 ares_ssize_t AresSockets::receive(ares_socket_t fd, void* buffer, std::size_t length, int flags, sockaddr* from,
-                                      ares_socklen_t* from_length, void* self) {
+                                  ares_socklen_t* from_length, void* self) {
     auto* sockets = static_cast<AresSockets*>(self);
     auto it = sockets->udp_.find(fd);
     if (it == sockets->udp_.end()) {

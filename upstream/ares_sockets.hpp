@@ -23,8 +23,8 @@
 #include "core/engine/hub.hpp"
 #include "core/io/message_headers.hpp"
 #include "core/io/socket_address.hpp"
-#include "upstream/server_health.hpp"
 #include "dns/tcp_message_heads.hpp"
+#include "upstream/server_health.hpp"
 
 #include <ares.h>
 #include <sys/socket.h>
@@ -63,7 +63,7 @@ public:
 
 private:
     static constexpr std::size_t kBatch = 16;
-    static constexpr int kUdpSendWaitMs = 5;  // the longest a UDP send waits for room in the socket's buffer
+    static constexpr int kUdpSendWaitMs = 5;        // the longest a UDP send waits for room in the socket's buffer
     static constexpr std::size_t kDatagram = 4097;  // what compat(c-ares 1.18) itself reads at most
     // A batch read ahead of c-ares: its entries point at the batch's own buffers, once, when the socket opens.
     struct UdpBatch {
@@ -75,7 +75,7 @@ private:
         core::MessageHeaders headers{kBatch};
         std::size_t count = 0;
         std::size_t next = 0;
-        bool drained = false;  // the last read came back short, or with every answer awaited
+        bool drained = false;            // the last read came back short, or with every answer awaited
         std::size_t server = kNoServer;  // its index in servers_, once connected
     };
     static constexpr std::size_t kNoServer = static_cast<std::size_t>(-1);

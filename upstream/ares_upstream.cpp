@@ -31,9 +31,10 @@ AresUpstream::AresUpstream(core::Hub& hub, Options options)
 AresUpstream::Rotation& AresUpstream::rotation(std::size_t first) {
     if (auto& current = rotations_[first]) {
         if (!current->edns_lost || hub_.now() - current->born < options_.edns_retry.count()) return *current;
-        spdlog::info("upstream: a fresh c-ares channel for servers from {}: the last one stopped using EDNS after a "
-                     "FORMERR without an OPT record",
-                     options_.servers[first].to_string());
+        spdlog::info(
+            "upstream: a fresh c-ares channel for servers from {}: the last one stopped using EDNS after a "
+            "FORMERR without an OPT record",
+            options_.servers[first].to_string());
         retired_.push_back(std::move(current));
         destroy_idle_retired();
     }
@@ -49,8 +50,7 @@ AresUpstream::Rotation& AresUpstream::rotation(std::size_t first) {
     // without one, and from then on takes no UDP answer over 512 bytes on this channel (after_reads() notices).
     ao.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_STAYOPEN | ARES_FLAG_EDNS;
     ao.ednspsz = options_.udp_payload;
-    const int mask =
-        ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ;
+    const int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ;
     if (const int rc = ares_init_options(&r->channel, &ao, mask); rc != ARES_SUCCESS) {
         throw std::runtime_error(std::string("c-ares: ") + ares_strerror(rc));
     }
@@ -141,19 +141,19 @@ Reply AresUpstream::send(std::span<const std::byte> query, core::MaybeTimeout ti
     if (!pending->wait(timeout)) return {Outcome::TimedOut, {}, id, {}};
     Answer& a = pending->result();
     switch (a.status) {
-    case ARES_SUCCESS: return {Outcome::Answered, std::move(a.answer), id, {}};
-    case ARES_ETIMEOUT: return {Outcome::TimedOut, {}, id, {}};
-    case ARES_ESERVFAIL: return {Outcome::ServersFailed, {}, id, {}};
-    case ARES_EREFUSED: return {Outcome::Refused, {}, id, {}};
-    case ARES_ECONNREFUSED:
-        // What compat(c-ares 1.18) reports when every try ended in an answer it dropped, or at a port nobody listens on; a
-        // timeout on the way would have made it ETIMEOUT.
-        switch (sockets_.discarded_rcode(id)) {
-        case static_cast<std::uint8_t>(dns::Rcode::ServFail): return {Outcome::ServersFailed, {}, id, {}};
-        case static_cast<std::uint8_t>(dns::Rcode::Refused): return {Outcome::Refused, {}, id, {}};
-        default: return {Outcome::Unreachable, {}, id, ares_strerror(a.status)};
-        }
-    default: return failed(a.status, id);
+        case ARES_SUCCESS: return {Outcome::Answered, std::move(a.answer), id, {}};
+        case ARES_ETIMEOUT: return {Outcome::TimedOut, {}, id, {}};
+        case ARES_ESERVFAIL: return {Outcome::ServersFailed, {}, id, {}};
+        case ARES_EREFUSED: return {Outcome::Refused, {}, id, {}};
+        case ARES_ECONNREFUSED:
+            // What compat(c-ares 1.18) reports when every try ended in an answer it dropped, or at a port nobody listens on; a
+            // timeout on the way would have made it ETIMEOUT.
+            switch (sockets_.discarded_rcode(id)) {
+                case static_cast<std::uint8_t>(dns::Rcode::ServFail): return {Outcome::ServersFailed, {}, id, {}};
+                case static_cast<std::uint8_t>(dns::Rcode::Refused): return {Outcome::Refused, {}, id, {}};
+                default: return {Outcome::Unreachable, {}, id, ares_strerror(a.status)};
+            }
+        default: return failed(a.status, id);
     }
 }
 

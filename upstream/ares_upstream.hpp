@@ -32,11 +32,11 @@
 #include "core/engine/hub.hpp"
 #include "core/io/socket_address.hpp"
 #include "core/primitives/event.hpp"
+#include "upstream/ares_sockets.hpp"
 #include "upstream/early_reads.hpp"
+#include "upstream/plain.hpp"
 #include "upstream/random_ids.hpp"
 #include "upstream/server_health.hpp"
-#include "upstream/ares_sockets.hpp"
-#include "upstream/plain.hpp"
 #include "upstream/upstream.hpp"
 
 #include <ares.h>
@@ -88,8 +88,8 @@ private:
     struct Rotation {
         AresUpstream* owner = nullptr;
         ares_channel channel = nullptr;
-        double born = 0;          // hub time
-        bool edns_lost = false;   // c-ares has turned ARES_FLAG_EDNS off
+        double born = 0;         // hub time
+        bool edns_lost = false;  // c-ares has turned ARES_FLAG_EDNS off
         std::size_t in_flight = 0;
     };
     // The channel starting at server `first`, made (or remade, if it lost EDNS) when needed.
@@ -121,7 +121,7 @@ private:
     Options options_;
     double attempt_timeout_;  // seconds
     ServerHealth health_;
-    AresSockets sockets_;  // before rotations_: c-ares calls into it until ares_destroy()
+    AresSockets sockets_;                               // before rotations_: c-ares calls into it until ares_destroy()
     std::vector<std::unique_ptr<Rotation>> rotations_;  // [i] starts at server i
     std::vector<std::unique_ptr<Rotation>> retired_;    // replaced, until their last query is done
     std::unordered_map<ares_socket_t, std::unique_ptr<Watcher>> watchers_;

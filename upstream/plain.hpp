@@ -16,12 +16,12 @@
 namespace greenfinch::upstream {
 
 struct PlainOptions {
-    std::vector<core::SocketAddress> servers;         // tried in order; at least one
-    std::chrono::milliseconds attempt_timeout{800};   // per try, per server, before the next one is tried
-    int tries = 2;                                    // rounds over the server list
-    std::uint16_t udp_payload = 1232;                 // what the queries' OPT records advertise
-    core::Seconds probe_interval{1.0};                // how often a server found down is tried again
-    core::Seconds edns_retry{30.0};  // the least life of a channel that lost EDNS before it is replaced
+    std::vector<core::SocketAddress> servers;        // tried in order; at least one
+    std::chrono::milliseconds attempt_timeout{800};  // per try, per server, before the next one is tried
+    int tries = 2;                                   // rounds over the server list
+    std::uint16_t udp_payload = 1232;                // what the queries' OPT records advertise
+    core::Seconds probe_interval{1.0};               // how often a server found down is tried again
+    core::Seconds edns_retry{30.0};                  // the least life of a channel that lost EDNS before it is replaced
 };
 
 // Throws std::invalid_argument without servers, std::runtime_error if c-ares refuses the configuration.

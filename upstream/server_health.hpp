@@ -19,7 +19,9 @@ namespace greenfinch::upstream {
 class ServerHealth {
 public:
     ServerHealth(std::size_t servers, double attempt_timeout, double probe_interval = 1.0)
-        : servers_(servers), attempt_timeout_(attempt_timeout), probe_interval_(probe_interval) {}
+        : servers_(servers),
+          attempt_timeout_(attempt_timeout),
+          probe_interval_(probe_interval) {}
 
     // A query went to `server` at `now` (seconds).
     void sent(std::size_t server, double now) noexcept {
@@ -46,8 +48,8 @@ public:
 
 private:
     struct State {
-        std::size_t unanswered = 0;     // queries sent since the server was last heard from
-        double oldest_unanswered = 0;   // when the first of them went
+        std::size_t unanswered = 0;    // queries sent since the server was last heard from
+        double oldest_unanswered = 0;  // when the first of them went
         double last_probe = -std::numeric_limits<double>::infinity();
     };
     std::vector<State> servers_;

@@ -31,7 +31,8 @@ struct LoopExit : std::runtime_error {
 
 // A blocking call was made on the hub's own stack (from a hub callback, a rawlink or a C library callback).
 struct BlockingSwitchOutError : std::logic_error {
-    BlockingSwitchOutError() : std::logic_error("impossible to call a blocking function in the hub (event loop callback)") {}
+    BlockingSwitchOutError()
+        : std::logic_error("impossible to call a blocking function in the hub (event loop callback)") {}
 };
 
 // A second greenlet tried to wait on a single-waiter object.

@@ -215,9 +215,9 @@ auto spawn_later(Seconds delay, F&& fn, Args&&... args) {
 }
 
 struct JoinAllOptions {
-    MaybeTimeout timeout = std::nullopt;                // give up then (no exception): nullopt waits for them all
-    std::optional<std::size_t> count = std::nullopt;    // return once this many have finished
-    bool raise_error = false;                           // rethrow the failure of the first greenlet seen to fail
+    MaybeTimeout timeout = std::nullopt;              // give up then (no exception): nullopt waits for them all
+    std::optional<std::size_t> count = std::nullopt;  // return once this many have finished
+    bool raise_error = false;                         // rethrow the failure of the first greenlet seen to fail
 };
 
 // Waits for the greenlets and returns those that finished, in completion order: all of them, the first `count`, or

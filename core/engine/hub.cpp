@@ -51,7 +51,8 @@ private:
 
 Hub::Hub(Options options) : loop_(nullptr), options_(options) {
     if (tls_hub) throw std::logic_error("this thread already has a hub");
-    if (&RawGreenlet::current() != &RawGreenlet::main()) throw std::logic_error("a hub is created on a thread's main greenlet");
+    if (&RawGreenlet::current() != &RawGreenlet::main())
+        throw std::logic_error("a hub is created on a thread's main greenlet");
     RawGreenlet::configure_thread(options.stacks, options.max_idle_coroutines);
     loop_ = ev_loop_new(EVFLAG_AUTO);
     if (!loop_) throw std::runtime_error("cannot create a libev loop");
@@ -71,8 +72,7 @@ Hub::~Hub() {
     if (greenlet_->active()) {
         try {
             greenlet_->switch_to();  // the loop sees closing_ and returns, ending the hub greenlet
-        } catch (...) {
-        }
+        } catch (...) {}
     }
     unwind_live_greenlets();
     callbacks_.clear();
@@ -93,8 +93,7 @@ void Hub::unwind_live_greenlets() noexcept {
         try {
             g->set_parent(RawGreenlet::current_ref());
             g->throw_in();
-        } catch (...) {
-        }
+        } catch (...) {}
     }
     live_.for_each([&](LiveGreenlet& lg) {
         spdlog::warn("hub destroyed while a greenlet ignored GreenletExit; unwinding its stack by force");
@@ -132,7 +131,8 @@ void Hub::on_async(struct ev_loop*, ev_async* w, int) {
 }
 
 void Hub::run() {
-    if (&RawGreenlet::current() != &RawGreenlet::main()) throw std::logic_error("Hub::run() belongs to the main greenlet");
+    if (&RawGreenlet::current() != &RawGreenlet::main())
+        throw std::logic_error("Hub::run() belongs to the main greenlet");
     main_in_run_ = true;
     struct Reset {
         bool& flag;

@@ -23,11 +23,11 @@
 #pragma once
 
 #include "core/engine/errors.hpp"
-#include "core/memory/intrusive_list.hpp"
 #include "core/engine/raw_greenlet.hpp"
+#include "core/engine/stack_pool.hpp"
+#include "core/memory/intrusive_list.hpp"
 #include "core/memory/recycled_blocks.hpp"
 #include "core/memory/small_function.hpp"
-#include "core/engine/stack_pool.hpp"
 
 #include <ev.h>
 
@@ -75,7 +75,9 @@ public:
     static Hub& current();
     static Hub* current_if_any() noexcept;
 
-    struct ev_loop* loop() const noexcept { return loop_; }
+    struct ev_loop* loop() const noexcept {
+        return loop_;
+    }
     // Where this hub's Greenlet objects live between one and the next (greenlet.hpp).
     RecycledBlocks& greenlet_blocks() noexcept { return greenlet_blocks_; }
     // libev's cached time of this iteration, in seconds; update_now() refreshes it.

@@ -83,7 +83,8 @@ thread_local ThreadStateOwner tls_owner;
 }
 
 ThreadState& thread_state() {
-    if (ThreadState* ts = tls_state) [[likely]] return *ts;
+    if (ThreadState* ts = tls_state) [[likely]]
+        return *ts;
     return make_thread_state();
 }
 
@@ -204,9 +205,7 @@ void RawGreenlet::force_unwind() noexcept {
     const CxaEhGlobals ours = eh;
     eh.caught_exceptions = caught_exceptions_;
     eh.uncaught_exceptions = uncaught_exceptions_;
-    {
-        ctx::fiber doomed = std::move(context_);
-    }  // destroying a suspended fiber unwinds it
+    { ctx::fiber doomed = std::move(context_); }  // destroying a suspended fiber unwinds it
     eh = ours;
     state_ = State::Dead;
     coroutine_.reset();
@@ -274,7 +273,8 @@ namespace {
 class FunctionGreenlet final : public RawGreenlet {
 public:
     FunctionGreenlet(SmallFunction<std::any(std::any), 48> body, Ref<RawGreenlet> parent)
-        : RawGreenlet(std::move(parent)), body_(std::move(body)) {}
+        : RawGreenlet(std::move(parent)),
+          body_(std::move(body)) {}
 
 private:
     std::any run(std::any arg) override { return body_(std::move(arg)); }

@@ -18,9 +18,9 @@
 #pragma once
 
 #include "core/engine/errors.hpp"
+#include "core/engine/stack_pool.hpp"
 #include "core/memory/ref.hpp"
 #include "core/memory/small_function.hpp"
-#include "core/engine/stack_pool.hpp"
 
 #include <boost/context/fiber.hpp>
 

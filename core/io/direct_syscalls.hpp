@@ -26,10 +26,12 @@ inline int sendmmsg(int fd, mmsghdr* messages, unsigned count, int flags) noexce
 inline ssize_t sendmsg(int fd, const msghdr* message, int flags) noexcept {
     return ::syscall(SYS_sendmsg, fd, message, flags);
 }
-inline ssize_t recvfrom(int fd, void* buffer, std::size_t length, int flags, sockaddr* from, socklen_t* from_length) noexcept {
+inline ssize_t recvfrom(int fd, void* buffer, std::size_t length, int flags, sockaddr* from,
+                        socklen_t* from_length) noexcept {
     return ::syscall(SYS_recvfrom, fd, buffer, length, flags, from, from_length);
 }
-inline ssize_t sendto(int fd, const void* data, std::size_t length, int flags, const sockaddr* to, socklen_t to_length) noexcept {
+inline ssize_t sendto(int fd, const void* data, std::size_t length, int flags, const sockaddr* to,
+                      socklen_t to_length) noexcept {
     return ::syscall(SYS_sendto, fd, data, length, flags, to, to_length);
 }
 // epoll_pwait with no signal mask, as glibc's epoll_wait is.

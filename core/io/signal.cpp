@@ -8,7 +8,8 @@
 namespace greenfinch::core {
 
 SignalHandler::SignalHandler(int signo, SmallFunction<void()> fn)
-    : hub_(Hub::current()), state_(make_ref<State>(std::move(fn))) {
+    : hub_(Hub::current()),
+      state_(make_ref<State>(std::move(fn))) {
     if (!state_->fn) throw std::invalid_argument("a signal handler needs a function");
     ev_signal_init(&watcher_, &SignalHandler::on_signal, signo);
     watcher_.data = this;

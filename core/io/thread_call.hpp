@@ -7,8 +7,8 @@
 // never reaches a frame or a hub that may be gone. Each call costs a thread: keep it off any per-query path.
 #pragma once
 
-#include "core/primitives/event.hpp"
 #include "core/engine/hub.hpp"
+#include "core/primitives/event.hpp"
 
 #include <exception>
 #include <memory>

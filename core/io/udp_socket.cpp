@@ -51,7 +51,8 @@ void UdpSocket::send_to(std::span<const std::byte> data, const SocketAddress& to
 
 UdpSocket::TrySend UdpSocket::try_send_to(std::span<const std::byte> data, const SocketAddress& to) noexcept {
     for (;;) {
-        if (direct::sendto(socket_.fd(), data.data(), data.size(), MSG_DONTWAIT, to.get(), to.size()) >= 0) return TrySend::Sent;
+        if (direct::sendto(socket_.fd(), data.data(), data.size(), MSG_DONTWAIT, to.get(), to.size()) >= 0)
+            return TrySend::Sent;
         if (errno == EINTR) continue;
         return would_block(errno) ? TrySend::WouldBlock : TrySend::Refused;
     }

@@ -32,9 +32,9 @@ namespace greenfinch::core {
 class UdpSocket {
 public:
     struct Options {
-        bool reuse_port = false;          // SO_REUSEPORT: one socket per worker on the same address
-        int receive_buffer = 0;           // SO_RCVBUF in bytes; 0 keeps the system default
-        int send_buffer = 0;              // SO_SNDBUF in bytes; 0 keeps the system default
+        bool reuse_port = false;  // SO_REUSEPORT: one socket per worker on the same address
+        int receive_buffer = 0;   // SO_RCVBUF in bytes; 0 keeps the system default
+        int send_buffer = 0;      // SO_SNDBUF in bytes; 0 keeps the system default
     };
 
     static UdpSocket bind(const SocketAddress& address, Options options);
@@ -87,7 +87,7 @@ private:
     // system call on learning EAGAIN.
     bool drained_ = false;
     static constexpr std::size_t kBacklogWindow = 4;  // the batch after a lone datagram, once more are found queued
-    std::size_t window_ = 1;  // how many entries the next recv_batch offers the kernel
+    std::size_t window_ = 1;                          // how many entries the next recv_batch offers the kernel
 };
 
 }  // namespace greenfinch::core

@@ -34,10 +34,10 @@ public:
     static constexpr std::size_t kMaxBlock = 4096;
 
     struct Stats {
-        std::size_t chunks = 0;          // cut into blocks, each kChunk bytes
-        std::size_t spares = 0;          // prepared ahead and not cut into yet (0 or 1)
-        std::size_t blocks_in_use = 0;   // handed out from chunks and not yet given back
-        std::size_t outside = 0;         // handed out from operator new (too large or too aligned) and not given back
+        std::size_t chunks = 0;         // cut into blocks, each kChunk bytes
+        std::size_t spares = 0;         // prepared ahead and not cut into yet (0 or 1)
+        std::size_t blocks_in_use = 0;  // handed out from chunks and not yet given back
+        std::size_t outside = 0;        // handed out from operator new (too large or too aligned) and not given back
     };
 
     HugePagePool() = default;

@@ -27,8 +27,7 @@ void RecycledBlocks::deallocate(void* block, std::size_t size) noexcept {
             if (free_[c].capacity() == 0) free_[c].reserve(kKeep);
             free_[c].push_back(block);
             return;
-        } catch (const std::bad_alloc&) {
-        }
+        } catch (const std::bad_alloc&) {}
     }
     ::operator delete(block);
 }

@@ -11,8 +11,8 @@
 // (TimeoutExpired{0} when not ready).
 #pragma once
 
-#include "core/primitives/timeout.hpp"
 #include "core/engine/waiter.hpp"
+#include "core/primitives/timeout.hpp"
 
 #include <exception>
 #include <optional>

@@ -14,8 +14,8 @@
 #pragma once
 
 #include "core/engine/greenlet.hpp"
-#include "core/primitives/semaphore.hpp"
 #include "core/engine/waiter.hpp"
+#include "core/primitives/semaphore.hpp"
 
 #include <optional>
 #include <vector>

@@ -257,8 +257,7 @@ private:
         s.hub.run_callback([st = state_] {
             st->scheduled = false;
             try {
-                while (!st->offers.empty() && wake_first(st->hub, st->getters)) {
-                }
+                while (!st->offers.empty() && wake_first(st->hub, st->getters)) {}
             } catch (...) {
                 st->hub.handle_error("channel wake-up", std::current_exception());
             }

@@ -10,7 +10,10 @@ constexpr int kTimeoutPriority = -1;
 }
 
 Timeout::Timeout(MaybeTimeout seconds, std::exception_ptr exception)
-    : hub_(Hub::current()), seconds_(seconds), exception_(std::move(exception)), id_(hub_.new_id()) {
+    : hub_(Hub::current()),
+      seconds_(seconds),
+      exception_(std::move(exception)),
+      id_(hub_.new_id()) {
     ev_timer_init(&timer_, &Timeout::on_expiry, 0., 0.);
     timer_.data = this;
     ev_set_priority(&timer_, kTimeoutPriority);

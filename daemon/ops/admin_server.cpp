@@ -50,7 +50,9 @@ std::optional<std::string> url_decode(std::string_view text) {
 }
 
 AdminServer::AdminServer(core::TcpListener listener, Handlers handlers, core::Seconds request_timeout)
-    : listener_(std::move(listener)), handlers_(std::move(handlers)), request_timeout_(request_timeout) {}
+    : listener_(std::move(listener)),
+      handlers_(std::move(handlers)),
+      request_timeout_(request_timeout) {}
 
 AdminServer::~AdminServer() {
     if (acceptor_) acceptor_->kill();
@@ -65,8 +67,9 @@ void AdminServer::start() {
             try {
                 accepted = listener_.accept_with_peer();
             } catch (const std::system_error& e) {
-                accept_failed_(core::Hub::current().now(),
-                               fmt::format("admin {}: accept failed: {}", listener_.local_address().to_string(), e.what()));
+                accept_failed_(
+                    core::Hub::current().now(),
+                    fmt::format("admin {}: accept failed: {}", listener_.local_address().to_string(), e.what()));
                 core::sleep(core::Seconds(0.1));
                 continue;
             }
@@ -103,10 +106,12 @@ void AdminServer::serve(core::TcpStream stream, const core::SocketAddress& peer)
             const std::string_view method = line.substr(0, sp1);
             const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
             const std::string_view path = target.substr(0, target.find('?'));
-            const std::string_view query = target.find('?') == std::string_view::npos ? "" : target.substr(target.find('?') + 1);
+            const std::string_view query =
+                target.find('?') == std::string_view::npos ? "" : target.substr(target.find('?') + 1);
             if (path == "/metrics") {
-                reply = method == "GET" ? response(200, "OK", handlers_.metrics(), "text/plain; version=0.0.4; charset=utf-8")
-                                        : response(405, "Method Not Allowed", "GET only\n");
+                reply = method == "GET"
+                            ? response(200, "OK", handlers_.metrics(), "text/plain; version=0.0.4; charset=utf-8")
+                            : response(405, "Method Not Allowed", "GET only\n");
             } else if (path == "/cache/flush") {
                 if (method != "POST") {
                     reply = response(405, "Method Not Allowed", "POST only\n");

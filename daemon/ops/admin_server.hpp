@@ -9,9 +9,9 @@
 // may be opened to a monitoring network while flushing must stay local.
 #pragma once
 
-#include "core/primitives/pool.hpp"
-#include "core/io/tcp.hpp"
 #include "core/io/log_throttle.hpp"
+#include "core/io/tcp.hpp"
+#include "core/primitives/pool.hpp"
 
 #include <functional>
 #include <optional>

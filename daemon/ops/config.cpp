@@ -140,7 +140,8 @@ void ConfigDraft::check() const {
         }
     }
     for (const auto& r : settings::rules()) {
-        if (!r.holds(config_)) throw ConfigError(origin_of(r.key) + ": " + std::string(r.key) + ": " + std::string(r.problem));
+        if (!r.holds(config_))
+            throw ConfigError(origin_of(r.key) + ": " + std::string(r.key) + ": " + std::string(r.problem));
     }
 }
 
@@ -205,8 +206,8 @@ void check_not_forwarding_to_self(const std::vector<std::string>& listen, const 
         if (!up) continue;
         core::SocketAddress up_host = *up;
         up_host.set_port(0);
-        const bool ours = up->is_loopback() ||
-                          std::find(own_addresses.begin(), own_addresses.end(), up_host) != own_addresses.end();
+        const bool ours =
+            up->is_loopback() || std::find(own_addresses.begin(), own_addresses.end(), up_host) != own_addresses.end();
         for (const auto& l : listen) {
             const auto own = core::SocketAddress::parse(l);
             if (!own) continue;

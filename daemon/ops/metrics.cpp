@@ -55,8 +55,9 @@ std::string render_metrics(const std::vector<std::optional<WorkerStats>>& worker
         for (unsigned rcode = 0; rcode < 16; ++rcode) {
             const double n = number(s.resolver.responses[static_cast<std::size_t>(t)][rcode]);
             if (n == 0 && rcode != 0 && rcode != 2 && rcode != 3) continue;  // keep the common ones, even at 0
-            w.sample("greenfinch_responses_total", n,
-                     std::string("transport=\"") + (t == 0 ? "udp" : "tcp") + "\",rcode=\"" + dns::rcode_name(rcode) + "\"");
+            w.sample(
+                "greenfinch_responses_total", n,
+                std::string("transport=\"") + (t == 0 ? "udp" : "tcp") + "\",rcode=\"" + dns::rcode_name(rcode) + "\"");
         }
     }
     w.single("greenfinch_queries_total", "counter", "Queries received, over every transport.",
@@ -68,8 +69,7 @@ std::string render_metrics(const std::vector<std::optional<WorkerStats>>& worker
              number(s.resolver.formerr));
     w.single("greenfinch_udp_send_errors_total", "counter", "UDP answers the kernel refused.",
              number(s.udp.send_errors));
-    w.single("greenfinch_tcp_connections_total", "counter", "TCP connections accepted.",
-             number(s.tcp.connections));
+    w.single("greenfinch_tcp_connections_total", "counter", "TCP connections accepted.", number(s.tcp.connections));
     w.single("greenfinch_query_failures_total", "counter",
              "Queries answered SERVFAIL because something failed inside the daemon (each failure is logged).",
              number(s.udp.failed + s.tcp.failed));
@@ -138,10 +138,9 @@ std::string render_metrics(const std::vector<std::optional<WorkerStats>>& worker
                  number(s.redis_up));
         w.single("greenfinch_redis_hits_total", "counter", "Memory misses answered from Redis.",
                  number(s.resolver.shared_cache_hits));
-        w.single("greenfinch_redis_commands_total", "counter", "Commands sent to Redis.",
-                 number(s.redis.commands));
-        w.single("greenfinch_redis_timeouts_total", "counter", "Redis commands that got no reply within redis.timeout_ms.",
-                 number(s.redis.timeouts));
+        w.single("greenfinch_redis_commands_total", "counter", "Commands sent to Redis.", number(s.redis.commands));
+        w.single("greenfinch_redis_timeouts_total", "counter",
+                 "Redis commands that got no reply within redis.timeout_ms.", number(s.redis.timeouts));
         w.single("greenfinch_redis_errors_total", "counter", "Redis error replies and failed connection attempts.",
                  number(s.redis.errors));
         w.single("greenfinch_redis_skipped_total", "counter", "Redis commands not sent because Redis was down.",

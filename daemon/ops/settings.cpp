@@ -119,8 +119,8 @@ const std::vector<Setting>& all() {
         {
             .section = "upstream",
             .name = "servers",
-            .value = TextList{.bind = member<&Config::upstream, &Config::Upstream::servers>(),
-                              .syntax = &kUpstreamAddress},
+            .value =
+                TextList{.bind = member<&Config::upstream, &Config::Upstream::servers>(), .syntax = &kUpstreamAddress},
             .help = "Upstream resolvers, tried in order (failover on timeout, SERVFAIL or REFUSED).",
             .details = "Without any, greenfinch forwards to the nameservers of /etc/resolv.conf. It refuses to "
                        "forward to its own listen addresses. A reload sends new queries to the new servers; those in "
@@ -185,8 +185,8 @@ const std::vector<Setting>& all() {
         {
             .section = "cache",
             .name = "negative_ttl_max",
-            .value = Secs{.bind = member<&Config::cache, &Config::Cache::negative_ttl_max>(),
-                          .fallback = seconds(3600)},
+            .value =
+                Secs{.bind = member<&Config::cache, &Config::Cache::negative_ttl_max>(), .fallback = seconds(3600)},
             .help = "NXDOMAIN and NODATA are cached for the SOA's negative TTL (RFC 2308), at most this long, in "
                     "seconds.",
         },
@@ -284,9 +284,9 @@ const std::vector<Setting>& all() {
         {
             .section = "log",
             .name = "level",
-            .value = Choice<LogLevel>{.bind = member<&Config::log, &Config::Log::level>(),
-                                      .fallback = LogLevel::info,
-                                      .names = kLevels},
+            .value =
+                Choice<LogLevel>{
+                    .bind = member<&Config::log, &Config::Log::level>(), .fallback = LogLevel::info, .names = kLevels},
             .help = "The least severe messages that are logged.",
             .flag = {.name = "--log-level", .value_name = "LEVEL"},
         },
@@ -416,44 +416,43 @@ std::string expected(Shape shape) {
 }
 
 std::optional<std::string> assign(const Setting& s, Written written, Config& config) {
-    return std::visit(
-        Overloaded{
-            [&](const Boolean& k) -> std::optional<std::string> {
-                stored(k, config) = std::get<bool>(written);
-                return std::nullopt;
-            },
-            [&](const Whole& k) -> std::optional<std::string> {
-                const auto n = std::get<std::int64_t>(written);
-                if (auto p = number_problem(n)) return p;
-                stored(k, config) = static_cast<int>(n);
-                return std::nullopt;
-            },
-            [&]<class D>(const Duration<D>& k) -> std::optional<std::string> {
-                const auto n = std::get<std::int64_t>(written);
-                if (auto p = number_problem(n)) return p;
-                stored(k, config) = D(n);
-                return std::nullopt;
-            },
-            [&](const Text& k) -> std::optional<std::string> {
-                stored(k, config) = std::move(std::get<std::string>(written));
-                return std::nullopt;
-            },
-            [&](const TextList& k) -> std::optional<std::string> {
-                stored(k, config) = std::move(std::get<std::vector<std::string>>(written));
-                return std::nullopt;
-            },
-            [&]<class E>(const Choice<E>& k) -> std::optional<std::string> {
-                const auto& text = std::get<std::string>(written);
-                for (const auto& n : k.names) {
-                    if (n.name == text) {
-                        stored(k, config) = n.value;
-                        return std::nullopt;
-                    }
-                }
-                return quoted(text) + " is not " + choice_list(k.names);
-            },
-        },
-        s.value);
+    return std::visit(Overloaded{
+                          [&](const Boolean& k) -> std::optional<std::string> {
+                              stored(k, config) = std::get<bool>(written);
+                              return std::nullopt;
+                          },
+                          [&](const Whole& k) -> std::optional<std::string> {
+                              const auto n = std::get<std::int64_t>(written);
+                              if (auto p = number_problem(n)) return p;
+                              stored(k, config) = static_cast<int>(n);
+                              return std::nullopt;
+                          },
+                          [&]<class D>(const Duration<D>& k) -> std::optional<std::string> {
+                              const auto n = std::get<std::int64_t>(written);
+                              if (auto p = number_problem(n)) return p;
+                              stored(k, config) = D(n);
+                              return std::nullopt;
+                          },
+                          [&](const Text& k) -> std::optional<std::string> {
+                              stored(k, config) = std::move(std::get<std::string>(written));
+                              return std::nullopt;
+                          },
+                          [&](const TextList& k) -> std::optional<std::string> {
+                              stored(k, config) = std::move(std::get<std::vector<std::string>>(written));
+                              return std::nullopt;
+                          },
+                          [&]<class E>(const Choice<E>& k) -> std::optional<std::string> {
+                              const auto& text = std::get<std::string>(written);
+                              for (const auto& n : k.names) {
+                                  if (n.name == text) {
+                                      stored(k, config) = n.value;
+                                      return std::nullopt;
+                                  }
+                              }
+                              return quoted(text) + " is not " + choice_list(k.names);
+                          },
+                      },
+                      s.value);
 }
 
 void reset(const Setting& s, Config& config) {
@@ -534,26 +533,26 @@ std::string type_name(const Setting& s) {
 }
 
 std::string accepted(const Setting& s) {
-    std::string out = std::visit(
-        Overloaded{
-            [](const Boolean&) -> std::string { return {}; },
-            [](const Whole& k) { return range_text(k.range); },
-            [](const Millis& k) { return range_text(k.range); },
-            [](const Secs& k) { return range_text(k.range); },
-            [](const Text& k) -> std::string {
-                std::string text = k.syntax ? std::string(k.syntax->name) : "";
-                if (k.blank == Blank::refused) return text.empty() ? "not empty" : text;
-                if (k.syntax) text += "; empty: none";
-                return text;
-            },
-            [](const TextList& k) -> std::string {
-                std::string text = k.syntax ? "each " + std::string(k.syntax->name) : "";
-                if (k.blank == Blank::refused) text += (text.empty() ? "" : "; ") + std::string("at least one");
-                return text;
-            },
-            [](const auto& k) { return choice_list(k.names); },
-        },
-        s.value);
+    std::string out = std::visit(Overloaded{
+                                     [](const Boolean&) -> std::string { return {}; },
+                                     [](const Whole& k) { return range_text(k.range); },
+                                     [](const Millis& k) { return range_text(k.range); },
+                                     [](const Secs& k) { return range_text(k.range); },
+                                     [](const Text& k) -> std::string {
+                                         std::string text = k.syntax ? std::string(k.syntax->name) : "";
+                                         if (k.blank == Blank::refused) return text.empty() ? "not empty" : text;
+                                         if (k.syntax) text += "; empty: none";
+                                         return text;
+                                     },
+                                     [](const TextList& k) -> std::string {
+                                         std::string text = k.syntax ? "each " + std::string(k.syntax->name) : "";
+                                         if (k.blank == Blank::refused)
+                                             text += (text.empty() ? "" : "; ") + std::string("at least one");
+                                         return text;
+                                     },
+                                     [](const auto& k) { return choice_list(k.names); },
+                                 },
+                                 s.value);
     const std::string key = s.key();
     for (const auto& r : kRules) {
         if (r.key == key) out += (out.empty() ? "" : "; ") + std::string(r.problem);
@@ -578,7 +577,9 @@ std::string flag_argument(const Setting& s) {
 
 }  // namespace settings
 
-std::string_view to_string(CacheBackend backend) { return settings::name_of<CacheBackend>(settings::kBackends, backend); }
+std::string_view to_string(CacheBackend backend) {
+    return settings::name_of<CacheBackend>(settings::kBackends, backend);
+}
 std::string_view to_string(LogLevel level) { return settings::name_of<LogLevel>(settings::kLevels, level); }
 
 }  // namespace greenfinch::daemon

@@ -111,7 +111,7 @@ using Value = std::variant<Boolean, Whole, Duration<std::chrono::milliseconds>, 
                            TextList, Choice<CacheBackend>, Choice<LogLevel>>;
 
 struct Flag {
-    std::string_view name;        // "--listen"; empty: the key has no flag
+    std::string_view name;             // "--listen"; empty: the key has no flag
     std::string_view value_name = {};  // its argument in --help and the documents; empty for a choice: its names
 };
 

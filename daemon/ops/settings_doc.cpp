@@ -103,12 +103,14 @@ std::string render_toml() {
     std::string out =
         "# greenfinch configuration. Every key is shown with its default; flags given on the command line win over\n"
         "# this file. Check a file without starting the daemon: greenfinch --config FILE --check-config\n"
-        "# A reload (SIGHUP; systemctl reload greenfinch) applies the keys that say \"Applies on reload\"; the others keep\n"
+        "# A reload (SIGHUP; systemctl reload greenfinch) applies the keys that say \"Applies on reload\"; the others "
+        "keep\n"
         "# their running values until a restart, and the reload's warning names each one that changed.\n"
         "# The reference: greenfinch.toml(5), or docs/configuration.md.\n"
         "#\n"
         "# Generated from greenfinch's settings table (daemon/ops/settings.cpp): in the source tree, change the table\n"
-        "# and run `" + std::string(kRegenerate) + "` instead of editing this file.\n";
+        "# and run `" +
+        std::string(kRegenerate) + "` instead of editing this file.\n";
     const auto comment = [&out](std::string_view text) {
         for (const auto& line : wrap(text, 114)) out += "# " + line + "\n";
     };
@@ -140,10 +142,13 @@ std::string render_markdown() {
         "# Configuration reference\n"
         "\n"
         "<!-- Generated from greenfinch's settings table (daemon/ops/settings.cpp) by greenfinch_settings_doc: change\n"
-        "     the table and run `" + std::string(kRegenerate) + "` instead of editing this file. -->\n"
+        "     the table and run `" +
+        std::string(kRegenerate) +
+        "` instead of editing this file. -->\n"
         "\n"
         "greenfinch takes its settings from its built-in defaults, then from a TOML file (`--config FILE`; the\n"
-        "systemd unit passes `/etc/greenfinch/greenfinch.toml`), then from flags, which win over the file. The shipped\n"
+        "systemd unit passes `/etc/greenfinch/greenfinch.toml`), then from flags, which win over the file. The "
+        "shipped\n"
         "`conf/greenfinch.toml` lists every key below, commented out at its default.\n"
         "\n"
         "- **Mistakes are refused, not guessed at.** An unknown section or key, a value of the wrong type or out of\n"
@@ -151,7 +156,8 @@ std::string render_markdown() {
         "  `greenfinch.toml:12: cache.min_ttl: must not exceed cache.max_ttl`; an error in a flag names the flag.\n"
         "- **Checking a file.** `greenfinch --config FILE --check-config` loads it with the other flags given and\n"
         "  exits 0 if the daemon would start with it, 2 (with the message) if not.\n"
-        "- **Reloading.** SIGHUP (`systemctl reload greenfinch`) reads the file again, with the same flags. A key that\n"
+        "- **Reloading.** SIGHUP (`systemctl reload greenfinch`) reads the file again, with the same flags. A key "
+        "that\n"
         "  applies on *reload* takes its new value in place, without dropping the cache or a query in flight. A key\n"
         "  that needs a *restart* keeps its running value; the reload logs a warning naming each such key that\n"
         "  changed. A file that does not load is refused with a log line and the running configuration stays.\n"
@@ -162,9 +168,9 @@ std::string render_markdown() {
         "| Key | Type | Default | Applies | Flag |\n"
         "|-----|------|---------|---------|------|\n";
     for (const auto& s : table()) {
-        out += "| [" + code(s.key()) + "](#" + std::string(s.section) + std::string(s.name) + ") | " + type_name(s) + " | " +
-               code(default_literal(s)) + " | " + (s.apply == Apply::on_restart ? "restart" : "reload") + " | " +
-               (s.flag.name.empty() ? "" : code(s.flag.name)) + " |\n";
+        out += "| [" + code(s.key()) + "](#" + std::string(s.section) + std::string(s.name) + ") | " + type_name(s) +
+               " | " + code(default_literal(s)) + " | " + (s.apply == Apply::on_restart ? "restart" : "reload") +
+               " | " + (s.flag.name.empty() ? "" : code(s.flag.name)) + " |\n";
     }
     for (const auto section : sections()) {
         out += "\n## [" + std::string(section) + "]\n\n";
@@ -225,7 +231,9 @@ std::string roff_sentences(std::string_view text) {
 std::string render_man() {
     std::string out =
         ".\\\" Generated from greenfinch's settings table (daemon/ops/settings.cpp) by greenfinch_settings_doc:\n"
-        ".\\\" change the table and run `" + std::string(kRegenerate) + "` instead of editing this file.\n"
+        ".\\\" change the table and run `" +
+        std::string(kRegenerate) +
+        "` instead of editing this file.\n"
         ".TH GREENFINCH.TOML 5 \"\" \"greenfinch\" \"File Formats Manual\"\n"
         ".SH NAME\n"
         "greenfinch.toml \\- configuration file of greenfinch, a caching DNS forwarder\n"

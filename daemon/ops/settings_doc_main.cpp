@@ -15,9 +15,10 @@ namespace settings = greenfinch::daemon::settings;
 
 namespace {
 int usage() {
-    std::fputs("usage: greenfinch_settings_doc toml|markdown|man\n"
-               "       greenfinch_settings_doc --write SOURCE_DIR\n",
-               stderr);
+    std::fputs(
+        "usage: greenfinch_settings_doc toml|markdown|man\n"
+        "       greenfinch_settings_doc --write SOURCE_DIR\n",
+        stderr);
     return 64;
 }
 

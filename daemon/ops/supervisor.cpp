@@ -1,10 +1,10 @@
 #include "daemon/ops/supervisor.hpp"
 
 #include "cache/memory_cache.hpp"
-#include "core/primitives/event.hpp"
 #include "core/engine/greenlet.hpp"
-#include "core/primitives/pool.hpp"
 #include "core/io/signal.hpp"
+#include "core/primitives/event.hpp"
+#include "core/primitives/pool.hpp"
 #include "daemon/ops/admin_server.hpp"
 #include "daemon/ops/metrics.hpp"
 #include "daemon/ops/systemd.hpp"
@@ -35,18 +35,19 @@ std::string join(const std::vector<std::string>& items) {
 std::string summary(const std::vector<std::optional<WorkerStats>>& workers, const cache::CacheStats& memory) {
     const WorkerTotals totals = add_up(workers);
     const ResolverStats& r = totals.sum.resolver;
-    return fmt::format("statistics: {}/{} workers answering; {} queries, {} cache hits, {} misses ({} from redis, {} "
-                       "coalesced); upstream {} queries, {} failed, {} timed out, {} in flight; {} stale served, {} "
-                       "SERVFAIL, {} FORMERR, {} dropped; {} entries cached, {} evicted",
-                       totals.answering, totals.workers, r.queries, r.cache_hits, r.cache_misses, r.shared_cache_hits,
-                       r.coalesced, r.upstream_queries, r.upstream_failures, r.upstream_timeouts,
-                       totals.sum.upstream_in_flight, r.stale_served, r.servfail, r.formerr, r.dropped, memory.size,
-                       memory.evictions);
+    return fmt::format(
+        "statistics: {}/{} workers answering; {} queries, {} cache hits, {} misses ({} from redis, {} "
+        "coalesced); upstream {} queries, {} failed, {} timed out, {} in flight; {} stale served, {} "
+        "SERVFAIL, {} FORMERR, {} dropped; {} entries cached, {} evicted",
+        totals.answering, totals.workers, r.queries, r.cache_hits, r.cache_misses, r.shared_cache_hits, r.coalesced,
+        r.upstream_queries, r.upstream_failures, r.upstream_timeouts, totals.sum.upstream_in_flight, r.stale_served,
+        r.servfail, r.formerr, r.dropped, memory.size, memory.evictions);
 }
 }  // namespace
 
 Supervisor::Supervisor(ConfigSnapshot config, std::function<ConfigSnapshot()> reload)
-    : config_(std::move(config)), reload_(std::move(reload)) {}
+    : config_(std::move(config)),
+      reload_(std::move(reload)) {}
 
 int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::optional<core::TcpListener> admin_listener) {
     cache::MemoryCache cache({.max_entries = static_cast<std::size_t>(config_->cache.max_entries),
@@ -147,7 +148,8 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
         }
 
         // Ready once every worker's hub answers: all sockets are being served.
-        const auto up = on_every_worker(controls, [](RunningWorker&, std::size_t) {}, kStartBudget);
+        const auto up = on_every_worker(
+            controls, [](RunningWorker&, std::size_t) {}, kStartBudget);
         std::size_t serving = 0;
         for (bool u : up) serving += u ? 1 : 0;
         if (serving == up.size()) {
@@ -161,10 +163,12 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
             tasks.spawn([&controls, interval] {
                 for (;;) {
                     core::sleep(*interval);
-                    const auto alive = on_every_worker(controls, [](RunningWorker&, std::size_t) {}, *interval / 2);
+                    const auto alive = on_every_worker(
+                        controls, [](RunningWorker&, std::size_t) {}, *interval / 2);
                     bool all = true;
                     for (std::size_t i = 0; i < alive.size(); ++i) {
-                        if (!alive[i]) spdlog::error("watchdog: worker {} did not answer; not telling systemd we are alive", i);
+                        if (!alive[i])
+                            spdlog::error("watchdog: worker {} did not answer; not telling systemd we are alive", i);
                         all = all && alive[i];
                     }
                     if (all) systemd::notify_watchdog();

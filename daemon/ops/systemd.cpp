@@ -16,7 +16,8 @@ void notify_ready(std::string_view status) {
 void notify_reloading() {
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
-    const auto usec = static_cast<unsigned long long>(now.tv_sec) * 1000000ull + static_cast<unsigned long long>(now.tv_nsec) / 1000ull;
+    const auto usec = static_cast<unsigned long long>(now.tv_sec) * 1000000ull +
+                      static_cast<unsigned long long>(now.tv_nsec) / 1000ull;
     const std::string message = "RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec);
     sd_notify(0, message.c_str());
 }

@@ -81,7 +81,8 @@ Worker::Worker(ConfigSnapshot config, cache::MemoryCache& cache, std::vector<Lis
     const TcpService::Options tcp_options{.max_connections = config_->server.max_tcp_connections,
                                           .idle_timeout = config_->server.tcp_idle_timeout};
     for (auto& s : sockets) {
-        if (s.udp) udp_.push_back(std::make_unique<UdpService>(std::move(*s.udp), responder_, config_->server.max_inflight));
+        if (s.udp)
+            udp_.push_back(std::make_unique<UdpService>(std::move(*s.udp), responder_, config_->server.max_inflight));
         if (s.tcp) tcp_.push_back(std::make_unique<TcpService>(std::move(*s.tcp), responder_, tcp_options));
     }
     for (auto& s : udp_) s->start();

@@ -10,7 +10,9 @@ Flights::Flight* Flights::find(const dns::QueryKey& key) {
 }
 
 Flights::LeadFlight::LeadFlight(Flights& flights, const dns::QueryKey& key)
-    : flights_(flights), key_(key), flight_(core::make_ref<Flight>(key)) {
+    : flights_(flights),
+      key_(key),
+      flight_(core::make_ref<Flight>(key)) {
     flights_.table_.insert(key_.hash(), flight_.get());
 }
 

@@ -15,14 +15,14 @@ namespace greenfinch::daemon {
 
 void log_query(std::span<const std::byte> query, const QueryOrigin& origin, std::span<const std::byte> response,
                AnswerSource source, double elapsed_seconds) {
-    static constexpr std::array<std::string_view, 7> kSource{"dropped", "cache",     "redis", "upstream",
+    static constexpr std::array<std::string_view, 7> kSource{"dropped",   "cache", "redis", "upstream",
                                                              "coalesced", "stale", "local"};
     const char* transport = origin.transport == Transport::Udp ? "udp" : "tcp";
     const double ms = elapsed_seconds * 1000.0;
     dns::Message q;
     if (dns::parse_message(query, q) != dns::ParseStatus::Ok) {
-        spdlog::info("query {} {} malformed ({} bytes) -> {} {:.2f}ms", origin.peer.to_string(), transport, query.size(),
-                     response.empty() ? "dropped" : "FORMERR", ms);
+        spdlog::info("query {} {} malformed ({} bytes) -> {} {:.2f}ms", origin.peer.to_string(), transport,
+                     query.size(), response.empty() ? "dropped" : "FORMERR", ms);
         return;
     }
     std::string name;
@@ -30,7 +30,8 @@ void log_query(std::span<const std::byte> query, const QueryOrigin& origin, std:
     const std::optional<dns::Header> h = dns::parse_header(response);
     const std::string rcode = h ? dns::rcode_name(static_cast<unsigned>(h->rcode())) : std::string("-");
     spdlog::info("query {} {} {} {} -> {} {} {:.2f}ms {}B", origin.peer.to_string(), transport, name,
-                 dns::type_name(q.question.qtype), rcode, kSource[static_cast<std::size_t>(source)], ms, response.size());
+                 dns::type_name(q.question.qtype), rcode, kSource[static_cast<std::size_t>(source)], ms,
+                 response.size());
 }
 
 }  // namespace greenfinch::daemon

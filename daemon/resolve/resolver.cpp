@@ -52,16 +52,13 @@ Resolver::Answered Resolver::answer(std::span<const std::byte> query, Transport 
     }
     dns::Message q;
     switch (dns::parse_message(query, q)) {
-        case dns::ParseStatus::Drop:
-            ++stats_.dropped;
-            return {0, kLocal};
+        case dns::ParseStatus::Drop: ++stats_.dropped; return {0, kLocal};
         case dns::ParseStatus::FormErr: {
             const std::size_t n = dns::make_error_response(query, dns::Rcode::FormErr, out);
             (n ? stats_.formerr : stats_.dropped)++;
             return {n, kLocal};
         }
-        case dns::ParseStatus::Ok:
-            break;
+        case dns::ParseStatus::Ok: break;
     }
     if (q.header.qr()) {  // a response sent to us: answering it could start a loop
         ++stats_.dropped;
@@ -98,8 +95,8 @@ Resolver::Answered Resolver::answer(std::span<const std::byte> query, Transport 
     if (hit && now - hit->answer->refresh_failed_at.load(std::memory_order_relaxed) < options_.stale_recheck) {
         return serve_stale(*hit->answer);
     }
-    const Fetched fresh = hit && refreshes_in_background() ? refresh_stale(key, hit->answer)
-                                                           : fetch(key, FetchFor::Client);
+    const Fetched fresh =
+        hit && refreshes_in_background() ? refresh_stale(key, hit->answer) : fetch(key, FetchFor::Client);
     // An upstream's SERVFAIL is an answer, but an expired one of ours is the better answer (RFC 8767).
     if (fresh.answer && !(hit && fresh.answer->parsed.header.rcode() == dns::Rcode::ServFail)) {
         if (fresh.source != AnswerSource::Upstream) {  // straight from upstream it is not a second old: spare the clock
@@ -109,9 +106,11 @@ Resolver::Answered Resolver::answer(std::span<const std::byte> query, Transport 
         return {dns::write_answer(fresh.answer->wire, fresh.answer->parsed, rw, out), fresh.source};
     }
     if (!hit && tiers_.has_shared()) hit = tiers_.lookup(key, options_.clock());  // fetch may have left Redis' copy
-    if (hit && hit->freshness != cache::Freshness::Stale) return from_cache(*hit);  // stored meanwhile by another flight
+    if (hit && hit->freshness != cache::Freshness::Stale)
+        return from_cache(*hit);  // stored meanwhile by another flight
     if (hit) {
-        if (!refreshes_in_background()) hit->answer->refresh_failed_at.store(options_.clock(), std::memory_order_relaxed);
+        if (!refreshes_in_background())
+            hit->answer->refresh_failed_at.store(options_.clock(), std::memory_order_relaxed);
         return serve_stale(*hit->answer);
     }
     ++stats_.servfail;

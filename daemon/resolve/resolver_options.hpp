@@ -22,14 +22,14 @@ struct ResolverOptions {
     bool prefetch = true;
     core::Seconds upstream_timeout{2.0};  // the whole budget of one upstream resolution
     int max_upstream_inflight = 1000;
-    std::size_t udp_payload = 1232;       // the largest UDP answer we send, whatever the client offers
-    std::uint32_t stale_ttl = 30;         // the TTL a stale answer is served with
-    double stale_recheck = 30;            // after a failed refresh, seconds its stale answer is served at once
+    std::size_t udp_payload = 1232;  // the largest UDP answer we send, whatever the client offers
+    std::uint32_t stale_ttl = 30;    // the TTL a stale answer is served with
+    double stale_recheck = 30;       // after a failed refresh, seconds its stale answer is served at once
     // RFC 8767's client response timer: seconds a client whose answer is stale waits for its refresh before it gets
     // the stale answer, the refresh going on in the background (0: at once). From upstream_timeout up, the client
     // waits out the refresh as it would for a miss.
     double stale_client_timeout = 1.8;
-    bool log_queries = false;             // one info line per query: client, name, type, rcode, source, time
+    bool log_queries = false;  // one info line per query: client, name, type, rcode, source, time
     // Monotonic seconds, the clock cache entries are stamped with; tests substitute their own.
     std::function<double()> clock = &coarse_steady_seconds;
 };

@@ -14,8 +14,8 @@ std::size_t respond_or_servfail(Responder& responder, std::span<const std::byte>
         return responder(query, origin, out);
     } catch (const std::exception& e) {
         ++failed;
-        warn(core::Hub::current().now(), std::string("a query failed inside the daemon and was answered SERVFAIL: ") +
-                                             e.what());
+        warn(core::Hub::current().now(),
+             std::string("a query failed inside the daemon and was answered SERVFAIL: ") + e.what());
         return dns::make_error_response(query, dns::Rcode::ServFail, out);
     }
 }

@@ -4,9 +4,9 @@
 // the query log names the client.
 #pragma once
 
-#include "core/memory/small_function.hpp"
-#include "core/io/socket_address.hpp"
 #include "core/io/log_throttle.hpp"
+#include "core/io/socket_address.hpp"
+#include "core/memory/small_function.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -21,8 +21,8 @@ struct QueryOrigin {
     Transport transport;
 };
 
-using Responder =
-    core::SmallFunction<std::size_t(std::span<const std::byte> query, const QueryOrigin& origin, std::span<std::byte> out)>;
+using Responder = core::SmallFunction<std::size_t(std::span<const std::byte> query, const QueryOrigin& origin,
+                                                  std::span<std::byte> out)>;
 
 // Calls `responder`. Should it throw (something failed inside it, memory or c-ares, say; a kill or a Timeout is no
 // std::exception and goes through), the client gets SERVFAIL all the same, `failed` counts it, and `warn` says why.

@@ -17,12 +17,17 @@ namespace greenfinch::daemon {
 
 UpstreamFetch::UpstreamFetch(upstream::Upstream& upstream, CacheTiers& tiers, const ResolverOptions& options,
                              ResolverStats& stats)
-    : upstream_(&upstream), tiers_(tiers), options_(options), stats_(stats), slots_(options.max_upstream_inflight) {}
+    : upstream_(&upstream),
+      tiers_(tiers),
+      options_(options),
+      stats_(stats),
+      slots_(options.max_upstream_inflight) {}
 
 void UpstreamFetch::warn(std::string_view what) {
     if (auto held = warnings_.admit(steady_seconds())) {
-        spdlog::warn("upstream: {} (and {} more upstream failures in the last 10 s; clients get stale answers or SERVFAIL)",
-                     what, *held);
+        spdlog::warn(
+            "upstream: {} (and {} more upstream failures in the last 10 s; clients get stale answers or SERVFAIL)",
+            what, *held);
     }
 }
 
@@ -44,8 +49,8 @@ cache::AnswerPtr UpstreamFetch::ask(const dns::QueryKey& key) {
         // Not upstream trouble: an upstream that works says this name cannot be resolved (a broken zone, say).
         // That is an answer, kept for servfail_ttl so that clients retrying do not each reach the upstream.
         r.answer.resize(buffer.size());
-        r.answer.resize(dns::make_error_response(query, dns::Rcode::ServFail, r.answer,
-                                                 dns::OptRecord{payload, key.dnssec_ok()}));
+        r.answer.resize(
+            dns::make_error_response(query, dns::Rcode::ServFail, r.answer, dns::OptRecord{payload, key.dnssec_ok()}));
         r.outcome = upstream::Outcome::Answered;
     }
     if (r.outcome != upstream::Outcome::Answered) {

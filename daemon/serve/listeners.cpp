@@ -25,7 +25,8 @@ std::vector<std::vector<ListenSockets>> bind_listeners(const std::vector<std::st
                 address = udp.local_address();  // port 0: every worker takes the port the first one got
                 bound.push_back({std::move(udp), std::move(tcp)});
             }
-            for (int w = 0; w < workers; ++w) per_worker[static_cast<std::size_t>(w)].push_back(std::move(bound[static_cast<std::size_t>(w)]));
+            for (int w = 0; w < workers; ++w)
+                per_worker[static_cast<std::size_t>(w)].push_back(std::move(bound[static_cast<std::size_t>(w)]));
             spdlog::info("listening on {} (udp, tcp)", address.to_string());
         } catch (const std::system_error& e) {
             spdlog::warn("cannot listen on {}: {}", text, e.what());

@@ -14,7 +14,10 @@
 namespace greenfinch::daemon {
 
 TcpService::TcpService(core::TcpListener listener, Responder& responder, Options options)
-    : listener_(std::move(listener)), responder_(responder), options_(options), connections_(options.max_connections) {}
+    : listener_(std::move(listener)),
+      responder_(responder),
+      options_(options),
+      connections_(options.max_connections) {}
 
 void TcpService::start() {
     acceptor_ = core::spawn([this] { accept_loop(); });
@@ -132,27 +135,29 @@ void TcpService::serve(core::TcpStream stream, const core::SocketAddress& peer) 
             // reading.
             Undelivered pending(stats_.undelivered);
             if (conn->gone) break;
-            conn->queries.spawn([conn, this, pending = std::move(pending)](std::vector<std::byte> q) mutable {
-                // Room for the largest answer, left unwritten: while the query waits for its answer (12800 can, at
-                // the defaults) the kernel backs none of it, and afterwards only the pages the answer fills.
-                const auto scratch = std::make_unique_for_overwrite<std::byte[]>(kMaxMessage);
-                const std::size_t size = respond_or_servfail(responder_, q, {conn->peer, Transport::Tcp},
-                                                             std::span(scratch.get(), kMaxMessage), stats_.failed,
-                                                             query_failed_);
-                if (size == 0) {
-                    pending.settled();
-                    ++stats_.dropped;
-                    return;
-                }
-                // Queued in the bytes it needs, not in the 64 KiB the largest answer would.
-                std::vector<std::byte> framed(size + 2);
-                framed[0] = static_cast<std::byte>(size >> 8);
-                framed[1] = static_cast<std::byte>(size & 0xff);
-                std::copy_n(scratch.get(), size, framed.begin() + 2);
-                if (conn->gone) return;
-                conn->answers.put(std::move(framed));
-                pending.settled();  // the writer has it now
-            }, std::move(query));
+            conn->queries.spawn(
+                [conn, this, pending = std::move(pending)](std::vector<std::byte> q) mutable {
+                    // Room for the largest answer, left unwritten: while the query waits for its answer (12800 can, at
+                    // the defaults) the kernel backs none of it, and afterwards only the pages the answer fills.
+                    const auto scratch = std::make_unique_for_overwrite<std::byte[]>(kMaxMessage);
+                    const std::size_t size =
+                        respond_or_servfail(responder_, q, {conn->peer, Transport::Tcp},
+                                            std::span(scratch.get(), kMaxMessage), stats_.failed, query_failed_);
+                    if (size == 0) {
+                        pending.settled();
+                        ++stats_.dropped;
+                        return;
+                    }
+                    // Queued in the bytes it needs, not in the 64 KiB the largest answer would.
+                    std::vector<std::byte> framed(size + 2);
+                    framed[0] = static_cast<std::byte>(size >> 8);
+                    framed[1] = static_cast<std::byte>(size & 0xff);
+                    std::copy_n(scratch.get(), size, framed.begin() + 2);
+                    if (conn->gone) return;
+                    conn->answers.put(std::move(framed));
+                    pending.settled();  // the writer has it now
+                },
+                std::move(query));
         }
     } catch (const core::SocketTimeout&) {
         // idle

@@ -11,9 +11,9 @@
 // each closes once the queries it already sent are answered; drain() waits for that, then closes what is left.
 #pragma once
 
-#include "core/primitives/pool.hpp"
-#include "core/io/tcp.hpp"
 #include "core/io/log_throttle.hpp"
+#include "core/io/tcp.hpp"
+#include "core/primitives/pool.hpp"
 #include "daemon/resolve/responder.hpp"
 
 #include <cstdint>

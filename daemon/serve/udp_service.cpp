@@ -13,7 +13,9 @@ constexpr std::size_t kBatch = 64;
 }  // namespace
 
 UdpService::UdpService(core::UdpSocket socket, Responder& responder, int max_inflight)
-    : socket_(std::move(socket)), responder_(responder), queries_(max_inflight) {}
+    : socket_(std::move(socket)),
+      responder_(responder),
+      queries_(max_inflight) {}
 
 void UdpService::start() {
     receiver_ = core::spawn([this] { receive_loop(); });
@@ -60,8 +62,8 @@ void UdpService::give_back(ExchangePtr e) {
 }
 
 void UdpService::answer(ExchangePtr e) {
-    e->answer_size = respond_or_servfail(responder_, std::span(e->query.data(), e->query_size), {e->peer, Transport::Udp},
-                                         e->answer, stats_.failed, query_failed_);
+    e->answer_size = respond_or_servfail(responder_, std::span(e->query.data(), e->query_size),
+                                         {e->peer, Transport::Udp}, e->answer, stats_.failed, query_failed_);
     if (e->answer_size == 0) {
         ++stats_.dropped;
         give_back(std::move(e));
@@ -79,8 +81,7 @@ void UdpService::answer(ExchangePtr e) {
                 ++stats_.send_errors;
                 give_back(std::move(e));
                 return;
-            case core::UdpSocket::TrySend::WouldBlock:
-                break;  // the sender waits for room
+            case core::UdpSocket::TrySend::WouldBlock: break;  // the sender waits for room
         }
     }
     outgoing_.push_back(std::move(e));

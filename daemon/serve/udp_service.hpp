@@ -10,10 +10,10 @@
 // stop() stops receiving; drain() waits for the queries in flight and flushes their answers.
 #pragma once
 
+#include "core/io/log_throttle.hpp"
+#include "core/io/udp_socket.hpp"
 #include "core/primitives/event.hpp"
 #include "core/primitives/pool.hpp"
-#include "core/io/udp_socket.hpp"
-#include "core/io/log_throttle.hpp"
 #include "daemon/resolve/responder.hpp"
 
 #include <array>

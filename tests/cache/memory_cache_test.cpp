@@ -90,7 +90,8 @@ TEST_CASE("several threads share one cache") {
         for (int round = 0; round < 50; ++round) {
             for (int i = 0; i < 200; ++i) {
                 const auto& k = keys[static_cast<std::size_t>((i + offset) % 200)];
-                if (!c.lookup(k, 1.0)) c.store(k, answer_for("n" + std::to_string((i + offset) % 200) + ".example", 0.0, 100));
+                if (!c.lookup(k, 1.0))
+                    c.store(k, answer_for("n" + std::to_string((i + offset) % 200) + ".example", 0.0, 100));
             }
         }
     };

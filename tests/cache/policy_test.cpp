@@ -19,16 +19,27 @@ std::vector<std::byte> positive(std::uint32_t ttl_a, std::uint32_t ttl_b, unsign
     return Wire()
         .header(1, flags, 1, 2, 0, 0)
         .question("a.example", dns::type::A)
-        .pointer(12).rr_fixed(dns::type::A, ttl_a, 4).raw({192, 0, 2, 1})
-        .pointer(12).rr_fixed(dns::type::A, ttl_b, 4).raw({192, 0, 2, 2});
+        .pointer(12)
+        .rr_fixed(dns::type::A, ttl_a, 4)
+        .raw({192, 0, 2, 1})
+        .pointer(12)
+        .rr_fixed(dns::type::A, ttl_b, 4)
+        .raw({192, 0, 2, 2});
 }
 // NXDOMAIN (rcode 3) or NODATA (rcode 0, no answer) with an SOA in authority.
 std::vector<std::byte> negative(unsigned rcode, std::uint32_t soa_ttl, std::uint32_t minimum) {
     return Wire()
         .header(1, 0x8180 | rcode, 1, 0, 1, 0)
         .question("nx.example", dns::type::A)
-        .pointer(15).rr_fixed(dns::type::SOA, soa_ttl, 2 + 2 + 20)  // owner: "example" inside the qname
-        .pointer(15).pointer(15).u32(1).u32(7200).u32(900).u32(86400).u32(minimum);
+        .pointer(15)
+        .rr_fixed(dns::type::SOA, soa_ttl, 2 + 2 + 20)  // owner: "example" inside the qname
+        .pointer(15)
+        .pointer(15)
+        .u32(1)
+        .u32(7200)
+        .u32(900)
+        .u32(86400)
+        .u32(minimum);
 }
 }  // namespace
 
@@ -45,7 +56,7 @@ TEST_CASE("positive answers live for their smallest TTL, clamped") {
 TEST_CASE("negative answers live for min(SOA TTL, SOA MINIMUM), capped, and without SOA they are not cached") {
     cache::CachePolicy p;
     CHECK(cache::cache_ttl(parsed(negative(3, 3600, 120)), p) == 120u);  // NXDOMAIN
-    CHECK(cache::cache_ttl(parsed(negative(0, 60, 900)), p) == 60u);      // NODATA
+    CHECK(cache::cache_ttl(parsed(negative(0, 60, 900)), p) == 60u);     // NODATA
     p.negative_ttl_max = 30;
     CHECK(cache::cache_ttl(parsed(negative(3, 3600, 120)), p) == 30u);
     const std::vector<std::byte> bare_nx = Wire().header(1, 0x8183, 1, 0, 0, 0).question("nx.example", dns::type::A);

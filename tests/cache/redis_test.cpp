@@ -21,8 +21,8 @@ namespace {
 // A RedisCache on the test's hub, with clocks the test moves: monotonic 1000 s is unix 1'700'000'000 s.
 struct Node {
     Node(const std::string& address, std::uint32_t serve_stale = 0, std::string password = "", int db = 0)
-        : client(core::Hub::current(), {*cache::parse_redis_address(address), std::move(password), db,
-                                        core::Seconds(0.05)}),
+        : client(core::Hub::current(),
+                 {*cache::parse_redis_address(address), std::move(password), db, core::Seconds(0.05)}),
           cache(client, {"test:v1:", serve_stale, [this] { return mono; }, [this] { return mono + kOffset; }}) {
         REQUIRE(client.wait_up(core::Seconds(5.0)));
     }
@@ -47,9 +47,10 @@ TEST_CASE("redis format: a readable key per question, a value that round-trips a
     CHECK(back->ttl == 300);
     CHECK(back->stored_at_unix == Approx(1'700'000'000.5));
     CHECK(std::ranges::equal(back->wire, a->wire));
-    CHECK_FALSE(cache::decode_redis_value(v, key_for("b.example")));                    // another question
+    CHECK_FALSE(cache::decode_redis_value(v, key_for("b.example")));  // another question
     CHECK_FALSE(cache::decode_redis_value(v, key_for("a.example", dns::type::AAAA)));
-    for (std::size_t n = 0; n < v.size(); ++n) CHECK_FALSE(cache::decode_redis_value(v.substr(0, n), key_for("a.example")));
+    for (std::size_t n = 0; n < v.size(); ++n)
+        CHECK_FALSE(cache::decode_redis_value(v.substr(0, n), key_for("a.example")));
     CHECK_FALSE(cache::decode_redis_value("GF2" + v.substr(3), key_for("a.example")));
     CHECK_FALSE(cache::decode_redis_value("hello world, not an answer", key_for("a.example")));
 }
@@ -60,7 +61,7 @@ TEST_CASE("redis: what one daemon stores another reads, TTL aged, and every key 
     Node one(redis.address(), 60), two(redis.address(), 60);
     const auto k = key_for("shared.example");
     one.cache.store(k, answer_for("shared.example", 990.0, 300));  // stored 10 s ago
-    REQUIRE(one.client.command({"PING"}));                          // the SET went before this on the same connection
+    REQUIRE(one.client.command({"PING"}));                         // the SET went before this on the same connection
     const auto ttl = redis.command({"TTL", "test:v1:shared.example.:A:IN:do0cd0"});
     CHECK(ttl.integer >= 349);  // 300 - 10 + 60
     CHECK(ttl.integer <= 350);
@@ -178,8 +179,10 @@ TEST_CASE("redis addresses: IP:PORT, [IPv6]:PORT, localhost, unix sockets, and h
     CHECK_FALSE(cache::parse_redis_address("10.0.0.1")->resolve);
     CHECK_FALSE(cache::parse_redis_address("localhost")->resolve);
     CHECK(cache::parse_redis_address("redis.example.com.:6379"));  // fully qualified
-    for (const char* bad : {"redis:", "redis:0", "redis:65536", "redis:6379x", "bad name:1", "a..b:1", ".a:1",
-                            "a.b..:1", "", "r\xc3\xa9" "dis:1"}) {
+    for (const char* bad :
+         {"redis:", "redis:0", "redis:65536", "redis:6379x", "bad name:1", "a..b:1", ".a:1", "a.b..:1", "",
+          "r\xc3\xa9"
+          "dis:1"}) {
         INFO(bad);
         CHECK_FALSE(cache::parse_redis_address(bad));
     }

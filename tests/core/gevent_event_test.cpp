@@ -6,8 +6,8 @@
 // - AsyncResult::get(block=false) throws TimeoutExpired{0}; a firing Timeout raises TimeoutExpired{id}.
 // - AsyncResult has no rawlink()/linkcount().
 #include "core/engine/errors.hpp"
-#include "core/primitives/event.hpp"
 #include "core/engine/greenlet.hpp"
+#include "core/primitives/event.hpp"
 
 #include "tests/core/test_support.hpp"
 
@@ -78,9 +78,10 @@ TEST_CASE("test__event TestEvent_SetThenClear (N=1/100/1000): set() then clear()
     }
 }
 
-TEST_CASE("test__event TestEventBasics test_wait_while_notifying: a wait() during notification needs no loop "
-          "iteration [#28]",
-          "[gevent][event]") {
+TEST_CASE(
+    "test__event TestEventBasics test_wait_while_notifying: a wait() during notification needs no loop "
+    "iteration [#28]",
+    "[gevent][event]") {
     Hub hub;
     Event event;
     std::vector<int> results;
@@ -92,7 +93,8 @@ TEST_CASE("test__event TestEventBasics test_wait_while_notifying: a wait() durin
     spawn(wait_then_append, 2);
     sleep(0s);  // gevent.idle(): both are waiting
     ev_check check;
-    ev_check_init(&check, [](struct ev_loop*, ev_check* w, int) { static_cast<std::vector<int>*>(w->data)->push_back(4); });
+    ev_check_init(&check,
+                  [](struct ev_loop*, ev_check* w, int) { static_cast<std::vector<int>*>(w->data)->push_back(4); });
     check.data = &results;
     ev_check_start(hub.loop(), &check);
     const auto iterations = hub.loop_iterations();
@@ -104,9 +106,10 @@ TEST_CASE("test__event TestEventBasics test_wait_while_notifying: a wait() durin
     ev_check_stop(hub.loop(), &check);
 }
 
-TEST_CASE("test__event TestGeventWaitOnEvent test_set_during_wait (issue 771): after clear() a wait times out "
-          "[#29]",
-          "[gevent][event]") {
+TEST_CASE(
+    "test__event TestGeventWaitOnEvent test_set_during_wait (issue 771): after clear() a wait times out "
+    "[#29]",
+    "[gevent][event]") {
     Hub hub;
     Event event;
     bool res = false, ready_after_wait = false, ready_after_clear = true, second_wait = true, ready_at_end = true;
@@ -172,7 +175,8 @@ TEST_CASE("test__event TestEventWait / TestAsyncResultWait / TestAsyncResultGet:
     }
     SECTION("test_set_with_timeout: with_timeout(get) returns the fallback") {
         AsyncResult<int> event2;
-        CHECK(with_timeout(Seconds(T), [&] { return event2.get(); }, -1) == -1);
+        CHECK(with_timeout(
+                  Seconds(T), [&] { return event2.get(); }, -1) == -1);
     }
     SECTION("a set Event returns true at once") {
         Event e;

@@ -7,8 +7,8 @@
 // - join() returns bool (gevent returns None).
 // - gevent's `bool(g)` / `started` is alive(); RawGreenlet::started() means "has been switched into".
 #include "core/engine/errors.hpp"
-#include "core/primitives/event.hpp"
 #include "core/engine/greenlet.hpp"
+#include "core/primitives/event.hpp"
 
 #include "tests/core/test_support.hpp"
 
@@ -58,9 +58,10 @@ TEST_CASE("test__order TestSleep0: spawned greenlets interleave at sleep(0) [#1]
     CHECK(g2->ready());
 }
 
-TEST_CASE("test__api TestTimers test_timer_fired / test_spawn_is_not_cancelled: spawn is deferred, a child outlives "
-          "its parent [#2]",
-          "[gevent][greenlet]") {
+TEST_CASE(
+    "test__api TestTimers test_timer_fired / test_spawn_is_not_cancelled: spawn is deferred, a child outlives "
+    "its parent [#2]",
+    "[gevent][greenlet]") {
     Hub hub;
     SECTION("test_timer_fired") {
         std::vector<int> lst{1};
@@ -95,9 +96,10 @@ TEST_CASE("test__api TestTimers test_timer_fired / test_spawn_is_not_cancelled: 
     }
 }
 
-TEST_CASE("test__order test_greenlet_link (Test/Test3/Test4/TestM): links run in registration order, before join() "
-          "returns [#3]",
-          "[gevent][greenlet]") {
+TEST_CASE(
+    "test__order test_greenlet_link (Test/Test3/Test4/TestM): links run in registration order, before join() "
+    "returns [#3]",
+    "[gevent][greenlet]") {
     for (int count : {2, 3, 4, 1000}) {
         CAPTURE(count);
         Hub hub;
@@ -149,7 +151,7 @@ TEST_CASE("test__greenlet TestBasic test_simple_exit: the greenlet state table [
     CHECK_FALSE(g->exception());
     CHECK(link_test.empty());
 
-    REQUIRE(g->join(2s));  // gevent: sleep(0.02)
+    REQUIRE(g->join(2s));     // gevent: sleep(0.02)
     CHECK_FALSE(g->alive());  // changed
     CHECK(g->dead());         // changed
     CHECK(g->ready());        // changed
@@ -299,9 +301,10 @@ void do_kill_test(StartMode mode, bool use_killall, bool block, bool with_error)
 
 }  // namespace
 
-TEST_CASE("test__greenlet TestKill / TestKillAfterStart / TestKillAfterStartLater: a greenlet killed before its "
-          "first run never runs [#7]",
-          "[gevent][greenlet]") {
+TEST_CASE(
+    "test__greenlet TestKill / TestKillAfterStart / TestKillAfterStartLater: a greenlet killed before its "
+    "first run never runs [#7]",
+    "[gevent][greenlet]") {
     for (StartMode mode : {StartMode::Created, StartMode::Started, StartMode::StartedLater}) {
         for (bool use_killall : {false, true}) {
             for (bool block : {true, false}) {
@@ -345,9 +348,10 @@ TEST_CASE("test__api Test test_killing_dormant: kill() returns after the victim'
     CHECK_FALSE(g->killed());  // it swallowed the GreenletExit and returned normally
 }
 
-TEST_CASE("test__greenlet TestGet / test__event TestAsyncResult test_nonblocking_get: get(block=false) on an "
-          "unfinished greenlet or unset AsyncResult raises a timeout [#10]",
-          "[gevent][greenlet]") {
+TEST_CASE(
+    "test__greenlet TestGet / test__event TestAsyncResult test_nonblocking_get: get(block=false) on an "
+    "unfinished greenlet or unset AsyncResult raises a timeout [#10]",
+    "[gevent][greenlet]") {
     Hub hub;
     Event never;
     auto g = spawn([&never] {
@@ -375,9 +379,10 @@ TEST_CASE("test__greenlet TestGet / test__event TestAsyncResult test_nonblocking
     g->kill();
 }
 
-TEST_CASE("test__greenlet TestJoin / TestJoinAll / TestJoinAll0: join(timeout) returns after the timeout without "
-          "raising [#11]",
-          "[gevent][greenlet]") {
+TEST_CASE(
+    "test__greenlet TestJoin / TestJoinAll / TestJoinAll0: join(timeout) returns after the timeout without "
+    "raising [#11]",
+    "[gevent][greenlet]") {
     Hub hub;
     constexpr double T = 0.03;
     SECTION("TestJoin") {
@@ -481,9 +486,10 @@ TEST_CASE("test__greenlet TestGet (AbstractGenericGetTestCase): get() raises its
     g->kill();
 }
 
-TEST_CASE("test__greenlet TestStuff test_joinall_exception_order / test_wait_error: joinall(raise_error) raises the "
-          "first failure [#13]",
-          "[gevent][greenlet]") {
+TEST_CASE(
+    "test__greenlet TestStuff test_joinall_exception_order / test_wait_error: joinall(raise_error) raises the "
+    "first failure [#13]",
+    "[gevent][greenlet]") {
     Hub hub;
     ErrorLog errors(hub);
     Event fail_first;  // gevent: first() sleeps 0.1 s; here it fails only once released, deterministically later
@@ -558,9 +564,10 @@ Greenlet::LinkFn link_target(AsyncResult<int>& ar) {
 }
 }  // namespace
 
-TEST_CASE("test__event TestAsyncResultAsLinkTarget / test__greenlet TestLink: link, link_value and link_exception "
-          "[#16]",
-          "[gevent][greenlet]") {
+TEST_CASE(
+    "test__event TestAsyncResultAsLinkTarget / test__greenlet TestLink: link, link_value and link_exception "
+    "[#16]",
+    "[gevent][greenlet]") {
     Hub hub;
     ErrorLog errors(hub);
     constexpr Seconds DELAY{0.02};
@@ -572,7 +579,8 @@ TEST_CASE("test__event TestAsyncResultAsLinkTarget / test__greenlet TestLink: li
         g->link_exception(link_target(s3));
         CHECK(s1.get() == 1);
         CHECK(s2.get() == 1);
-        CHECK(with_timeout(DELAY, [&] { return s3.get(); }, -1) == -1);  // X
+        CHECK(with_timeout(
+                  DELAY, [&] { return s3.get(); }, -1) == -1);  // X
     }
     SECTION("test_set_exception") {
         auto g = spawn([]() -> int { throw ExpectedError("TestAsyncResultAsLinkTarget.test_set_exception"); });
@@ -581,7 +589,8 @@ TEST_CASE("test__event TestAsyncResultAsLinkTarget / test__greenlet TestLink: li
         g->link_value(link_target(s2));
         g->link_exception(link_target(s3));
         CHECK_THROWS_AS(s1.get(), ExpectedError);
-        CHECK(with_timeout(DELAY, [&] { return s2.get(); }, -1) == -1);
+        CHECK(with_timeout(
+                  DELAY, [&] { return s2.get(); }, -1) == -1);
         CHECK_THROWS_AS(s3.get(), ExpectedError);
     }
     SECTION("test_link_to_asyncresult: linking after death still fires") {
@@ -647,9 +656,10 @@ TEST_CASE("test__greenlet TestStuff test_multiple_listeners_error: a failing lin
     }
 }
 
-TEST_CASE("test__greenlet TestStuff test_multiple_listeners_error_unlink_Greenlet_rawlink: a link unlinked during "
-          "notification does not fire [#18]",
-          "[gevent][greenlet]") {
+TEST_CASE(
+    "test__greenlet TestStuff test_multiple_listeners_error_unlink_Greenlet_rawlink: a link unlinked during "
+    "notification does not fire [#18]",
+    "[gevent][greenlet]") {
     Hub hub;
     ErrorLog errors(hub);
     auto p = spawn([] { return 5; });
@@ -673,9 +683,10 @@ TEST_CASE("test__greenlet TestStuff test_multiple_listeners_error_unlink_Greenle
     // The AsyncResult_rawlink variant has no counterpart (AsyncResult has no rawlink in C++).
 }
 
-TEST_CASE("test__greenlet TestStuff test_multiple_listeners_error_unlink_Greenlet_link: a link() unlinked during "
-          "notification does not fire [#18]",
-          "[gevent][greenlet]") {
+TEST_CASE(
+    "test__greenlet TestStuff test_multiple_listeners_error_unlink_Greenlet_link: a link() unlinked during "
+    "notification does not fire [#18]",
+    "[gevent][greenlet]") {
     Hub hub;
     ErrorLog errors(hub);
     auto p = spawn([] { return 5; });
@@ -749,9 +760,10 @@ TEST_CASE("greenlet.py Greenlet.kill(timeout): kill never raises, even when the 
     CHECK_FALSE(stubborn->killed());
 }
 
-TEST_CASE("test__greenletset test_killall_iterable_argument_timeout_started / _not_started / killall order: killall "
-          "[§1.4]",
-          "[gevent][greenlet]") {
+TEST_CASE(
+    "test__greenletset test_killall_iterable_argument_timeout_started / _not_started / killall order: killall "
+    "[§1.4]",
+    "[gevent][greenlet]") {
     Hub hub;
     std::vector<std::string> log;
     auto f = [&log](std::string name) {

@@ -37,8 +37,7 @@ struct Undead {
 };
 }  // namespace
 
-TEST_CASE("test__greenletset Test test_kill_fires_once: Group.kill never re-kills a dying member [§1.9]",
-          "[gevent]") {
+TEST_CASE("test__greenletset Test test_kill_fires_once: Group.kill never re-kills a dying member [§1.9]", "[gevent]") {
     Hub hub;
     Undead u1, u2;
     auto p1 = spawn([&u1] { u1(); });
@@ -61,10 +60,13 @@ TEST_CASE("test__greenletset Test test_kill_fires_once: Group.kill never re-kill
     check(0, 0);
     sleep(0.02s);
     check(1, 1);
-    const int kill_result = with_timeout(0.02s, [&] {
-        s.kill();
-        return 0;
-    }, 1);
+    const int kill_result = with_timeout(
+        0.02s,
+        [&] {
+            s.kill();
+            return 0;
+        },
+        1);
     CHECK(kill_result == 1);
     CHECK(s.size() == 2);
     check(1, 1);
@@ -74,8 +76,7 @@ TEST_CASE("test__greenletset Test test_kill_fires_once: Group.kill never re-kill
 }
 
 // After a blocking Group.kill() the group is empty: the members' removal links have run, not just their deaths.
-TEST_CASE("test__greenletset Test test_kill_block: a Group is empty after a blocking kill() [§1.9]",
-          "[gevent]") {
+TEST_CASE("test__greenletset Test test_kill_block: a Group is empty after a blocking kill() [§1.9]", "[gevent]") {
     for (bool started : {false, true}) {
         CAPTURE(started);
         Hub hub;
@@ -91,8 +92,7 @@ TEST_CASE("test__greenletset Test test_kill_block: a Group is empty after a bloc
 
 // A member's removal link holds the group's state, which holds the member: destroying the Group breaks that cycle
 // even while a finished member's links are still pending.
-TEST_CASE("Group: a Group destroyed while a finished member's links are pending does not leak it [§1.9]",
-          "[gevent]") {
+TEST_CASE("Group: a Group destroyed while a finished member's links are pending does not leak it [§1.9]", "[gevent]") {
     std::weak_ptr<int> watch;
     {
         Hub hub;
@@ -108,9 +108,10 @@ TEST_CASE("Group: a Group destroyed while a finished member's links are pending 
 }
 
 // join(T, raise_error) waits about T in all: one deadline shared by the failure watch and the emptiness wait.
-TEST_CASE("test__pool TestJoinSleep_raise_error: Pool.join(timeout, raise_error) returns after about the "
-          "timeout [#48]",
-          "[gevent]") {
+TEST_CASE(
+    "test__pool TestJoinSleep_raise_error: Pool.join(timeout, raise_error) returns after about the "
+    "timeout [#48]",
+    "[gevent]") {
     Hub hub;
     Pool p;
     auto g = p.spawn([] { sleep(10s); });
@@ -125,9 +126,10 @@ TEST_CASE("test__pool TestJoinSleep_raise_error: Pool.join(timeout, raise_error)
 
 // imap_unordered rethrows a failing item's exception while other members still run: they must not touch the
 // call's frame (ASan checks this in the sanitizer build).
-TEST_CASE("test__pool TestErrorInHandler test_imap_unordered: a failing item does not leave members writing "
-          "into a dead frame [#52]",
-          "[gevent]") {
+TEST_CASE(
+    "test__pool TestErrorInHandler test_imap_unordered: a failing item does not leave members writing "
+    "into a dead frame [#52]",
+    "[gevent]") {
     Hub hub;
     hub.set_error_handler([](std::string_view, std::exception_ptr) {});
     Pool p(3);

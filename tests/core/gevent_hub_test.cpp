@@ -9,10 +9,10 @@
 //   callback it schedules.
 // - signal_handler(SIGALRM, 1) (non-callable) is SignalHandler with an empty function: std::invalid_argument.
 #include "core/engine/errors.hpp"
-#include "core/primitives/event.hpp"
 #include "core/engine/greenlet.hpp"
-#include "core/primitives/queue.hpp"
 #include "core/io/signal.hpp"
+#include "core/primitives/event.hpp"
+#include "core/primitives/queue.hpp"
 
 #include "tests/core/test_support.hpp"
 
@@ -128,9 +128,10 @@ TEST_CASE("test__hub TestWaiter test: a wake-up that comes before the wait is st
     }
 }
 
-TEST_CASE("test__signal TestSignal test_alarm / test_handler: an exception escaping a signal handler is raised in "
-          "main [#56]",
-          "[gevent][hub]") {
+TEST_CASE(
+    "test__signal TestSignal test_alarm / test_handler: an exception escaping a signal handler is raised in "
+    "main [#56]",
+    "[gevent][hub]") {
     Hub hub;
     ErrorLog errors(hub);
     // test_handler: a handler that is not callable is refused
@@ -209,8 +210,8 @@ TEST_CASE("hub.py Hub.switch: a blocking call in a hub callback raises BlockingS
     g->rawlink([&](Greenlet&) { expect_blocking_error("join in rawlink", [&other] { other->join(); }); });
     REQUIRE(g->join(1s));
     sleep(0s);
-    CHECK(caught == std::vector<std::string>{"sleep(0)", "sleep(T)", "Event::wait", "Queue::get", "Timeout",
-                                             "join in rawlink"});
+    CHECK(caught ==
+          std::vector<std::string>{"sleep(0)", "sleep(T)", "Event::wait", "Queue::get", "Timeout", "join in rawlink"});
     CHECK(other->alive());  // the failed join left no link behind that could misfire
     other->kill();
     CHECK(other->killed());

@@ -11,8 +11,8 @@
 //
 // Last, a case of greenfinch's own: a pooled greenlet that cannot get a stack gives its slot back.
 #include "core/engine/errors.hpp"
-#include "core/primitives/event.hpp"
 #include "core/engine/greenlet.hpp"
+#include "core/primitives/event.hpp"
 #include "core/primitives/pool.hpp"
 
 #include "tests/core/test_support.hpp"
@@ -202,16 +202,17 @@ TEST_CASE("test__pool TestErrorInHandler test_map: map raises the failing call's
     CHECK(p1.map(std::vector<int>{1, 2, 4}, divide_by) == std::vector<double>{1.0, 0.5, 0.25});
 }
 
-TEST_CASE("test__pool TestPool test_imap_unordered_sleep / test_map: imap_unordered yields in completion order, map "
-          "in input order [#53]",
-          "[gevent][pool]") {
+TEST_CASE(
+    "test__pool TestPool test_imap_unordered_sleep / test_map: imap_unordered yields in completion order, map "
+    "in input order [#53]",
+    "[gevent][pool]") {
     constexpr double unit = 0.006;  // gevent: x / 10 seconds
     auto sleeper = [](int x) {
         sleep(Seconds(x * unit));
         return std::to_string(x);
     };
-    for (std::optional<int> size : {std::optional<int>(1), std::optional<int>(2), std::optional<int>(3),
-                                    std::optional<int>()}) {
+    for (std::optional<int> size :
+         {std::optional<int>(1), std::optional<int>(2), std::optional<int>(3), std::optional<int>()}) {
         CAPTURE(size.value_or(-1));
         Hub hub;
         Pool pool(size);
@@ -248,7 +249,8 @@ TEST_CASE("test__greenletset Test test_basic / test_waitall: a Group tracks memb
     CHECK(delta < DELAY * 2 + 0.2);
 }
 
-TEST_CASE("test__greenletset Test test_kill_block / test_kill_noblock: Group.kill kills every member [§1.9]", "[gevent][pool]") {
+TEST_CASE("test__greenletset Test test_kill_block / test_kill_noblock: Group.kill kills every member [§1.9]",
+          "[gevent][pool]") {
     Hub hub;
     static constexpr double DELAY = 0.2;
     Group s;

@@ -7,8 +7,8 @@
 //   iteration protocol and C++ has no StopIteration sentinel value.
 // - util.wrap_errors(Full, q.put_nowait) is spelled out as try/catch in the hub callbacks.
 #include "core/engine/errors.hpp"
-#include "core/primitives/event.hpp"
 #include "core/engine/greenlet.hpp"
+#include "core/primitives/event.hpp"
 #include "core/primitives/queue.hpp"
 
 #include "tests/core/test_support.hpp"
@@ -113,9 +113,10 @@ TEST_CASE("test__queue test_put_nowait_simple / test_put_nowait_unlock: put_nowa
     }
 }
 
-TEST_CASE("test__queue test_get_nowait_simple / test_get_nowait_unlock(_channel): get_nowait works from the hub "
-          "[#33]",
-          "[gevent][queue]") {
+TEST_CASE(
+    "test__queue test_get_nowait_simple / test_get_nowait_unlock(_channel): get_nowait works from the hub "
+    "[#33]",
+    "[gevent][queue]") {
     Hub hub;
     std::vector<std::string> result;
     SECTION("test_get_nowait_simple: [4, Empty]") {
@@ -197,8 +198,7 @@ TEST_CASE("test__queue test_multiple_waiters: each waiting getter gets its own i
         for (auto& e : evts) {
             try {
                 results.insert(e.get_for(1ms));  // gevent: with Timeout(0.001, False): e.get()
-            } catch (const TimeoutExpired&) {
-            }
+            } catch (const TimeoutExpired&) {}
         }
         return results.size();
     };
@@ -212,9 +212,10 @@ TEST_CASE("test__queue test_multiple_waiters: each waiting getter gets its own i
     CHECK(results == std::set<std::string>(sendings.begin(), sendings.end()));
 }
 
-TEST_CASE("test__queue test_waiters_that_cancel / test_two_waiters_one_dies / test_two_bogus_waiters: a timed-out "
-          "getter takes nothing [#36]",
-          "[gevent][queue]") {
+TEST_CASE(
+    "test__queue test_waiters_that_cancel / test_two_waiters_one_dies / test_two_bogus_waiters: a timed-out "
+    "getter takes nothing [#36]",
+    "[gevent][queue]") {
     Hub hub;
     Queue<std::string> q;
     SECTION("test_waiters_that_cancel") {

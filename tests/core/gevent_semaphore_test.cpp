@@ -5,8 +5,8 @@
 // - ValueError is std::invalid_argument; RLock's RuntimeError is std::logic_error.
 // - Semaphore has no rawlink(): #43 is ported with greenlets that acquire.
 #include "core/engine/errors.hpp"
-#include "core/primitives/event.hpp"
 #include "core/engine/greenlet.hpp"
+#include "core/primitives/event.hpp"
 #include "core/primitives/semaphore.hpp"
 
 #include "tests/core/test_support.hpp"
@@ -24,9 +24,7 @@ using namespace greenfinch::core;
 using namespace greenfinch::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("test__semaphore TestSemaphore test_acquire_returns_false_after_timeout (issue 39) [#42]",
           "[gevent][semaphore]") {
@@ -39,7 +37,7 @@ TEST_CASE("test__semaphore TestSemaphore test_acquire_returns_false_after_timeou
     CHECK(result == false);
     CHECK(elapsed >= T * 0.9);
     CHECK(elapsed < T + 0.2);
-    CHECK_FALSE(s.try_acquire());  // blocking=False
+    CHECK_FALSE(s.try_acquire());    // blocking=False
     CHECK(s.wait(Seconds(T)) == 0);  // wait() returns the counter, 0 after a timeout
     CHECK(s.waiters() == 0);         // the timed-out waiters are gone
     CHECK_THROWS_AS(Semaphore(-1), std::invalid_argument);
@@ -70,9 +68,10 @@ TEST_CASE("test__semaphore TestSemaphore test_release_twice: each release wakes 
     CHECK(s.counter() == 0);
 }
 
-TEST_CASE("test__semaphore TestSemaphoreFair (simplified): waiters are served FIFO and a late arriver queues behind "
-          "[#44]",
-          "[gevent][semaphore]") {
+TEST_CASE(
+    "test__semaphore TestSemaphoreFair (simplified): waiters are served FIFO and a late arriver queues behind "
+    "[#44]",
+    "[gevent][semaphore]") {
     Hub hub;
     Semaphore sem(1);
     REQUIRE(sem.acquire());  // held by main
@@ -119,9 +118,10 @@ void acquire_then_exit(FairCtx c) {
 }
 }  // namespace
 
-TEST_CASE("test__semaphore TestSemaphoreFair test_fair_or_hangs (issue 1487): an unfair lock would spin forever "
-          "[#44]",
-          "[gevent][semaphore]") {
+TEST_CASE(
+    "test__semaphore TestSemaphoreFair test_fair_or_hangs (issue 1487): an unfair lock would spin forever "
+    "[#44]",
+    "[gevent][semaphore]") {
     Hub hub;
     Semaphore sem(1);
     std::vector<bool> should_quit;
@@ -161,9 +161,10 @@ TEST_CASE("lock_tests BoundedSemaphoreTests test_release_unacquired: over-releas
     CHECK(plain.counter() == 2);
 }
 
-TEST_CASE("lock_tests RLockTests / lock.py RLock.release: only the owner releases, after as many releases as acquires "
-          "[#46]",
-          "[gevent][semaphore]") {
+TEST_CASE(
+    "lock_tests RLockTests / lock.py RLock.release: only the owner releases, after as many releases as acquires "
+    "[#46]",
+    "[gevent][semaphore]") {
     Hub hub;
     RLock lock;
     Event held, release_now;

@@ -81,9 +81,10 @@ TEST_CASE("test__timeout Test test_expires: a Timeout raises itself and can be r
     CHECK_FALSE(timeout.pending());
 }
 
-TEST_CASE("test__timeout Test test_context_manager / test_context_manager_false: the block raises its own Timeout, or "
-          "nothing when silent [#20]",
-          "[gevent][timeout]") {
+TEST_CASE(
+    "test__timeout Test test_context_manager / test_context_manager_false: the block raises its own Timeout, or "
+    "nothing when silent [#20]",
+    "[gevent][timeout]") {
     Hub hub;
     SECTION("test_context_manager") {
         std::optional<std::uint64_t> id;
@@ -100,19 +101,25 @@ TEST_CASE("test__timeout Test test_context_manager / test_context_manager_false:
     }
     SECTION("test_context_manager_false (C++: with_timeout with a fallback)") {
         int result = 0;
-        CHECK_NOTHROW(result = with_timeout(T, [] {
-                          park_forever();
-                          return 1;
-                      }, 2));
+        CHECK_NOTHROW(result = with_timeout(
+                          T,
+                          [] {
+                              park_forever();
+                              return 1;
+                          },
+                          2));
         CHECK(result == 2);
     }
     SECTION("test__api_timeout test_api: a silent Timeout(0.1) around sleep(0.2) ends after about 0.1 s") {
         constexpr double XDELAY = 0.05;
         const auto t0 = Clock::now();
-        CHECK_NOTHROW(with_timeout(Seconds(XDELAY), [] {
-            sleep(Seconds(XDELAY * 2));
-            return true;
-        }, false));
+        CHECK_NOTHROW(with_timeout(
+            Seconds(XDELAY),
+            [] {
+                sleep(Seconds(XDELAY * 2));
+                return true;
+            },
+            false));
         const double delta = since(t0);
         CHECK(delta >= XDELAY * 0.9);
         CHECK(delta < XDELAY * 2);
@@ -186,19 +193,24 @@ TEST_CASE("test__api_timeout Test test_api: no-op, expiry, custom exception, can
     }
 }
 
-TEST_CASE("test__api_timeout Test test_nested_timeout: each level raises its own instance [#23]",
-          "[gevent][timeout]") {
+TEST_CASE("test__api_timeout Test test_nested_timeout: each level raises its own instance [#23]", "[gevent][timeout]") {
     Hub hub;
     SECTION("both silent: the shorter outer one ends both blocks") {
         bool inner_completed = false;
-        int r = with_timeout(T, [&] {
-            with_timeout(T * 10, [] {
-                sleep(T * 3 * 20);
+        int r = with_timeout(
+            T,
+            [&] {
+                with_timeout(
+                    T * 10,
+                    [] {
+                        sleep(T * 3 * 20);
+                        return 0;
+                    },
+                    1);
+                inner_completed = true;  // "should not get there"
                 return 0;
-            }, 1);
-            inner_completed = true;  // "should not get there"
-            return 0;
-        }, 2);
+            },
+            2);
         CHECK(r == 2);
         CHECK_FALSE(inner_completed);
     }
@@ -249,23 +261,32 @@ TEST_CASE("test__timeout Test test_with_timeout / test__api Test test_nested_wit
         CHECK_THROWS_AS(with_timeout(T, [] { sleep(T * 20); }), TimeoutExpired);
     }
     SECTION("timeout_value is returned when its own timeout fired") {
-        CHECK(with_timeout(T, [] {
-                  sleep(T * 20);
-                  return 0;
-              }, 42) == 42);
+        CHECK(with_timeout(
+                  T,
+                  [] {
+                      sleep(T * 20);
+                      return 0;
+                  },
+                  42) == 42);
     }
     SECTION("a function that finishes in time returns its own result") {
-        CHECK(with_timeout(T * 20, [] {
-                  sleep(T);
-                  return 7;
-              }, 42) == 7);
+        CHECK(with_timeout(
+                  T * 20,
+                  [] {
+                      sleep(T);
+                      return 7;
+                  },
+                  42) == 7);
     }
     SECTION("test_nested_with_timeout: the outer timeout propagates through an inner with_timeout(value)") {
         auto func = [] {
-            return with_timeout(T * 4, [] {
-                sleep(2s);
-                return 0;
-            }, 1);
+            return with_timeout(
+                T * 4,
+                [] {
+                    sleep(2s);
+                    return 0;
+                },
+                1);
         };
         const auto t0 = Clock::now();
         CHECK_THROWS_AS(with_timeout(T * 2, func), TimeoutExpired);
@@ -284,15 +305,15 @@ TEST_CASE("test__timeout: start() on a pending Timeout is an error [#26]", "[gev
     CHECK(t.pending());
 }
 
-TEST_CASE("test__api_timeout test_timeout_calls_update_now / test_sleep_calls_update_now: timers count from the real "
-          "now [§1.1]",
-          "[gevent][timeout]") {
+TEST_CASE(
+    "test__api_timeout test_timeout_calls_update_now / test_sleep_calls_update_now: timers count from the real "
+    "now [§1.1]",
+    "[gevent][timeout]") {
     Hub hub;
     sleep(0s);  // the loop has run once and cached its "now"
     auto busy_wait = [](double seconds) {
         const auto t0 = Clock::now();
-        while (since(t0) < seconds) {
-        }
+        while (since(t0) < seconds) {}
     };
     constexpr double D = 0.03;
     SECTION("sleep") {

@@ -69,8 +69,7 @@ TEST_CASE("GreenletExit and TimeoutExpired are not std::exceptions") {
         } catch (const std::exception&) {
             timeout_swallowed = true;
         }
-    } catch (const TimeoutExpired&) {
-    }
+    } catch (const TimeoutExpired&) {}
     CHECK_FALSE(timeout_swallowed);
 }
 

@@ -1,7 +1,7 @@
 // The hub's idle wait: unbounded while no timer lies beyond libev's cap on a wait, bounded by the cap otherwise.
 // The tests read the timeout straight from the kernel (/proc/self/task/TID/syscall) while the hub sleeps.
-#include "core/primitives/event.hpp"
 #include "core/engine/hub.hpp"
+#include "core/primitives/event.hpp"
 #include "core/primitives/timeout.hpp"
 #include "tests/core/test_support.hpp"
 

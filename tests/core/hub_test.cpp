@@ -1,7 +1,7 @@
 // The hub's own rules that gevent's suite does not cover: no blocking on its stack, destruction that unwinds what is
 // parked, callbacks posted from other threads, one hub per thread, run() and LoopExit.
-#include "core/engine/greenlet.hpp"
 #include "core/engine/hub.hpp"
+#include "core/engine/greenlet.hpp"
 #include "core/primitives/event.hpp"
 #include "core/primitives/queue.hpp"
 

@@ -4,8 +4,8 @@
 
 #include <sys/resource.h>
 
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <set>
 #include <thread>

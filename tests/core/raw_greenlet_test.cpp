@@ -1,7 +1,7 @@
 // The raw layer under the hub: explicit switches, throw, parents, the trace hook, unwinding on the last drop, and each
 // greenlet's own exceptions-being-handled state.
-#include "core/engine/greenlet.hpp"
 #include "core/engine/raw_greenlet.hpp"
+#include "core/engine/greenlet.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -79,17 +79,15 @@ TEST_CASE("raw: throwing into an unstarted greenlet kills it before its first li
 TEST_CASE("raw: the trace hook sees every switch and throw with origin and target") {
     std::vector<std::pair<TraceEvent, bool>> seen;  // (event, target is main)
     RawGreenlet* main = &RawGreenlet::main();
-    auto previous = RawGreenlet::set_trace([&](TraceEvent ev, RawGreenlet&, RawGreenlet& target) {
-        seen.emplace_back(ev, &target == main);
-    });
+    auto previous = RawGreenlet::set_trace(
+        [&](TraceEvent ev, RawGreenlet&, RawGreenlet& target) { seen.emplace_back(ev, &target == main); });
     auto g = make_raw_greenlet([&](std::any) -> std::any {
         try {
             main->switch_to();
-        } catch (const std::runtime_error&) {
-        }
+        } catch (const std::runtime_error&) {}
         return {};
     });
-    g->switch_to();                                              // main -> g
+    g->switch_to();                                                 // main -> g
     g->throw_in(std::make_exception_ptr(std::runtime_error("x")));  // main -> g (throw), g ends -> main
     RawGreenlet::set_trace(std::move(previous));
     REQUIRE(seen.size() == 4);

@@ -22,7 +22,9 @@ using namespace std::chrono_literals;
 
 namespace {
 std::span<const std::byte> bytes(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
-std::string text(std::span<const std::byte> b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
+std::string text(std::span<const std::byte> b) {
+    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
 }  // namespace
 
 TEST_CASE("SocketAddress parses and prints IPv4 and IPv6 endpoints") {
@@ -170,8 +172,7 @@ TEST_CASE("hub: the length of its latest wait survives a later time refresh in t
     REQUIRE(watch.wait(5s));
     const double found = hub.last_wait_seconds();
     const auto until = std::chrono::steady_clock::now() + 2ms;
-    while (std::chrono::steady_clock::now() < until) {
-    }
+    while (std::chrono::steady_clock::now() < until) {}
     hub.update_now();
     CHECK(hub.last_wait_seconds() == found);
     CHECK(found < 0.001);
@@ -275,7 +276,8 @@ TEST_CASE("TCP: a reader blocked on one connection does not block another greenl
     CHECK(blocked->get() == 0);
 }
 
-TEST_CASE("a UDP socket and a TCP listener on one port: port 0 gives both the same port, and a taken TCP port is an error") {
+TEST_CASE(
+    "a UDP socket and a TCP listener on one port: port 0 gives both the same port, and a taken TCP port is an error") {
     Hub hub;
     auto pair = bind_udp_and_tcp(SocketAddress::loopback_v4());
     CHECK(pair.udp.local_address() == pair.tcp.local_address());

@@ -1,6 +1,6 @@
 // Coroutine stacks: the guard page below each one, and reuse from the pool in steady state.
-#include "core/engine/greenlet.hpp"
 #include "core/engine/stack_pool.hpp"
+#include "core/engine/greenlet.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>

@@ -1,6 +1,6 @@
 // call_on_thread: a blocking call on a thread of its own, waited for cooperatively.
-#include "core/engine/greenlet.hpp"
 #include "core/io/thread_call.hpp"
+#include "core/engine/greenlet.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -45,9 +45,7 @@ TEST_CASE("call_on_thread: a caller that stops waiting leaves the call to finish
         return 1;
     };
 
-    SECTION("timed out") {
-        CHECK_FALSE(call_on_thread(blocked, 0.02s));
-    }
+    SECTION("timed out") { CHECK_FALSE(call_on_thread(blocked, 0.02s)); }
     SECTION("killed") {
         auto caller = spawn([&] { return call_on_thread(blocked, 10s).has_value(); });
         sleep(0s);  // the caller parks

@@ -29,8 +29,10 @@ TEST_CASE("the cache key ignores the name's case and the ID, and tells DO, CD, t
     const std::vector<std::byte> aaaa = Wire().header(1, 0x0100, 1, 0, 0, 0).question("www.example.com", type::AAAA);
     const std::vector<std::byte> chaos = Wire().header(1, 0x0100, 1, 0, 0, 0).question("www.example.com", type::A, 3);
     const std::vector<std::byte> cd = Wire().header(1, 0x0110, 1, 0, 0, 0).question("www.example.com", type::A);
-    const std::vector<std::byte> dnssec = Wire().header(1, 0x0100, 1, 0, 0, 1).question("www.example.com", type::A).opt(1232, true);
-    const std::vector<std::byte> edns = Wire().header(1, 0x0100, 1, 0, 0, 1).question("www.example.com", type::A).opt(4096);
+    const std::vector<std::byte> dnssec =
+        Wire().header(1, 0x0100, 1, 0, 0, 1).question("www.example.com", type::A).opt(1232, true);
+    const std::vector<std::byte> edns =
+        Wire().header(1, 0x0100, 1, 0, 0, 1).question("www.example.com", type::A).opt(4096);
     auto key = [](const std::vector<std::byte>& w) { return QueryKey(w, parsed(w)); };
     CHECK(key(a) == key(b));
     CHECK(key(a).hash() == key(b).hash());
@@ -74,13 +76,18 @@ TEST_CASE("an answer from cache gets the client's ID and name case, and TTLs age
     const std::vector<std::byte> stored = Wire()
                                               .header(0xaaaa, 0x8180, 1, 2, 0, 0)
                                               .question("www.example.com", type::A)
-                                              .pointer(12).rr_fixed(type::A, 300, 4).raw({192, 0, 2, 1})
-                                              .pointer(12).rr_fixed(type::A, 20, 4).raw({192, 0, 2, 2});
+                                              .pointer(12)
+                                              .rr_fixed(type::A, 300, 4)
+                                              .raw({192, 0, 2, 1})
+                                              .pointer(12)
+                                              .rr_fixed(type::A, 20, 4)
+                                              .raw({192, 0, 2, 2});
     const Message sm = parsed(stored);
     const std::vector<std::byte> query = Wire().header(0x0bee, 0x0100, 1, 0, 0, 0).question("WwW.ExAmPlE.CoM", type::A);
     const Message qm = parsed(query);
     std::array<std::byte, 512> out{};
-    const std::size_t n = write_answer(stored, sm, {0x0bee, qname_of(query, qm), 30, std::nullopt, udp_limit(qm, 1232)}, out);
+    const std::size_t n =
+        write_answer(stored, sm, {0x0bee, qname_of(query, qm), 30, std::nullopt, udp_limit(qm, 1232)}, out);
     REQUIRE(n == stored.size());
     const std::vector<std::byte> answer(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
     const Message am = parsed(answer);
@@ -104,7 +111,9 @@ TEST_CASE("an answer from cache gets the client's ID and name case, and TTLs age
 TEST_CASE("an answer too large for the client's UDP size becomes TC=1 with the question (and OPT)") {
     Wire big;
     big.header(5, 0x8180, 1, 30, 0, 1).question("big.example", type::TXT);
-    for (int i = 0; i < 30; ++i) big.pointer(12).rr_fixed(type::TXT, 60, 21).u8(20).raw({'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'});
+    for (int i = 0; i < 30; ++i)
+        big.pointer(12).rr_fixed(type::TXT, 60, 21).u8(20).raw({'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x',
+                                                                'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'});
     big.opt(1232);
     const std::vector<std::byte> stored = big;
     const Message sm = parsed(stored);
@@ -124,17 +133,20 @@ TEST_CASE("an answer too large for the client's UDP size becomes TC=1 with the q
     CHECK(tm.edns.present);  // the stored answer's OPT, so the client keeps talking EDNS
 
     // A client without EDNS gets no OPT back, when the answer fits.
-    const std::vector<std::byte> small_stored = Wire().header(5, 0x8180, 1, 0, 0, 1).question("big.example", type::TXT).opt(1232);
+    const std::vector<std::byte> small_stored =
+        Wire().header(5, 0x8180, 1, 0, 0, 1).question("big.example", type::TXT).opt(1232);
     const Message ssm = parsed(small_stored);
     n = write_answer(small_stored, ssm, {9, qname_of(plain, pm), 0, std::nullopt, 512, false}, out);
     CHECK(n == small_stored.size() - 11);
     CHECK_FALSE(parsed(std::vector<std::byte>(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n))).edns.present);
 
-    const std::vector<std::byte> large = Wire().header(9, 0x0100, 1, 0, 0, 1).question("big.example", type::TXT).opt(4096);
+    const std::vector<std::byte> large =
+        Wire().header(9, 0x0100, 1, 0, 0, 1).question("big.example", type::TXT).opt(4096);
     const Message lm = parsed(large);
     CHECK(udp_limit(lm, 1232) == 1232);  // capped
     n = write_answer(stored, sm, {9, qname_of(large, lm), 0, std::nullopt, udp_limit(lm, 1232)}, out);
     CHECK(n == stored.size());  // fits in 1232
-    const std::vector<std::byte> tiny_edns = Wire().header(9, 0x0100, 1, 0, 0, 1).question("big.example", type::TXT).opt(100);
+    const std::vector<std::byte> tiny_edns =
+        Wire().header(9, 0x0100, 1, 0, 0, 1).question("big.example", type::TXT).opt(100);
     CHECK(udp_limit(parsed(tiny_edns), 1232) == 512);  // below 512 counts as 512
 }

@@ -10,8 +10,18 @@ using namespace greenfinch::dns;
 namespace {
 std::vector<std::byte> make_query(std::uint16_t id, std::uint16_t flags, std::vector<std::uint8_t> question,
                                   std::uint16_t qdcount = 1) {
-    std::vector<std::uint8_t> raw = {static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id), static_cast<std::uint8_t>(flags >> 8),
-                                     static_cast<std::uint8_t>(flags), 0, static_cast<std::uint8_t>(qdcount), 0, 0, 0, 0, 0, 0};
+    std::vector<std::uint8_t> raw = {static_cast<std::uint8_t>(id >> 8),
+                                     static_cast<std::uint8_t>(id),
+                                     static_cast<std::uint8_t>(flags >> 8),
+                                     static_cast<std::uint8_t>(flags),
+                                     0,
+                                     static_cast<std::uint8_t>(qdcount),
+                                     0,
+                                     0,
+                                     0,
+                                     0,
+                                     0,
+                                     0};
     raw.insert(raw.end(), question.begin(), question.end());
     std::vector<std::byte> out;
     for (auto b : raw) out.push_back(static_cast<std::byte>(b));

@@ -69,8 +69,12 @@ TEST_CASE("a plain query with EDNS parses without allocating TTL offsets") {
 }
 
 TEST_CASE("a TTL with the top bit set counts as zero (RFC 2181 8)") {
-    const std::vector<std::byte> w =
-        Wire().header(1, 0x8180, 1, 1, 0, 0).question("a", type::A).pointer(12).rr_fixed(type::A, 0x80000001u, 4).raw({1, 2, 3, 4});
+    const std::vector<std::byte> w = Wire()
+                                         .header(1, 0x8180, 1, 1, 0, 0)
+                                         .question("a", type::A)
+                                         .pointer(12)
+                                         .rr_fixed(type::A, 0x80000001u, 4)
+                                         .raw({1, 2, 3, 4});
     Message m;
     REQUIRE(parse_message(w, m) == ParseStatus::Ok);
     CHECK(*m.min_ttl == 0);
@@ -87,12 +91,14 @@ TEST_CASE("names: pointers only backwards, no loops, label and name limits") {
         CHECK_FALSE(read_name(w, 12));
     }
     SECTION("two names pointing at each other cannot loop: the later one's pointer is fine, the earlier one's not") {
-        const std::vector<std::byte> w = Wire().header(0, 0, 0, 0, 0, 0).u8(1).u8('a').pointer(16).u8(1).u8('b').pointer(12);
+        const std::vector<std::byte> w =
+            Wire().header(0, 0, 0, 0, 0, 0).u8(1).u8('a').pointer(16).u8(1).u8('b').pointer(12);
         CHECK_FALSE(read_name(w, 12));  // a -> (forward) 16
         CHECK_FALSE(read_name(w, 16));  // b -> 12 -> forward to 16: refused at the second hop
     }
     SECTION("a chain of backward pointers expands") {
-        const std::vector<std::byte> w = Wire().header(0, 0, 0, 0, 0, 0).name("example.com").u8(3).raw({'w', 'w', 'w'}).pointer(12);
+        const std::vector<std::byte> w =
+            Wire().header(0, 0, 0, 0, 0, 0).name("example.com").u8(3).raw({'w', 'w', 'w'}).pointer(12);
         auto n = read_name(w, 25, out);
         REQUIRE(n);
         CHECK(n->length == 17);
@@ -211,11 +217,11 @@ TEST_CASE("a pointer into a checked question reads as the same name as the full 
 
 TEST_CASE("malformed messages: FORMERR when there is a header to answer, drop when there is not") {
     CHECK(parse(std::vector<std::byte>(11)) == ParseStatus::Drop);
-    CHECK(parse(Wire().header(1, 0, 0, 0, 0, 0)) == ParseStatus::FormErr);                              // no question
+    CHECK(parse(Wire().header(1, 0, 0, 0, 0, 0)) == ParseStatus::FormErr);  // no question
     CHECK(parse(Wire().header(1, 0, 2, 0, 0, 0).question("a", 1).question("b", 1)) == ParseStatus::FormErr);  // two
-    CHECK(parse(Wire().header(1, 0, 1, 0, 0, 0).name("a").u16(1)) == ParseStatus::FormErr);            // cut QCLASS
-    CHECK(parse(Wire().header(1, 0, 1, 0, 0, 0).pointer(12).u16(1).u16(1)) == ParseStatus::FormErr);   // self-pointer
-    CHECK(parse(Wire().header(1, 0, 1, 0, 0, 0).pointer(0).u16(1).u16(1)) == ParseStatus::FormErr);    // into header
+    CHECK(parse(Wire().header(1, 0, 1, 0, 0, 0).name("a").u16(1)) == ParseStatus::FormErr);           // cut QCLASS
+    CHECK(parse(Wire().header(1, 0, 1, 0, 0, 0).pointer(12).u16(1).u16(1)) == ParseStatus::FormErr);  // self-pointer
+    CHECK(parse(Wire().header(1, 0, 1, 0, 0, 0).pointer(0).u16(1).u16(1)) == ParseStatus::FormErr);   // into header
     CHECK(parse(Wire().header(0x0300, 0, 1, 0, 0, 0).u8(1).u8('a').pointer(4).u16(1).u16(1)) ==
           ParseStatus::FormErr);  // a compressed question name
     // Counts that lie: one answer announced, none present.
@@ -224,23 +230,46 @@ TEST_CASE("malformed messages: FORMERR when there is a header to answer, drop wh
     CHECK(parse(Wire().header(1, 0x8180, 1, 1, 0, 0).question("a", 1).pointer(12).rr_fixed(1, 60, 4).raw({1, 2})) ==
           ParseStatus::FormErr);
     // A record with the wrong size.
-    CHECK(parse(Wire().header(1, 0x8180, 1, 1, 0, 0).question("a", 1).pointer(12).rr_fixed(type::A, 60, 3).raw({1, 2, 3})) ==
-          ParseStatus::FormErr);
+    CHECK(parse(Wire()
+                    .header(1, 0x8180, 1, 1, 0, 0)
+                    .question("a", 1)
+                    .pointer(12)
+                    .rr_fixed(type::A, 60, 3)
+                    .raw({1, 2, 3})) == ParseStatus::FormErr);
     // CNAME whose name overruns its RDLENGTH, and one with trailing garbage inside it.
-    CHECK(parse(Wire().header(1, 0x8180, 1, 1, 0, 0).question("a", 1).pointer(12).rr_fixed(type::CNAME, 60, 2).name("bb")) ==
-          ParseStatus::FormErr);
-    CHECK(parse(Wire().header(1, 0x8180, 1, 1, 0, 0).question("a", 1).pointer(12).rr_fixed(type::CNAME, 60, 4).name("b").u8(9)) ==
-          ParseStatus::FormErr);
+    CHECK(parse(Wire()
+                    .header(1, 0x8180, 1, 1, 0, 0)
+                    .question("a", 1)
+                    .pointer(12)
+                    .rr_fixed(type::CNAME, 60, 2)
+                    .name("bb")) == ParseStatus::FormErr);
+    CHECK(parse(Wire()
+                    .header(1, 0x8180, 1, 1, 0, 0)
+                    .question("a", 1)
+                    .pointer(12)
+                    .rr_fixed(type::CNAME, 60, 4)
+                    .name("b")
+                    .u8(9)) == ParseStatus::FormErr);
     // SOA whose fixed part is short.
-    CHECK(parse(Wire().header(1, 0x8180, 1, 0, 1, 0).question("a", 1).pointer(12).rr_fixed(type::SOA, 60, 2 + 2 + 16)
-                    .pointer(12).pointer(12).u32(1).u32(2).u32(3).u32(4)) == ParseStatus::FormErr);
+    CHECK(parse(Wire()
+                    .header(1, 0x8180, 1, 0, 1, 0)
+                    .question("a", 1)
+                    .pointer(12)
+                    .rr_fixed(type::SOA, 60, 2 + 2 + 16)
+                    .pointer(12)
+                    .pointer(12)
+                    .u32(1)
+                    .u32(2)
+                    .u32(3)
+                    .u32(4)) == ParseStatus::FormErr);
     // OPT: in the answer section, twice, not owned by the root, options overrunning it.
     CHECK(parse(Wire().header(1, 0x8180, 1, 1, 0, 0).question("a", 1).opt(1232)) == ParseStatus::FormErr);
     CHECK(parse(Wire().header(1, 0, 1, 0, 0, 2).question("a", 1).opt(1232).opt(1232)) == ParseStatus::FormErr);
     CHECK(parse(Wire().header(1, 0, 1, 0, 0, 1).question("a", 1).name("x").u16(41).u16(1232).u32(0).u16(0)) ==
           ParseStatus::FormErr);
-    CHECK(parse(Wire().header(1, 0, 1, 0, 0, 1).question("a", 1).u8(0).u16(41).u16(1232).u32(0).u16(4).u16(10).u16(9)) ==
-          ParseStatus::FormErr);
+    CHECK(
+        parse(Wire().header(1, 0, 1, 0, 0, 1).question("a", 1).u8(0).u16(41).u16(1232).u32(0).u16(4).u16(10).u16(9)) ==
+        ParseStatus::FormErr);
 }
 
 TEST_CASE("a name may not point into a TTL field: TTLs are rewritten, and the name would change with them") {

@@ -31,9 +31,9 @@ std::vector<std::vector<int>> heads_of(const std::vector<std::byte>& stream, std
 
 TEST_CASE("TcpMessageHeads hands out the ID and flags of each message, however the stream is cut") {
     // Three messages: 6 bytes, none, 12 bytes.
-    const auto stream = bytes({0, 6, 0x12, 0x34, 0x81, 0x82, 0xaa, 0xbb,  //
-                               0, 0,                                      //
-                               0, 12, 0xbe, 0xef, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0});
+    const auto stream = bytes({0, 6,  0x12, 0x34, 0x81, 0x82, 0xaa, 0xbb,  //
+                               0, 0,                                       //
+                               0, 12, 0xbe, 0xef, 0x81, 0x80, 0,    1,    0, 0, 0, 0, 0, 0});
     const std::vector<std::vector<int>> want{{0x12, 0x34, 0x81, 0x82}, {0xbe, 0xef, 0x81, 0x80}};
     for (std::size_t piece : {1u, 2u, 3u, 5u, 7u, 100u}) {
         INFO("pieces of " << piece);

@@ -1,6 +1,6 @@
+#include "dns/upstream_query.hpp"
 #include "dns/message.hpp"
 #include "dns/query_key.hpp"
-#include "dns/upstream_query.hpp"
 #include "tests/dns/wire_builder.hpp"
 
 #include <catch2/catch.hpp>
@@ -23,8 +23,15 @@ TEST_CASE("the upstream query asks the key's question with RD, our OPT and nothi
     const std::vector<std::byte> client = Wire()
                                               .header(0x4242, 0x0010, 1, 0, 0, 1)
                                               .question("WwW.Example.COM", type::AAAA)
-                                              .u8(0).u16(41).u16(4096).u32(0x8000).u16(12)
-                                              .u16(10).u16(8).u32(0x01020304).u32(0x05060708);
+                                              .u8(0)
+                                              .u16(41)
+                                              .u16(4096)
+                                              .u32(0x8000)
+                                              .u16(12)
+                                              .u16(10)
+                                              .u16(8)
+                                              .u32(0x01020304)
+                                              .u32(0x05060708);
     const QueryKey key = key_of(client);
     UpstreamQueryBuffer buffer;
     const auto q = write_upstream_query(key, 1232, buffer);

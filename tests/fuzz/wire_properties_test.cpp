@@ -61,9 +61,7 @@ void mutate(Input& input, std::mt19937& rng) {
         case 2:
             if (input.size() >= 12) input[4 + 2 * pick(4) + 1] = static_cast<std::byte>(pick(4));
             break;
-        case 3:
-            input.insert(place(), static_cast<std::byte>(rng()));
-            break;
+        case 3: input.insert(place(), static_cast<std::byte>(rng())); break;
         case 4:
             if (!input.empty()) input.erase(input.begin() + static_cast<std::ptrdiff_t>(pick(input.size())));
             break;

@@ -30,9 +30,9 @@ DaemonProcess::DaemonProcess(std::vector<std::string> args, Launch launch) {
     if (!launch.sockets.empty()) {
         // LISTEN_PID must be the daemon's own pid: a shell sets it to its $$ and then becomes the daemon.
         program = "/bin/sh";
-        args.insert(args.begin(), {"/bin/sh", "-c",
-                                   "LISTEN_PID=$$ LISTEN_FDS=" + std::to_string(launch.sockets.size()) + " exec \"$@\"",
-                                   "sh"});
+        args.insert(args.begin(),
+                    {"/bin/sh", "-c",
+                     "LISTEN_PID=$$ LISTEN_FDS=" + std::to_string(launch.sockets.size()) + " exec \"$@\"", "sh"});
     }
     if (!launch.binds.empty()) {
         if (!launch.sockets.empty()) throw std::invalid_argument("DaemonProcess: binds and sockets together");
@@ -116,8 +116,7 @@ void DaemonProcess::signal(int signo) {
 
 int DaemonProcess::wait(core::Seconds timeout) {
     core::Deadline deadline(core::Hub::current(), timeout);
-    while (!eof_ && read_some(deadline.remaining())) {
-    }
+    while (!eof_ && read_some(deadline.remaining())) {}
     if (!eof_) ::kill(pid_, SIGKILL);  // it outlived the timeout
     int status = 0;
     ::waitpid(pid_, &status, 0);

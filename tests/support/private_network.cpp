@@ -72,15 +72,14 @@ PrivateNetwork::~PrivateNetwork() {
 
 void PrivateNetwork::hold_loopback() {
     // tc works out the token bucket's rate tables; a child forked from this thread runs in this namespace.
-    const char* argv[] = {"tc", "qdisc", "add", "dev", "lo", "root", "tbf", "rate", "8bit", "burst", "2kb",
-                          "limit", "64mb", nullptr};
+    const char* argv[] = {"tc",   "qdisc", "add",   "dev", "lo",    "root", "tbf",
+                          "rate", "8bit",  "burst", "2kb", "limit", "64mb", nullptr};
     pid_t child = -1;
     if (::posix_spawnp(&child, "tc", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) {
         throw std::runtime_error("private network: cannot run tc (iproute2)");
     }
     int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {}
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("private network: tc failed");
 }
 

@@ -59,10 +59,27 @@ void RedisServer::start() {
     for (int attempt = 0; attempt < 5; ++attempt) {
         int out[2];
         if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-        std::vector<std::string> args = {"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                         "--unixsocket", socket_path(), "--unixsocketperm", "700", "--dir", dir_,
-                                         "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "",
-                                         "--enable-debug-command", "yes"};
+        std::vector<std::string> args = {"redis-server",
+                                         "--port",
+                                         std::to_string(port_),
+                                         "--bind",
+                                         "127.0.0.1",
+                                         "--unixsocket",
+                                         socket_path(),
+                                         "--unixsocketperm",
+                                         "700",
+                                         "--dir",
+                                         dir_,
+                                         "--save",
+                                         "",
+                                         "--appendonly",
+                                         "no",
+                                         "--daemonize",
+                                         "no",
+                                         "--logfile",
+                                         "",
+                                         "--enable-debug-command",
+                                         "yes"};
         if (!password_.empty()) args.insert(args.end(), {"--requirepass", password_});
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());

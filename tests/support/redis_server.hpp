@@ -14,8 +14,8 @@
 namespace greenfinch::test {
 
 struct SyncReply {
-    bool ok = false;         // false: no connection, or an error reply
-    std::string str;         // string, status or error text
+    bool ok = false;  // false: no connection, or an error reply
+    std::string str;  // string, status or error text
     long long integer = 0;
     std::vector<std::string> elements;
 };

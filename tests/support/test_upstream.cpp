@@ -1,7 +1,7 @@
 #include "tests/support/test_upstream.hpp"
 
-#include "core/primitives/semaphore.hpp"
 #include "core/engine/waiter.hpp"
+#include "core/primitives/semaphore.hpp"
 #include "dns/bytes.hpp"
 #include "dns/message.hpp"
 #include "dns/name.hpp"
@@ -118,7 +118,8 @@ std::vector<std::byte> TestUpstream::respond(std::span<const std::byte> query, b
             put16(records, dns::kClassIN);
             put32(records, s.ttl);
             put16(records, 4);
-            for (int b = 0; b < 3; ++b) records.push_back(static_cast<std::byte>(s.address[static_cast<std::size_t>(b)]));
+            for (int b = 0; b < 3; ++b)
+                records.push_back(static_cast<std::byte>(s.address[static_cast<std::size_t>(b)]));
             records.push_back(static_cast<std::byte>((s.address[3] + i) & 0xff));
         }
     }
@@ -150,10 +151,12 @@ void TestUpstream::serve_udp() {
         std::array<std::byte, 4096> buf{};
         const auto [n, from] = udp_.recv_from(buf);
         std::vector<std::byte> query(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-        greenlets_.spawn([this, from](std::vector<std::byte> q) {
-            auto r = respond(q, false);
-            if (!r.empty()) udp_.send_to(r, from);
-        }, std::move(query));
+        greenlets_.spawn(
+            [this, from](std::vector<std::byte> q) {
+                auto r = respond(q, false);
+                if (!r.empty()) udp_.send_to(r, from);
+            },
+            std::move(query));
     }
 }
 
@@ -173,8 +176,7 @@ void TestUpstream::serve_tcp_connection(core::TcpStream conn) {
             conn.write_all(out_len);
             conn.write_all(r);
         }
-    } catch (const std::system_error&) {
-    }
+    } catch (const std::system_error&) {}
 }
 
 }  // namespace greenfinch::test

@@ -8,12 +8,12 @@
 // name, over TCP apart, and keeps the last one, so a test can prove how many reached it and what they asked.
 #pragma once
 
-#include "core/primitives/event.hpp"
 #include "core/engine/greenlet.hpp"
-#include "core/primitives/pool.hpp"
 #include "core/io/tcp.hpp"
 #include "core/io/udp_socket.hpp"
 #include "core/io/udp_tcp_pair.hpp"
+#include "core/primitives/event.hpp"
+#include "core/primitives/pool.hpp"
 
 #include <array>
 #include <map>

@@ -62,7 +62,8 @@ TEST_CASE("on SIGTERM the binary answers the queries in flight, closes idle TCP 
     auto client = core::UdpSocket::open(AF_INET);
     auto idle = core::TcpStream::connect(daemon.address(), 5s);  // must not hold the shutdown for its idle timeout
     constexpr int kQueries = 20;
-    for (int i = 0; i < kQueries; ++i) send_query(client, daemon.address(), "q" + std::to_string(i) + ".example", static_cast<std::uint16_t>(i + 1));
+    for (int i = 0; i < kQueries; ++i)
+        send_query(client, daemon.address(), "q" + std::to_string(i) + ".example", static_cast<std::uint16_t>(i + 1));
     REQUIRE(upstream.wait_for_total(kQueries, 5s));  // all of them are now waiting upstream
     daemon.signal(SIGTERM);
     const auto answers = collect(client, kQueries, 5s);
@@ -75,13 +76,17 @@ TEST_CASE("on SIGTERM the binary answers the queries in flight, closes idle TCP 
     CHECK(daemon.log().find("abandoned") == std::string::npos);
 }
 
-TEST_CASE("on SIGTERM, queries still waiting upstream when the drain budget runs out are abandoned, and the exit is clean") {
+TEST_CASE(
+    "on SIGTERM, queries still waiting upstream when the drain budget runs out are abandoned, and the exit is clean") {
     core::Hub hub;
     TestUpstream upstream({TestUpstream::Action::Answer, 4.0});  // slower than the 2 s drain, within the budget below
     const std::string config = write_config("slow-upstream.toml", "[upstream]\ntimeout_ms = 6000\n");
-    test::DaemonProcess daemon({"--config", config, "--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
+    test::DaemonProcess daemon(
+        {"--config", config, "--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
     auto client = core::UdpSocket::open(AF_INET);
-    for (int i = 0; i < 5; ++i) send_query(client, daemon.address(), "slow" + std::to_string(i) + ".example", static_cast<std::uint16_t>(i + 1));
+    for (int i = 0; i < 5; ++i)
+        send_query(client, daemon.address(), "slow" + std::to_string(i) + ".example",
+                   static_cast<std::uint16_t>(i + 1));
     REQUIRE(upstream.wait_for_total(5, 5s));
     daemon.signal(SIGTERM);
     CHECK(daemon.wait(5s) == 0);
@@ -92,9 +97,11 @@ TEST_CASE("on SIGQUIT one drain budget covers every listener: UDP and TCP querie
     core::Hub hub;
     TestUpstream upstream({TestUpstream::Action::Answer, 4.0});
     const std::string config = write_config("slow-upstream-quit.toml", "[upstream]\ntimeout_ms = 6000\n");
-    test::DaemonProcess daemon({"--config", config, "--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
+    test::DaemonProcess daemon(
+        {"--config", config, "--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
     auto client = core::UdpSocket::open(AF_INET);
-    for (int i = 0; i < 3; ++i) send_query(client, daemon.address(), "u" + std::to_string(i) + ".example", static_cast<std::uint16_t>(i + 1));
+    for (int i = 0; i < 3; ++i)
+        send_query(client, daemon.address(), "u" + std::to_string(i) + ".example", static_cast<std::uint16_t>(i + 1));
     auto conn = core::TcpStream::connect(daemon.address(), 5s);
     const auto q = *dns::build_query("t.example", dns::type::A, 9, std::nullopt, false);
     const std::array<std::byte, 2> len{std::byte{0}, static_cast<std::byte>(q.size())};
@@ -113,15 +120,19 @@ TEST_CASE("when the upstream dies under load, cached names still answer and the 
     core::Hub hub;
     TestUpstream upstream;
     const std::string config = write_config("dying-upstream.toml", "[upstream]\ntimeout_ms = 400\n");
-    test::DaemonProcess daemon({"--config", config, "--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
+    test::DaemonProcess daemon(
+        {"--config", config, "--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
     auto client = core::UdpSocket::open(AF_INET);
     send_query(client, daemon.address(), "cached.example", 1);
     REQUIRE(collect(client, 1, 5s).at(1).ancount == 1);
 
     upstream.script("cached.example", {TestUpstream::Action::Drop});  // the cache must answer this one anyway
-    for (int i = 0; i < 200; ++i) upstream.script("gone" + std::to_string(i) + ".example", {TestUpstream::Action::Drop});
+    for (int i = 0; i < 200; ++i)
+        upstream.script("gone" + std::to_string(i) + ".example", {TestUpstream::Action::Drop});
     const auto started = std::chrono::steady_clock::now();
-    for (int i = 0; i < 200; ++i) send_query(client, daemon.address(), "gone" + std::to_string(i) + ".example", static_cast<std::uint16_t>(100 + i));
+    for (int i = 0; i < 200; ++i)
+        send_query(client, daemon.address(), "gone" + std::to_string(i) + ".example",
+                   static_cast<std::uint16_t>(100 + i));
     send_query(client, daemon.address(), "cached.example", 2);
     const auto answers = collect(client, 201, 5s);
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -144,7 +155,8 @@ TEST_CASE("with [log] queries on, every query gets one log line naming client, n
     TestUpstream upstream;
     upstream.script("missing.example", {TestUpstream::Action::NxDomain, 0, 60});
     const std::string config = write_config("query-log.toml", "[log]\nqueries = true\n");
-    test::DaemonProcess daemon({"--config", config, "--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
+    test::DaemonProcess daemon(
+        {"--config", config, "--listen", "127.0.0.1:0", "--upstream", upstream.address().to_string()});
     auto client = core::UdpSocket::open(AF_INET);
     std::uint16_t id = 0;
     for (const char* name : {"www.Example", "www.example", "missing.example"}) {

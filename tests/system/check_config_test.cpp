@@ -32,7 +32,8 @@ Run run_capturing(const std::string& args) {
     std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), &::pclose);
     REQUIRE(pipe);
     std::array<char, 4096> buffer{};
-    while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) run.output.append(buffer.data(), n);
+    while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe.get()))
+        run.output.append(buffer.data(), n);
     const int status = ::pclose(pipe.release());
     run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return run;
@@ -41,7 +42,8 @@ Run run_capturing(const std::string& args) {
 
 TEST_CASE("greenfinch with check-config exits 0 on a good file and 2 on a bad one") {
     // --upstream: the result must not depend on this machine's /etc/resolv.conf.
-    CHECK(run_binary("--config " GREENFINCH_SOURCE_DIR "/conf/greenfinch.toml --upstream 127.0.0.1:9 --check-config") == 0);
+    CHECK(run_binary("--config " GREENFINCH_SOURCE_DIR "/conf/greenfinch.toml --upstream 127.0.0.1:9 --check-config") ==
+          0);
     greenfinch::test::TempFile bad("[server]\nmax_inflight = -1\n");
     CHECK(run_binary("--config " + bad.path() + " --upstream 127.0.0.1:9 --check-config") == 2);
     CHECK(run_binary("--listen nonsense --upstream 127.0.0.1:9 --check-config") == 2);
@@ -61,7 +63,8 @@ TEST_CASE("check-config names the file, the line and the key of an unknown key")
 
 TEST_CASE("a flag overrides the file's value of its key") {
     // The file alone would forward to itself; --upstream replaces its servers.
-    greenfinch::test::TempFile loop("[server]\nlisten = [\"127.0.0.1:5399\"]\n[upstream]\nservers = [\"127.0.0.1:5399\"]\n");
+    greenfinch::test::TempFile loop(
+        "[server]\nlisten = [\"127.0.0.1:5399\"]\n[upstream]\nservers = [\"127.0.0.1:5399\"]\n");
     CHECK(run_binary("--config " + loop.path() + " --check-config") == 2);
     CHECK(run_binary("--config " + loop.path() + " --upstream 127.0.0.1:5398 --check-config") == 0);
     // And --listen replaces its listen addresses.
@@ -95,5 +98,6 @@ TEST_CASE("--help lists every flag of the settings table with its key") {
         CHECK(help.output.find(std::string(s.flag.name) + " " + settings::flag_argument(s)) != std::string::npos);
         CHECK(help.output.find("In the file: " + s.key() + ".") != std::string::npos);
     }
-    for (const char* fixed : {"--config", "--check-config", "--version"}) CHECK(help.output.find(fixed) != std::string::npos);
+    for (const char* fixed : {"--config", "--check-config", "--version"})
+        CHECK(help.output.find(fixed) != std::string::npos);
 }

@@ -190,9 +190,10 @@ TEST_CASE("the system resolver pointed at greenfinch: getent hosts resolves thro
     test::DaemonProcess d({"--listen", "127.0.0.1:53", "--upstream", up.address().to_string()});
     // Only this test's mount namespace sees this resolv.conf; the machine's own file is untouched.
     const auto resolv = write_file("resolv.conf", "nameserver 127.0.0.1\noptions attempts:1 timeout:3\n");
-    const auto r = test::run_process(
-        {"/usr/bin/unshare", "-m", "/bin/sh", "-c", "mount --bind " + resolv + " /etc/resolv.conf && getent ahostsv4 e2e.greenfinch.test"},
-        10s);
+    const auto r =
+        test::run_process({"/usr/bin/unshare", "-m", "/bin/sh", "-c",
+                           "mount --bind " + resolv + " /etc/resolv.conf && getent ahostsv4 e2e.greenfinch.test"},
+                          10s);
     INFO(r.output);
     CHECK(r.exit_code == 0);
     CHECK(r.output.find("192.0.2.77") != std::string::npos);
@@ -204,7 +205,8 @@ TEST_CASE("metrics: after known traffic the counters say what happened") {
     core::Hub hub;
     TestUpstream up;
     up.script("missing.example", {TestUpstream::Action::NxDomain, 0.05, 60});  // 50 ms: seen in the latency sum
-    test::DaemonProcess d({"--listen", "127.0.0.1:0", "--upstream", up.address().to_string(), "--metrics", "127.0.0.1:0"});
+    test::DaemonProcess d(
+        {"--listen", "127.0.0.1:0", "--upstream", up.address().to_string(), "--metrics", "127.0.0.1:0"});
     const auto admin = metrics_address(d);
     CHECK(ask(d.address(), "a.example").ancount == 1);
     CHECK(ask(d.address(), "a.example").ancount == 1);
@@ -240,7 +242,8 @@ TEST_CASE("reload: SIGHUP takes new upstreams and keeps the cache, and a bad fil
     CHECK(ask(d.address(), "before.example").ancount == 1);
     CHECK(first.count("before.example") == 1);
 
-    std::ofstream(config) << "[upstream]\nservers = [\"" << second.address().to_string() << "\"]\n[log]\nqueries = true\n";
+    std::ofstream(config) << "[upstream]\nservers = [\"" << second.address().to_string()
+                          << "\"]\n[log]\nqueries = true\n";
     std::size_t mark = d.log().size();
     d.signal(SIGHUP);
     REQUIRE(d.wait_for_log("configuration reloaded", 5s, mark));
@@ -263,7 +266,8 @@ TEST_CASE("reload: SIGHUP takes new upstreams and keeps the cache, and a bad fil
 TEST_CASE("flush: one name, every type, goes from the cache, the rest stays, and dnsq calls it") {
     core::Hub hub;
     TestUpstream up;
-    test::DaemonProcess d({"--listen", "127.0.0.1:0", "--upstream", up.address().to_string(), "--metrics", "127.0.0.1:0"});
+    test::DaemonProcess d(
+        {"--listen", "127.0.0.1:0", "--upstream", up.address().to_string(), "--metrics", "127.0.0.1:0"});
     const auto admin = metrics_address(d);
     ask(d.address(), "gone.example");
     ask(d.address(), "kept.example");
@@ -320,13 +324,14 @@ TEST_CASE("the systemd units pass systemd-analyze verify") {
     for (const char* unit : {"greenfinch.service", "greenfinch.socket"}) {
         std::ifstream in(std::string(GREENFINCH_SOURCE_DIR) + "/systemd/" + unit);
         std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        for (auto at = text.find("/usr/sbin/greenfinch"); at != std::string::npos; at = text.find("/usr/sbin/greenfinch")) {
+        for (auto at = text.find("/usr/sbin/greenfinch"); at != std::string::npos;
+             at = text.find("/usr/sbin/greenfinch")) {
             text.replace(at, std::string("/usr/sbin/greenfinch").size(), GREENFINCH_BINARY);
         }
         std::ofstream(dir + "/" + unit) << text;
     }
-    const auto r = test::run_process({"/usr/bin/systemd-analyze", "verify", dir + "/greenfinch.socket",
-                                      dir + "/greenfinch.service"}, 30s);
+    const auto r = test::run_process(
+        {"/usr/bin/systemd-analyze", "verify", dir + "/greenfinch.socket", dir + "/greenfinch.service"}, 30s);
     INFO(r.output);
     CHECK(r.exit_code == 0);
 }

@@ -21,8 +21,25 @@ using namespace std::chrono_literals;
 
 namespace {
 std::vector<std::byte> query(std::uint16_t id) {
-    const std::uint8_t raw[] = {static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id), 1, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-                                1, 'a', 0, 0, 1, 0, 1};
+    const std::uint8_t raw[] = {static_cast<std::uint8_t>(id >> 8),
+                                static_cast<std::uint8_t>(id),
+                                1,
+                                0,
+                                0,
+                                1,
+                                0,
+                                0,
+                                0,
+                                0,
+                                0,
+                                0,
+                                1,
+                                'a',
+                                0,
+                                0,
+                                1,
+                                0,
+                                1};
     std::vector<std::byte> out;
     for (auto b : raw) out.push_back(static_cast<std::byte>(b));
     return out;
@@ -56,7 +73,8 @@ TEST_CASE("the greenfinch binary forwards to its upstream, caches, and exits 0 o
 TEST_CASE("the greenfinch binary with two workers shares one cache between them") {
     core::Hub hub;
     test::TestUpstream upstream;
-    test::DaemonProcess daemon({"--listen", "127.0.0.1:0", "--workers", "2", "--upstream", upstream.address().to_string()});
+    test::DaemonProcess daemon(
+        {"--listen", "127.0.0.1:0", "--workers", "2", "--upstream", upstream.address().to_string()});
     // Many client sockets: SO_REUSEPORT spreads them over both workers' sockets.
     int answered = 0;
     for (std::uint16_t id = 1; id <= 20; ++id) {

@@ -1,9 +1,9 @@
 // Daemons sharing one real Redis, as the real binary runs them: the fleet's cache, Redis by host name, Redis paused.
+#include "core/engine/greenlet.hpp"
+#include "core/io/udp_socket.hpp"
 #include "dns/header.hpp"
 #include "dns/message.hpp"
 #include "dns/presentation.hpp"
-#include "core/engine/greenlet.hpp"
-#include "core/io/udp_socket.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/test_upstream.hpp"
@@ -38,7 +38,7 @@ TEST_CASE("two greenfinch binaries sharing one Redis: what one resolved the othe
     test::RedisServer redis;
     TestUpstream up;
     const std::vector<std::string> common = {"--listen", "127.0.0.1:0", "--upstream", up.address().to_string(),
-                                             "--cache", "redis", "--redis", redis.address()};
+                                             "--cache",  "redis",       "--redis",    redis.address()};
     test::DaemonProcess one(common), two(common);
     REQUIRE(one.wait_for_log("redis " + redis.address() + ": connected", 5s));
     REQUIRE(two.wait_for_log("redis " + redis.address() + ": connected", 5s));
@@ -46,7 +46,8 @@ TEST_CASE("two greenfinch binaries sharing one Redis: what one resolved the othe
     CHECK(ask(client, one.address(), "fleet.example", 1).ancount == 1);
     CHECK(up.count("fleet.example") == 1);
     // The SET follows the answer; the key's appearance is what says it is there.
-    for (int i = 0; i < 100 && redis.command({"EXISTS", "greenfinch:v1:fleet.example.:A:IN:do0cd0"}).integer == 0; ++i) {
+    for (int i = 0; i < 100 && redis.command({"EXISTS", "greenfinch:v1:fleet.example.:A:IN:do0cd0"}).integer == 0;
+         ++i) {
         core::sleep(0.01s);
     }
     std::uint32_t ttl = 0;
@@ -59,7 +60,8 @@ TEST_CASE("two greenfinch binaries sharing one Redis: what one resolved the othe
     redis.kill();
     const auto t0 = std::chrono::steady_clock::now();
     for (std::uint16_t i = 0; i < 50; ++i) {
-        CHECK(ask(client, one.address(), "after" + std::to_string(i) + ".example", static_cast<std::uint16_t>(100 + i)).ancount == 1);
+        CHECK(ask(client, one.address(), "after" + std::to_string(i) + ".example", static_cast<std::uint16_t>(100 + i))
+                  .ancount == 1);
         CHECK(ask(client, two.address(), "fleet.example", static_cast<std::uint16_t>(200 + i)).ancount == 1);
     }
     CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 1.0);
@@ -69,7 +71,8 @@ TEST_CASE("two greenfinch binaries sharing one Redis: what one resolved the othe
     redis.start();
     REQUIRE(one.wait_for_log("back after", 10s));
     CHECK(ask(client, one.address(), "resumed.example", 300).ancount == 1);
-    for (int i = 0; i < 100 && redis.command({"EXISTS", "greenfinch:v1:resumed.example.:A:IN:do0cd0"}).integer == 0; ++i) {
+    for (int i = 0; i < 100 && redis.command({"EXISTS", "greenfinch:v1:resumed.example.:A:IN:do0cd0"}).integer == 0;
+         ++i) {
         core::sleep(0.01s);
     }
     CHECK(redis.command({"EXISTS", "greenfinch:v1:resumed.example.:A:IN:do0cd0"}).integer == 1);
@@ -134,7 +137,8 @@ TEST_CASE("a greenfinch binary with Redis paused keeps answering within its budg
     const auto t0 = std::chrono::steady_clock::now();
     for (std::uint16_t i = 0; i < 20; ++i) {
         const auto t = std::chrono::steady_clock::now();
-        CHECK(ask(client, d.address(), "slow" + std::to_string(i) + ".example", static_cast<std::uint16_t>(10 + i)).ancount == 1);
+        CHECK(ask(client, d.address(), "slow" + std::to_string(i) + ".example", static_cast<std::uint16_t>(10 + i))
+                  .ancount == 1);
         CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count() < 0.3);
         CHECK(ask(client, d.address(), "warm.example", static_cast<std::uint16_t>(50 + i)).ancount == 1);
     }

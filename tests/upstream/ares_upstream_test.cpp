@@ -1,8 +1,8 @@
 // c-ares on the hub against scripted upstreams on loopback.
+#include "upstream/ares_upstream.hpp"
 #include "core/engine/greenlet.hpp"
 #include "core/io/socket.hpp"
 #include "core/io/udp_socket.hpp"
-#include "upstream/ares_upstream.hpp"
 #include "dns/message.hpp"
 #include "dns/presentation.hpp"
 #include "tests/dns/wire_builder.hpp"

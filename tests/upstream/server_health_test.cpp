@@ -11,7 +11,7 @@ TEST_CASE("upstream health: a server unheard for longer than an attempt timeout 
     h.sent(0, 10.3);
     CHECK_FALSE(h.down(0, 10.4));  // in flight, not yet overdue
     CHECK(h.first_to_try(10.4) == 0);
-    CHECK(h.down(0, 10.6));        // the query at 10.0 is overdue and nothing came back
+    CHECK(h.down(0, 10.6));  // the query at 10.0 is overdue and nothing came back
     CHECK(h.first_to_try(10.6) == 1);
     CHECK(h.first_to_try(11.9) == 1);
     CHECK(h.first_to_try(12.0) == 0);  // one probe, a probe interval after the first unanswered query

@@ -12,9 +12,9 @@
 //       cache, from memory and Redis. Prints its reply; exits 0 when it was done.
 // The server defaults to 127.0.0.1 port 5335, greenfinch's own default.
 #include "core/engine/greenlet.hpp"
-#include "core/primitives/pool.hpp"
 #include "core/io/tcp.hpp"
 #include "core/io/udp_socket.hpp"
+#include "core/primitives/pool.hpp"
 #include "dns/message.hpp"
 #include "dns/presentation.hpp"
 
@@ -157,7 +157,8 @@ int batch(const std::string& file, int concurrency, const core::SocketAddress& s
     std::sort(latencies.begin(), latencies.end());
     auto pct = [&](double p) {
         if (latencies.empty()) return 0.0;
-        return latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * static_cast<double>(latencies.size())))];
+        return latencies[std::min(latencies.size() - 1,
+                                  static_cast<std::size_t>(p * static_cast<double>(latencies.size())))];
     };
     std::printf("queries: %zu, answered: %zu, timed out: %d\n", queries.size(), latencies.size(), timed_out);
     std::printf("rcodes:");
@@ -187,14 +188,15 @@ int flush(const std::string& admin_text, const std::string& name, core::Seconds 
             }
         }
     }
-    const std::string request = "POST " + target + " HTTP/1.1\r\nHost: " + admin_text +
-                                "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    const std::string request =
+        "POST " + target + " HTTP/1.1\r\nHost: " + admin_text + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     std::string reply;
     try {
         auto conn = core::TcpStream::connect(*admin, timeout);
         conn.write_all(std::as_bytes(std::span(request)), timeout);
         std::array<std::byte, 4096> buf{};
-        while (const std::size_t n = conn.read_some(buf, timeout)) reply.append(reinterpret_cast<const char*>(buf.data()), n);
+        while (const std::size_t n = conn.read_some(buf, timeout))
+            reply.append(reinterpret_cast<const char*>(buf.data()), n);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "dnsq: admin endpoint %s: %s\n", admin_text.c_str(), e.what());
         return 1;
@@ -237,8 +239,10 @@ int main(int argc, char** argv) {
     std::string server_text = "127.0.0.1";
     std::vector<std::string> rest;
     for (auto& w : words) {
-        if (!w.empty() && w[0] == '@') server_text = w.substr(1);
-        else rest.push_back(w);
+        if (!w.empty() && w[0] == '@')
+            server_text = w.substr(1);
+        else
+            rest.push_back(w);
     }
     if (port < 1 || port > 65535) {
         std::fprintf(stderr, "dnsq: bad port %d\n", port);

@@ -38,8 +38,7 @@ TEST_CASE("admin: a client trickling its request is cut off when the request's t
     std::size_t n = 0;
     try {
         n = conn.read_some(reply, 2s);
-    } catch (const std::system_error&) {
-    }
+    } catch (const std::system_error&) {}
     CHECK(n == 0);
     CHECK(scraped == 0);
     // A request sent at once is served.

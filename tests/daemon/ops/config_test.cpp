@@ -138,8 +138,9 @@ TEST_CASE("the defaults are the ones operators know") {
 }
 
 TEST_CASE("upstream and cache sections are read and checked") {
-    test::TempFile f("[upstream]\nservers = [\"192.0.2.1\", \"[2001:db8::1]:5353\"]\ntimeout_ms = 500\n"
-               "[cache]\nserve_stale = 3600\nstale_client_timeout_ms = 400\nprefetch = false\n");
+    test::TempFile f(
+        "[upstream]\nservers = [\"192.0.2.1\", \"[2001:db8::1]:5353\"]\ntimeout_ms = 500\n"
+        "[cache]\nserve_stale = 3600\nstale_client_timeout_ms = 400\nprefetch = false\n");
     const Config c = load_config(f.path());
     CHECK(c.upstream.servers.size() == 2);
     CHECK(c.upstream.timeout == 500ms);
@@ -152,8 +153,9 @@ TEST_CASE("upstream and cache sections are read and checked") {
 }
 
 TEST_CASE("the redis section and the cache backend are read and checked") {
-    test::TempFile f("[cache]\nbackend = \"redis\"\n[redis]\naddress = \"unix:/run/redis/redis.sock\"\npassword = \"pw\"\n"
-               "db = 2\nprefix = \"dns:v2:\"\ntimeout_ms = 20\n[log]\nqueries = true\n");
+    test::TempFile f(
+        "[cache]\nbackend = \"redis\"\n[redis]\naddress = \"unix:/run/redis/redis.sock\"\npassword = \"pw\"\n"
+        "db = 2\nprefix = \"dns:v2:\"\ntimeout_ms = 20\n[log]\nqueries = true\n");
     const Config c = load_config(f.path());
     CHECK(c.cache.backend == CacheBackend::redis);
     CHECK(c.redis.address == "unix:/run/redis/redis.sock");
@@ -164,7 +166,8 @@ TEST_CASE("the redis section and the cache backend are read and checked") {
     CHECK(c.log.queries);
     CHECK(error_of("[cache]\nbackend = \"memcached\"\n").find("cache.backend: \"memcached\" is not memory or redis") !=
           std::string::npos);
-    CHECK(error_of("[redis]\naddress = \"redis.example:6379\"\n") == "no error");  // a host name, looked up when connecting
+    CHECK(error_of("[redis]\naddress = \"redis.example:6379\"\n") ==
+          "no error");  // a host name, looked up when connecting
     CHECK(error_of("[redis]\naddress = \"redis example:6379\"\n").find("redis.address") != std::string::npos);
     CHECK(error_of("[redis]\ntimeout_ms = 0\n").find("redis.timeout_ms") != std::string::npos);
     CHECK(error_of("[redis]\nprefix = \"\"\n").find("redis.prefix") != std::string::npos);
@@ -192,8 +195,9 @@ TEST_CASE("config errors name the line and the key") {
     CHECK(error_of("[server]\nmax_inflight = \"many\"\n") ==
           ":2: server.max_inflight: expected a whole number from 0 to 1000000000");
     CHECK(error_of("[server]\nlisten = \"127.0.0.1:53\"\n") == ":2: server.listen: expected an array of strings");
-    CHECK(error_of("[server]\nlisten = [\"localhost:53\"]\n").find("server.listen: \"localhost:53\" is not ADDR:PORT") !=
-          std::string::npos);
+    CHECK(
+        error_of("[server]\nlisten = [\"localhost:53\"]\n").find("server.listen: \"localhost:53\" is not ADDR:PORT") !=
+        std::string::npos);
     CHECK(error_of("[log]\nlevel = \"loud\"\n") ==
           ":2: log.level: \"loud\" is not one of trace, debug, info, warn, error, critical, off");
     CHECK(error_of("[cache]\nmin_ttl = 100\n\nmax_ttl = 10\n") == ":2: cache.min_ttl: must not exceed cache.max_ttl");
@@ -207,8 +211,8 @@ TEST_CASE("listening on a wildcard address, an upstream on one of the host's own
     CHECK_THROWS_AS(check_not_forwarding_to_self({"0.0.0.0:53"}, {"192.0.2.10"}, own), ConfigError);
     CHECK_THROWS_AS(check_not_forwarding_to_self({"[::]:53"}, {"192.0.2.10:53"}, own), ConfigError);
     CHECK_NOTHROW(check_not_forwarding_to_self({"0.0.0.0:53"}, {"192.0.2.10:5353"}, own));  // another port
-    CHECK_NOTHROW(check_not_forwarding_to_self({"127.0.0.1:53"}, {"192.0.2.10"}, own));   // not listening there
-    CHECK_NOTHROW(check_not_forwarding_to_self({"0.0.0.0:53"}, {"192.0.2.11"}, own));     // another host
+    CHECK_NOTHROW(check_not_forwarding_to_self({"127.0.0.1:53"}, {"192.0.2.10"}, own));     // not listening there
+    CHECK_NOTHROW(check_not_forwarding_to_self({"0.0.0.0:53"}, {"192.0.2.11"}, own));       // another host
     const auto host = host_addresses();
     CHECK(std::find(host.begin(), host.end(), *core::SocketAddress::parse("127.0.0.1:0")) != host.end());
 }
@@ -228,7 +232,8 @@ TEST_CASE("settings table: every key is a section and a name, once, bound to a m
         CHECK_FALSE(settings::problem(s, c).has_value());  // the defaults pass their own checks
     }
     CHECK(members.size() == keys.size());
-    CHECK(settings::sections() == std::vector<std::string_view>{"server", "upstream", "cache", "redis", "metrics", "log"});
+    CHECK(settings::sections() ==
+          std::vector<std::string_view>{"server", "upstream", "cache", "redis", "metrics", "log"});
     CHECK(settings::find("server.bogus") == nullptr);
     CHECK(settings::find("server") == nullptr);
 }
@@ -255,7 +260,8 @@ TEST_CASE("settings table: every key refuses a value of the wrong type, naming t
     CHECK(error_of("[server]\nlisten = [\"127.0.0.1:53\", 2]\n") == ":2: server.listen: expected an array of strings");
     CHECK(error_of("[server]\nmax_inflight = -1\n") ==
           ":2: server.max_inflight: expected a whole number from 0 to 1000000000");
-    CHECK(error_of("[cache]\nmax_ttl = 1000000001\n") == ":2: cache.max_ttl: expected a whole number from 0 to 1000000000");
+    CHECK(error_of("[cache]\nmax_ttl = 1000000001\n") ==
+          ":2: cache.max_ttl: expected a whole number from 0 to 1000000000");
 }
 
 TEST_CASE("settings table: durations keep the units of their keys") {
@@ -300,8 +306,8 @@ TEST_CASE("a flag overrides the file, and an error in it names the flag") {
     CHECK(error_of_flag("server.workers", {"300"}) == "command line (--flag): server.workers: must be 1 to 256");
     CHECK(error_of_flag("cache.backend", {"memcached"}) ==
           "command line (--flag): cache.backend: \"memcached\" is not memory or redis");
-    CHECK(error_of_flag("server.listen", {"127.0.0.1:53", "nonsense"}).rfind(
-              "command line (--flag): server.listen: \"nonsense\" is not ADDR:PORT", 0) == 0);
+    CHECK(error_of_flag("server.listen", {"127.0.0.1:53", "nonsense"})
+              .rfind("command line (--flag): server.listen: \"nonsense\" is not ADDR:PORT", 0) == 0);
     CHECK(error_of_flag("server.workers", {"2", "8"}) == "no error");  // the last one counts
     CHECK(error_of_flag("server.nothing", {"1"}) == "command line (--flag): server.nothing: unknown key");
     // A key the flags leave alone is still the file's, and its errors still name the file's line.
@@ -316,9 +322,9 @@ TEST_CASE("the flags of the table are the ones operators know") {
         if (!s.flag.name.empty()) flags.emplace_back(s.flag.name, s.key());
     }
     const std::vector<std::pair<std::string, std::string>> known{
-        {"--listen", "server.listen"},    {"--workers", "server.workers"}, {"--max-inflight", "server.max_inflight"},
-        {"--upstream", "upstream.servers"}, {"--cache", "cache.backend"},  {"--redis", "redis.address"},
-        {"--metrics", "metrics.listen"},  {"--log-level", "log.level"},
+        {"--listen", "server.listen"},      {"--workers", "server.workers"}, {"--max-inflight", "server.max_inflight"},
+        {"--upstream", "upstream.servers"}, {"--cache", "cache.backend"},    {"--redis", "redis.address"},
+        {"--metrics", "metrics.listen"},    {"--log-level", "log.level"},
     };
     CHECK(flags == known);
     CHECK(settings::repeatable(*settings::find("server.listen")));
@@ -359,8 +365,9 @@ TEST_CASE("reload diff: each key changed alone is named if it needs a restart, a
 
 TEST_CASE("reload diff: a file changing keys of both kinds") {
     const Config running;
-    test::TempFile f("[server]\nworkers = 4\n[upstream]\nservers = [\"192.0.2.7\"]\ntimeout_ms = 700\n"
-                     "[redis]\naddress = \"127.0.0.1:6380\"\ndb = 3\n[log]\nlevel = \"warn\"\n");
+    test::TempFile f(
+        "[server]\nworkers = 4\n[upstream]\nservers = [\"192.0.2.7\"]\ntimeout_ms = 700\n"
+        "[redis]\naddress = \"127.0.0.1:6380\"\ndb = 3\n[log]\nlevel = \"warn\"\n");
     const Config loaded = load_config(f.path());
     CHECK(restart_only_changes(running, loaded) ==
           std::vector<std::string>{"server.workers", "redis.address", "redis.db"});

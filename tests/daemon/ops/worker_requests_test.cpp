@@ -62,7 +62,8 @@ TEST_CASE("a stopped worker is reported at once, not waited for") {
     auto running = std::make_unique<FakeWorker>(controls[0]);
     controls[1].request_stop();
     const auto t0 = std::chrono::steady_clock::now();
-    const auto done = daemon::on_every_worker(controls, [](daemon::RunningWorker&, std::size_t) {}, core::Seconds(5.0));
+    const auto done = daemon::on_every_worker(
+        controls, [](daemon::RunningWorker&, std::size_t) {}, core::Seconds(5.0));
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1));
     CHECK(done == std::vector<bool>{true, false});
 }

@@ -4,9 +4,9 @@
 #include "core/io/udp_socket.hpp"
 #include "daemon/resolve/resolver.hpp"
 #include "daemon/serve/udp_service.hpp"
-#include "upstream/plain.hpp"
 #include "tests/dns/wire_builder.hpp"
 #include "tests/support/test_upstream.hpp"
+#include "upstream/plain.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -37,7 +37,8 @@ TEST_CASE("a query answered from cache allocates nothing once warm") {
     core::Hub hub;
     test::TestUpstream upstream;
     cache::MemoryCache cache({1000, 0, 4});
-    const auto channel(upstream::make_plain_upstream(hub, {.servers = {upstream.address()}, .attempt_timeout = std::chrono::milliseconds(500), .tries = 1}));
+    const auto channel(upstream::make_plain_upstream(
+        hub, {.servers = {upstream.address()}, .attempt_timeout = std::chrono::milliseconds(500), .tries = 1}));
     daemon::Resolver resolver(cache, nullptr, *channel, {});
     daemon::Responder responder = [&resolver](std::span<const std::byte> q, const daemon::QueryOrigin& origin,
                                               std::span<std::byte> out) { return resolver.resolve(q, origin, out); };
@@ -47,7 +48,8 @@ TEST_CASE("a query answered from cache allocates nothing once warm") {
     const core::SocketAddress server = service.local_address();
     std::vector<std::vector<std::byte>> queries;
     for (int i = 0; i < 4; ++i) {
-        queries.push_back(test::Wire().header(static_cast<unsigned>(i), 0x0100, 1, 0, 0, 1).question("www.example", 1).opt(1232));
+        queries.push_back(
+            test::Wire().header(static_cast<unsigned>(i), 0x0100, 1, 0, 0, 1).question("www.example", 1).opt(1232));
     }
     std::array<std::byte, 1500> buffer{};
     const auto round = [&] {  // four at once, as dnsperf sends them, then their answers

@@ -1,12 +1,12 @@
 // The path of a query through cache, coalescing and upstream, against a scripted upstream on loopback.
+#include "daemon/resolve/resolver.hpp"
 #include "cache/memory_cache.hpp"
 #include "core/engine/greenlet.hpp"
-#include "daemon/resolve/resolver.hpp"
-#include "upstream/plain.hpp"
 #include "dns/message.hpp"
 #include "tests/daemon/resolve/resolve_helpers.hpp"
 #include "tests/dns/wire_builder.hpp"
 #include "tests/support/test_upstream.hpp"
+#include "upstream/plain.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -24,7 +24,8 @@ struct Rig {
                  int upstream_slots = 1000)
         : up(script),
           cache({1000, serve_stale, 4}),
-          channel(upstream::make_plain_upstream(hub, {.servers = {up.address()}, .attempt_timeout = std::chrono::milliseconds(300), .tries = 1})),
+          channel(upstream::make_plain_upstream(
+              hub, {.servers = {up.address()}, .attempt_timeout = std::chrono::milliseconds(300), .tries = 1})),
           resolver(cache, nullptr, *channel, options(budget, upstream_slots)) {}
 
     daemon::Resolver::Options options(double budget, int upstream_slots) {
@@ -168,11 +169,17 @@ TEST_CASE("resolver: a query with answer or authority records, or more than one 
     std::array<std::byte, 512> out{};
     const auto question = [](Wire w) { return std::move(w.question("a.example", dns::type::A)); };
     // ANCOUNT 1, NSCOUNT 1, ARCOUNT 2: each with the records it claims, pointing at the question's name.
-    std::vector<std::byte> with_answer = question(Wire().header(5, 0x0100, 1, 1, 0, 0)).pointer(12).rr_fixed(dns::type::A, 60, 4).raw({1, 2, 3, 4});
-    std::vector<std::byte> with_authority = question(Wire().header(6, 0x0100, 1, 0, 1, 0)).pointer(12).rr_fixed(dns::type::A, 60, 4).raw({1, 2, 3, 4});
+    std::vector<std::byte> with_answer =
+        question(Wire().header(5, 0x0100, 1, 1, 0, 0)).pointer(12).rr_fixed(dns::type::A, 60, 4).raw({1, 2, 3, 4});
+    std::vector<std::byte> with_authority =
+        question(Wire().header(6, 0x0100, 1, 0, 1, 0)).pointer(12).rr_fixed(dns::type::A, 60, 4).raw({1, 2, 3, 4});
     std::vector<std::byte> two_additional = question(Wire().header(7, 0x0100, 1, 0, 0, 2))
-                                                .pointer(12).rr_fixed(dns::type::A, 60, 4).raw({1, 2, 3, 4})
-                                                .pointer(12).rr_fixed(dns::type::A, 60, 4).raw({1, 2, 3, 5});
+                                                .pointer(12)
+                                                .rr_fixed(dns::type::A, 60, 4)
+                                                .raw({1, 2, 3, 4})
+                                                .pointer(12)
+                                                .rr_fixed(dns::type::A, 60, 4)
+                                                .raw({1, 2, 3, 5});
     for (const auto& q : {with_answer, with_authority, two_additional}) {
         const std::size_t n = rig.resolver.resolve(q, test::udp_client(), out);
         REQUIRE(n >= dns::kHeaderSize);
@@ -181,7 +188,8 @@ TEST_CASE("resolver: a query with answer or authority records, or more than one 
     CHECK(rig.up.total() == 0);
     CHECK(rig.resolver.stats().formerr == 3);
     // One additional record, the OPT, is a plain query.
-    const std::vector<std::byte> with_opt = Wire().header(8, 0x0100, 1, 0, 0, 1).question("a.example", dns::type::A).opt(1232);
+    const std::vector<std::byte> with_opt =
+        Wire().header(8, 0x0100, 1, 0, 0, 1).question("a.example", dns::type::A).opt(1232);
     const std::size_t n = rig.resolver.resolve(with_opt, test::udp_client(), out);
     REQUIRE(n >= dns::kHeaderSize);
     CHECK(dns::parse_header(std::span(out).first(n))->rcode() == dns::Rcode::NoError);
@@ -221,14 +229,21 @@ TEST_CASE("resolver: the upstream is asked the key's question, never the client'
     const std::vector<std::byte> q = Wire()
                                          .header(0x4242, 0x0000, 1, 0, 0, 1)
                                          .question("Cookie.Example", dns::type::A)
-                                         .u8(0).u16(41).u16(4096).u32(0).u16(12)
-                                         .u16(10).u16(8).u32(0x01020304).u32(0x05060708);
+                                         .u8(0)
+                                         .u16(41)
+                                         .u16(4096)
+                                         .u32(0)
+                                         .u16(12)
+                                         .u16(10)
+                                         .u16(8)
+                                         .u32(0x01020304)
+                                         .u32(0x05060708);
     const auto a = ask_raw(rig, q);
     CHECK(a.m.header.id == 0x4242);
     CHECK_FALSE(a.m.header.rd());  // the client's RD, echoed
     CHECK(a.m.header.ancount == 1);
     REQUIRE(a.m.edns.present);
-    CHECK(a.m.edns.udp_size == 1232);                            // ours, not the upstream's or the client's
+    CHECK(a.m.edns.udp_size == 1232);                               // ours, not the upstream's or the client's
     CHECK(a.m.edns.offset + dns::kOptRecordSize == a.wire.size());  // no options: no cookie echoed to anyone
 
     const std::vector<std::byte> asked = rig.up.last_query("cookie.example");
@@ -265,7 +280,8 @@ TEST_CASE("resolver: an upstream's SERVFAIL is cached for servfail_ttl, and is n
     const int asked = rig.up.count("broken.example");
     CHECK(asked >= 1);
     rig.clock += 4;  // servfail_ttl is 5 s
-    const auto again = ask_raw(rig, Wire().header(2, 0x0100, 1, 0, 0, 1).question("broken.example", dns::type::A).opt(4096));
+    const auto again =
+        ask_raw(rig, Wire().header(2, 0x0100, 1, 0, 0, 1).question("broken.example", dns::type::A).opt(4096));
     CHECK(again.m.header.id == 2);
     CHECK(again.m.header.rcode() == dns::Rcode::ServFail);
     CHECK(again.m.edns.present);  // an EDNS client gets an OPT back with the SERVFAIL
@@ -304,7 +320,8 @@ TEST_CASE("resolver: an upstream's SERVFAIL does not displace an answer that can
 TEST_CASE("resolver: a SERVFAIL of our own carries an OPT record for an EDNS client, with its DO bit") {
     Rig rig({}, 0, 0.2);
     rig.up.script("dead.example", {TestUpstream::Action::Drop});
-    const auto a = ask_raw(rig, Wire().header(4, 0x0100, 1, 0, 0, 1).question("dead.example", dns::type::A).opt(4096, true));
+    const auto a =
+        ask_raw(rig, Wire().header(4, 0x0100, 1, 0, 0, 1).question("dead.example", dns::type::A).opt(4096, true));
     CHECK(a.m.header.rcode() == dns::Rcode::ServFail);
     REQUIRE(a.m.edns.present);
     CHECK(a.m.edns.dnssec_ok);
@@ -347,7 +364,7 @@ TEST_CASE("resolver: a refresh that outlasts the client's timer gets the client 
     o.stale_client_timeout = 0.05;
     rig.resolver.reconfigure(o);
     rig.ask("slow.example");
-    rig.clock += 100;  // expired, inside the serve-stale window
+    rig.clock += 100;                                                         // expired, inside the serve-stale window
     rig.up.script("slow.example", {TestUpstream::Action::Answer, 0.15, 60});  // within the 300 ms attempt timeout
     const auto t0 = std::chrono::steady_clock::now();
     CHECK(rig.ask("slow.example", 2).first_ttl() == 30);

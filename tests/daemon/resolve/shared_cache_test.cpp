@@ -5,12 +5,12 @@
 #include "core/engine/greenlet.hpp"
 #include "core/io/udp_socket.hpp"
 #include "daemon/resolve/resolver.hpp"
-#include "upstream/plain.hpp"
 #include "dns/header.hpp"
 #include "dns/presentation.hpp"
 #include "tests/daemon/resolve/resolve_helpers.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/test_upstream.hpp"
+#include "upstream/plain.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -32,7 +32,9 @@ struct Daemon {
         : memory({1000, 0, 4}),
           client(core::Hub::current(), {*cache::parse_redis_address(redis), "", 0, core::Seconds(redis_timeout)}),
           shared(client, {"test:v1:", 0, [&clock] { return clock; }, [&clock] { return clock + 1'699'999'000.0; }}),
-          channel(upstream::make_plain_upstream(core::Hub::current(), {.servers = {up.address()}, .attempt_timeout = std::chrono::milliseconds(300), .tries = 1})),
+          channel(upstream::make_plain_upstream(
+              core::Hub::current(),
+              {.servers = {up.address()}, .attempt_timeout = std::chrono::milliseconds(300), .tries = 1})),
           resolver(memory, &shared, *channel, options(clock, budget)) {
         REQUIRE(client.wait_up(core::Seconds(5.0)));
     }
@@ -50,8 +52,9 @@ struct Daemon {
 };
 }  // namespace
 
-TEST_CASE("shared cache: a burst for a new name costs one Redis read and one upstream query, and another daemon "
-          "then answers it from Redis with its TTL aged") {
+TEST_CASE(
+    "shared cache: a burst for a new name costs one Redis read and one upstream query, and another daemon "
+    "then answers it from Redis with its TTL aged") {
     core::Hub hub;
     test::RedisServer redis;
     TestUpstream up;
@@ -111,7 +114,7 @@ TEST_CASE("shared cache: a slow Redis and a dead upstream still get the client S
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     CHECK(r.m.header.rcode() == dns::Rcode::ServFail);
     CHECK(took >= 0.39);
-    CHECK(took < 0.55);  // not the Redis wait and then a whole budget more (0.7 s)
+    CHECK(took < 0.55);                    // not the Redis wait and then a whole budget more (0.7 s)
     CHECK(up.count("dead.example") == 1);  // the upstream was still asked, with what was left
     CHECK(d.resolver.stats().upstream_timeouts == 1);
 }

@@ -1,14 +1,13 @@
 // The serving skeleton over real loopback sockets, in process.
-#include "core/primitives/event.hpp"
 #include "core/engine/greenlet.hpp"
-#include "core/primitives/pool.hpp"
 #include "core/io/tcp.hpp"
 #include "core/io/udp_socket.hpp"
+#include "core/primitives/event.hpp"
+#include "core/primitives/pool.hpp"
 #include "daemon/serve/tcp_service.hpp"
 #include "daemon/serve/udp_service.hpp"
 #include "dns/header.hpp"
 #include "tests/support/test_upstream.hpp"
-
 
 #include <catch2/catch.hpp>
 
@@ -40,8 +39,25 @@ using namespace std::chrono_literals;
 
 namespace {
 std::vector<std::byte> query(std::uint16_t id) {
-    const std::uint8_t raw[] = {static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id), 1, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-                                1, 'a', 0, 0, 1, 0, 1};
+    const std::uint8_t raw[] = {static_cast<std::uint8_t>(id >> 8),
+                                static_cast<std::uint8_t>(id),
+                                1,
+                                0,
+                                0,
+                                1,
+                                0,
+                                0,
+                                0,
+                                0,
+                                0,
+                                0,
+                                1,
+                                'a',
+                                0,
+                                0,
+                                1,
+                                0,
+                                1};
     std::vector<std::byte> out;
     for (auto b : raw) out.push_back(static_cast<std::byte>(b));
     return out;
@@ -97,7 +113,8 @@ TEST_CASE("UDP and TCP services: a query that fails inside the daemon still gets
     core::Hub hub;
     // Every other query fails as a std::bad_alloc or a c-ares channel that cannot be made would.
     int calls = 0;
-    daemon::Responder flaky = [&calls](std::span<const std::byte> q, const daemon::QueryOrigin&, std::span<std::byte> out) {
+    daemon::Responder flaky = [&calls](std::span<const std::byte> q, const daemon::QueryOrigin&,
+                                       std::span<std::byte> out) {
         if (++calls % 2 == 1) throw std::runtime_error("c-ares: out of memory");
         return dns::make_error_response(q, dns::Rcode::Refused, out);
     };
@@ -320,7 +337,8 @@ TEST_CASE("TCP service: out of file descriptors, accept is retried with one warn
 
 TEST_CASE("TCP service: pipelined queries are answered as they complete, out of order") {
     core::Hub hub;
-    daemon::Responder slow_first = [](std::span<const std::byte> q, const daemon::QueryOrigin&, std::span<std::byte> out) {
+    daemon::Responder slow_first = [](std::span<const std::byte> q, const daemon::QueryOrigin&,
+                                      std::span<std::byte> out) {
         if (dns::parse_header(q)->id == 1) core::sleep(50ms);
         return dns::make_error_response(q, dns::Rcode::Refused, out);
     };
@@ -356,7 +374,8 @@ TEST_CASE("TCP service: pipelined queries are answered as they complete, out of 
 TEST_CASE("TCP service: a client that sends queries and never reads the answers is cut off, not buffered without end") {
     core::Hub hub;
     int answered = 0;
-    daemon::Responder counting = [&answered](std::span<const std::byte> q, const daemon::QueryOrigin&, std::span<std::byte> out) {
+    daemon::Responder counting = [&answered](std::span<const std::byte> q, const daemon::QueryOrigin&,
+                                             std::span<std::byte> out) {
         ++answered;
         return dns::make_error_response(q, dns::Rcode::Refused, out);
     };
