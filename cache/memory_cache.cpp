@@ -78,7 +78,7 @@ void MemoryCache::store(const dns::QueryKey& key, AnswerPtr answer) {
         (*found)->answer = std::move(answer);  // a refresh keeps the entry's place
         return;
     }
-    s.probation.push_front(Node{StoredKey(key), std::move(answer), false});
+    s.probation.push_front(Node{.key = StoredKey(key), .answer = std::move(answer), .protected_segment = false});
     s.index.insert(key.hash(), s.probation.begin());
     evict_if_full(s);
 }

@@ -51,7 +51,7 @@ std::optional<NameSpan> read_name(std::span<const std::byte> m, std::size_t offs
                 const std::size_t rest = checked->offset + checked->length - target;
                 if (length + rest > kMaxNameLength) return std::nullopt;
                 if (expanded.size() >= length + rest) std::memcpy(expanded.data() + length, m.data() + target, rest);
-                return NameSpan{*end, length + rest, true};
+                return NameSpan{.end = *end, .length = length + rest, .compressed = true};
             }
             limit = at;
             at = target;
@@ -67,7 +67,7 @@ std::optional<NameSpan> read_name(std::span<const std::byte> m, std::size_t offs
         if (b == 0) break;
         at += 1 + b;
     }
-    return NameSpan{end ? *end : at + 1, length, end.has_value()};
+    return NameSpan{.end = end ? *end : at + 1, .length = length, .compressed = end.has_value()};
 }
 
 namespace {

@@ -17,15 +17,15 @@ Flights::LeadFlight::LeadFlight(Flights& flights, const dns::QueryKey& key)
 }
 
 Flights::LeadFlight::~LeadFlight() {
-    if (!landed_) finish(nullptr, true);
+    if (!landed_) finish(nullptr, Ending::Abandoned);
 }
 
-void Flights::LeadFlight::land(cache::AnswerPtr answer) { finish(std::move(answer), false); }
+void Flights::LeadFlight::land(cache::AnswerPtr answer) { finish(std::move(answer), Ending::Landed); }
 
-void Flights::LeadFlight::finish(cache::AnswerPtr answer, bool abandoned) {
+void Flights::LeadFlight::finish(cache::AnswerPtr answer, Ending ending) {
     landed_ = true;
     flights_.table_.erase(key_.hash(), flight_.get());
-    flight_->abandoned = abandoned;  // then followers ask again rather than wait out their budget for nothing
+    flight_->abandoned = ending == Ending::Abandoned;  // then followers ask again rather than wait out their budget for nothing
     flight_->result.set(std::move(answer));
 }
 

@@ -13,6 +13,8 @@
 #include "core/primitives/event.hpp"
 #include "dns/query_key.hpp"
 
+#include <cstdint>
+
 namespace greenfinch::daemon {
 
 class Flights {
@@ -38,7 +40,9 @@ public:
         void land(cache::AnswerPtr answer);
 
     private:
-        void finish(cache::AnswerPtr answer, bool abandoned);
+        // Landed: the leader's answer (nullptr: none). Abandoned: the leader left before it had one.
+        enum class Ending : std::uint8_t { Landed, Abandoned };
+        void finish(cache::AnswerPtr answer, Ending ending);
         Flights& flights_;
         const dns::QueryKey& key_;
         core::Ref<Flight> flight_;

@@ -60,7 +60,7 @@ std::optional<Reply> exchange(const std::vector<std::byte>& query, const core::S
                 const std::optional<dns::Header> h = dns::parse_header(std::span(buf).first(n));
                 if (!h || !(from == server) || h->id != id) continue;  // not ours
                 buf.resize(n);
-                if (!h->tc()) return Reply{std::move(buf), false};
+                if (!h->tc()) return Reply{.wire = std::move(buf), .over_tcp = false};
                 if (announce_tc) std::printf(";; Truncated, retrying in TCP mode.\n");
                 break;
             }
@@ -74,7 +74,7 @@ std::optional<Reply> exchange(const std::vector<std::byte>& query, const core::S
         if (!conn.read_exact(len, timeout)) return std::nullopt;
         std::vector<std::byte> answer(dns::read_u16(len, 0));
         if (!conn.read_exact(answer, timeout)) return std::nullopt;
-        return Reply{std::move(answer), true};
+        return Reply{.wire = std::move(answer), .over_tcp = true};
     } catch (const core::SocketTimeout&) {
         return std::nullopt;
     } catch (const std::system_error& e) {
