@@ -25,7 +25,8 @@ void Flights::LeadFlight::land(cache::AnswerPtr answer) { finish(std::move(answe
 void Flights::LeadFlight::finish(cache::AnswerPtr answer, Ending ending) {
     landed_ = true;
     flights_.table_.erase(key_.hash(), flight_.get());
-    flight_->abandoned = ending == Ending::Abandoned;  // then followers ask again rather than wait out their budget for nothing
+    flight_->abandoned =
+        ending == Ending::Abandoned;  // then followers ask again rather than wait out their budget for nothing
     flight_->result.set(std::move(answer));
 }
 
