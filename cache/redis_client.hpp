@@ -14,7 +14,8 @@
 // Addresses: "IP:PORT", "[IPv6]:PORT", "HOST:PORT" or "unix:/path/to/socket" (the port defaults to 6379). A host
 // name is looked up before every connection attempt as the system resolves names (getaddrinfo: /etc/hosts, DNS,
 // container names), on a thread (core/thread_call.hpp) since getaddrinfo blocks, and its addresses are tried in
-// order; compat(hiredis 0.14) would resolve it with a blocking call on the hub. "localhost" is 127.0.0.1 without a lookup.
+// order; compat(hiredis 0.14) would resolve it with a blocking call on the hub. "localhost" is 127.0.0.1 without a
+// lookup.
 #pragma once
 
 #include "core/engine/callback_result.hpp"

@@ -158,8 +158,8 @@ ares_ssize_t AresSockets::send(ares_socket_t fd, const iovec* data, int count, v
     };
     ares_ssize_t sent = transmit();
     if (sent < 0 && udp && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        // compat(c-ares 1.18) treats a UDP send that would block as a failed server: the query moves on to the next one, or
-        // with a single server fails at once. The send buffer fills only in a burst the device has not drained yet,
+        // compat(c-ares 1.18) treats a UDP send that would block as a failed server: the query moves on to the next
+        // one, or with a single server fails at once. The send buffer fills only in a burst the device has not drained yet,
         // so wait for room briefly (the hub stalls at most that long), then let c-ares decide.
         pollfd room{fd, POLLOUT, 0};
         if (::poll(&room, 1, kUdpSendWaitMs) > 0) sent = transmit();

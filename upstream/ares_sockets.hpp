@@ -2,10 +2,10 @@
 // answers from a UDP socket costs one recvmmsg per readiness instead of one recvfrom per answer plus one more that
 // only learns the socket is empty.
 //
-// compat(c-ares 1.18) reads a readable UDP socket until recvfrom() fails with EAGAIN. Here the first read takes up to a batch
-// of datagrams at once and later reads are served from it; a batch that came back short, or with as many answers as
-// the channel has queries in flight, means there is nothing more to wait for, so the read after it answers EAGAIN
-// without a system call (epoll is level-triggered: anything that arrives later, a stray included, is reported
+// compat(c-ares 1.18) reads a readable UDP socket until recvfrom() fails with EAGAIN. Here the first read takes up
+// to a batch of datagrams at once and later reads are served from it; a batch that came back short, or with as many
+// answers as the channel has queries in flight, means there is nothing more to wait for, so the read after it answers
+// EAGAIN without a system call (epoll is level-triggered: anything that arrives later, a stray included, is reported
 // again). A batch asks for no more datagrams than there are queries in flight: with one (the usual case at low load)
 // that is a plain recvfrom straight into c-ares' buffer, which costs the kernel less than a recvmmsg that would try
 // for a second datagram, or a recvmsg that copies in a message header. A UDP query goes out by sendto for the same

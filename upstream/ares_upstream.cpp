@@ -92,7 +92,9 @@ bool answered_without_edns(const Reply& r) noexcept {
     return h && h->rcode() == dns::Rcode::FormErr && h->arcount == 0;
 }
 
-Reply failed(int status, std::uint16_t id) { return {Outcome::Failed, {}, id, ares_strerror(status)}; }
+Reply failed(int status, std::uint16_t id) {
+    return {.outcome = Outcome::Failed, .sent_id = id, .detail = ares_strerror(status)};
+}
 }  // namespace
 
 Reply AresUpstream::query(std::span<const std::byte> query, core::MaybeTimeout timeout) {
@@ -138,20 +140,22 @@ Reply AresUpstream::send(std::span<const std::byte> query, core::MaybeTimeout ti
               &AresUpstream::on_answer, pending->lend());
     read_early(r, *pending);
     rearm_timer_if_needed();
-    if (!pending->wait(timeout)) return {Outcome::TimedOut, {}, id, {}};
+    if (!pending->wait(timeout)) return {.outcome = Outcome::TimedOut, .sent_id = id};
     Answer& a = pending->result();
     switch (a.status) {
-        case ARES_SUCCESS: return {Outcome::Answered, std::move(a.answer), id, {}};
-        case ARES_ETIMEOUT: return {Outcome::TimedOut, {}, id, {}};
-        case ARES_ESERVFAIL: return {Outcome::ServersFailed, {}, id, {}};
-        case ARES_EREFUSED: return {Outcome::Refused, {}, id, {}};
+        case ARES_SUCCESS: return {.outcome = Outcome::Answered, .answer = std::move(a.answer), .sent_id = id};
+        case ARES_ETIMEOUT: return {.outcome = Outcome::TimedOut, .sent_id = id};
+        case ARES_ESERVFAIL: return {.outcome = Outcome::ServersFailed, .sent_id = id};
+        case ARES_EREFUSED: return {.outcome = Outcome::Refused, .sent_id = id};
         case ARES_ECONNREFUSED:
-            // What compat(c-ares 1.18) reports when every try ended in an answer it dropped, or at a port nobody listens on; a
-            // timeout on the way would have made it ETIMEOUT.
+            // What compat(c-ares 1.18) reports when every try ended in an answer it dropped, or at a port nobody
+            // listens on; a timeout on the way would have made it ETIMEOUT.
             switch (sockets_.discarded_rcode(id)) {
-                case static_cast<std::uint8_t>(dns::Rcode::ServFail): return {Outcome::ServersFailed, {}, id, {}};
-                case static_cast<std::uint8_t>(dns::Rcode::Refused): return {Outcome::Refused, {}, id, {}};
-                default: return {Outcome::Unreachable, {}, id, ares_strerror(a.status)};
+                case static_cast<std::uint8_t>(dns::Rcode::ServFail):
+                    return {.outcome = Outcome::ServersFailed, .sent_id = id};
+                case static_cast<std::uint8_t>(dns::Rcode::Refused):
+                    return {.outcome = Outcome::Refused, .sent_id = id};
+                default: return {.outcome = Outcome::Unreachable, .sent_id = id, .detail = ares_strerror(a.status)};
             }
         default: return failed(a.status, id);
     }

@@ -31,9 +31,9 @@ std::string_view describe(Outcome outcome) noexcept;
 
 struct Reply {
     Outcome outcome = Outcome::Failed;
-    std::vector<std::byte> answer;  // Answered: the response, carrying `sent_id`
-    std::uint16_t sent_id = 0;      // the ID the query went out with
-    std::string_view detail;        // Failed or Unreachable: why, in the library's words (static storage); else empty
+    std::vector<std::byte> answer{};  // Answered: the response, carrying `sent_id`
+    std::uint16_t sent_id = 0;        // the ID the query went out with
+    std::string_view detail{};        // Failed or Unreachable: why, in the library's words (static storage); else empty
 };
 
 class Upstream {

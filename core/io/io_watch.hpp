@@ -2,8 +2,8 @@
 //
 // Hub::wait_fd() starts and stops an ev_io per wait. libev removes epoll registrations lazily, so each restart
 // then costs a failed EPOLL_CTL_ADD: one wasted system call per wake-up, a large share of a forwarded query's cost
-// at low load. An IoWatch stays started while its greenlet works between waits; if it fires with nobody waiting it stops
-// itself then, and the next wait() starts it again (epoll is level-triggered, so no readiness is lost).
+// at low load. An IoWatch stays started while its greenlet works between waits; if it fires with nobody waiting it
+// stops itself then, and the next wait() starts it again (epoll is level-triggered, so no readiness is lost).
 //
 // One waiter at a time; the watch belongs to the hub it was made on and must go before that hub and before the
 // descriptor is closed.
