@@ -4,6 +4,8 @@
 #include "core/primitives/event.hpp"
 #include "core/primitives/timeout.hpp"
 
+#include "tests/core/test_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -14,12 +16,7 @@
 using namespace greenfinch::core;
 using namespace std::chrono_literals;
 
-namespace {
-struct Flag {
-    bool& set;
-    ~Flag() { set = true; }
-};
-}  // namespace
+using greenfinch::test::Flag;
 
 TEST_CASE("kill unwinds the greenlet's stack: destructors and catch blocks run") {
     Hub hub;

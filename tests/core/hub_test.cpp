@@ -5,6 +5,8 @@
 #include "core/primitives/event.hpp"
 #include "core/primitives/queue.hpp"
 
+#include "tests/core/test_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -15,12 +17,7 @@
 using namespace greenfinch::core;
 using namespace std::chrono_literals;
 
-namespace {
-struct Flag {
-    bool& set;
-    ~Flag() { set = true; }
-};
-}  // namespace
+using greenfinch::test::Flag;
 
 TEST_CASE("blocking on the hub's own stack is refused loudly") {
     Hub hub;
@@ -56,10 +53,6 @@ TEST_CASE("hub destruction runs nothing else while it unwinds, and does not wait
     int ticks_during_destruction = 0;
     bool unwinding = false;
     bool destructor_ran = false;
-    struct Flag {
-        bool& set;
-        ~Flag() { set = true; }
-    };
     {
         Hub hub;
         spawn([&] {

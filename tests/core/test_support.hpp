@@ -63,4 +63,10 @@ struct ErrorLog {
     std::vector<std::pair<std::string, std::string>> entries;
 };
 
+// Sets `set` when it goes out of scope: tells whether a greenlet's stack was unwound.
+struct Flag {
+    bool& set;
+    ~Flag() { set = true; }
+};
+
 }  // namespace greenfinch::test

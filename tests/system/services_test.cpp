@@ -4,6 +4,7 @@
 #include "core/io/udp_socket.hpp"
 #include "dns/header.hpp"
 #include "tests/support/daemon_process.hpp"
+#include "tests/support/query_a.hpp"
 #include "tests/support/test_upstream.hpp"
 
 #include <catch2/catch.hpp>
@@ -20,33 +21,9 @@ using namespace greenfinch;
 using namespace std::chrono_literals;
 
 namespace {
-std::vector<std::byte> query(std::uint16_t id) {
-    const std::uint8_t raw[] = {static_cast<std::uint8_t>(id >> 8),
-                                static_cast<std::uint8_t>(id),
-                                1,
-                                0,
-                                0,
-                                1,
-                                0,
-                                0,
-                                0,
-                                0,
-                                0,
-                                0,
-                                1,
-                                'a',
-                                0,
-                                0,
-                                1,
-                                0,
-                                1};
-    std::vector<std::byte> out;
-    for (auto b : raw) out.push_back(static_cast<std::byte>(b));
-    return out;
-}
 // One query from `client`; the test hub runs (and with it the test upstream) while we wait.
 dns::Header ask(core::UdpSocket& client, const core::SocketAddress& server, std::uint16_t id) {
-    client.send_to(query(id), server);
+    client.send_to(test::query_a(id), server);
     std::array<std::byte, 512> buf{};
     const std::size_t n = client.recv_from(buf, 5s).size;
     auto h = dns::parse_header(std::span(buf.data(), n));
@@ -131,7 +108,7 @@ TEST_CASE("through greenfinch, an answer too big for UDP comes back TC=1, and wh
     CHECK(h.flags & 0x0200);
     CHECK(h.ancount == 0);
     auto conn = core::TcpStream::connect(daemon.address(), 5s);
-    auto q = query(8);
+    auto q = test::query_a(8);
     std::array<std::byte, 2> len{std::byte{0}, static_cast<std::byte>(q.size())};
     conn.write_all(len);
     conn.write_all(q);

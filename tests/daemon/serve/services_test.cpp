@@ -7,6 +7,7 @@
 #include "daemon/serve/tcp_service.hpp"
 #include "daemon/serve/udp_service.hpp"
 #include "dns/header.hpp"
+#include "tests/support/query_a.hpp"
 #include "tests/support/test_upstream.hpp"
 
 #include <catch2/catch.hpp>
@@ -38,34 +39,10 @@ using namespace greenfinch;
 using namespace std::chrono_literals;
 
 namespace {
-std::vector<std::byte> query(std::uint16_t id) {
-    const std::uint8_t raw[] = {static_cast<std::uint8_t>(id >> 8),
-                                static_cast<std::uint8_t>(id),
-                                1,
-                                0,
-                                0,
-                                1,
-                                0,
-                                0,
-                                0,
-                                0,
-                                0,
-                                0,
-                                1,
-                                'a',
-                                0,
-                                0,
-                                1,
-                                0,
-                                1};
-    std::vector<std::byte> out;
-    for (auto b : raw) out.push_back(static_cast<std::byte>(b));
-    return out;
-}
 
 // One query over `conn`, and the ID of its answer.
 std::uint16_t ask_tcp(core::TcpStream& conn, std::uint16_t id) {
-    auto q = query(id);
+    auto q = test::query_a(id);
     std::array<std::byte, 2> len{std::byte{0}, static_cast<std::byte>(q.size())};
     conn.write_all(len);
     conn.write_all(q);
@@ -88,7 +65,7 @@ TEST_CASE("UDP service: every query gets its own answer, malformed datagrams are
     daemon::UdpService service(core::UdpSocket::bind(core::SocketAddress::loopback_v4()), responder, 100);
     service.start();
     auto client = core::UdpSocket::open(AF_INET);
-    for (std::uint16_t id = 1; id <= 50; ++id) client.send_to(query(id), service.local_address());
+    for (std::uint16_t id = 1; id <= 50; ++id) client.send_to(test::query_a(id), service.local_address());
     client.send_to(std::vector<std::byte>(3), service.local_address());  // too short to be DNS
     std::vector<bool> seen(51, false);
     std::array<std::byte, 512> buf{};
@@ -124,7 +101,7 @@ TEST_CASE("UDP and TCP services: a query that fails inside the daemon still gets
         auto client = core::UdpSocket::open(AF_INET);
         std::array<std::byte, 512> buf{};
         for (std::uint16_t id = 1; id <= 2; ++id) {
-            client.send_to(query(id), service.local_address());
+            client.send_to(test::query_a(id), service.local_address());
             const auto h = dns::parse_header(std::span(buf.data(), client.recv_from(buf, 5s).size));
             REQUIRE(h);
             CHECK(h->id == id);
@@ -168,7 +145,7 @@ TEST_CASE("UDP service: after a burst of waiting queries, a bounded number of th
     service.start();
     auto client = core::UdpSocket::open(AF_INET);
     for (int i = 0; i < kBurst; ++i) {
-        client.send_to(query(static_cast<std::uint16_t>(i)), service.local_address());
+        client.send_to(test::query_a(static_cast<std::uint16_t>(i)), service.local_address());
         while (waiting <= i && i % 64 == 63) {  // the service reads each run before the socket buffer overflows
             arrived.clear();
             REQUIRE(arrived.wait(5s));
@@ -213,7 +190,7 @@ TEST_CASE("UDP service: with its Pool full the receive loop waits, and the kerne
     daemon::UdpService service(core::UdpSocket::bind(core::SocketAddress::loopback_v4()), held.responder, 4);
     service.start();
     auto client = core::UdpSocket::open(AF_INET);
-    for (int i = 0; i < 10; ++i) client.send_to(query(static_cast<std::uint16_t>(i)), service.local_address());
+    for (int i = 0; i < 10; ++i) client.send_to(test::query_a(static_cast<std::uint16_t>(i)), service.local_address());
     held.wait_for(4);
     held.arrived.clear();
     CHECK_FALSE(held.arrived.wait(0.1s));  // nothing more is taken in while four queries hold the Pool
@@ -236,7 +213,7 @@ TEST_CASE("UDP service: queries read but cut short by the stop are counted, none
     daemon::UdpService service(core::UdpSocket::bind(core::SocketAddress::loopback_v4()), held.responder, 2);
     service.start();
     auto client = core::UdpSocket::open(AF_INET);
-    for (int i = 0; i < 6; ++i) client.send_to(query(static_cast<std::uint16_t>(i)), service.local_address());
+    for (int i = 0; i < 6; ++i) client.send_to(test::query_a(static_cast<std::uint16_t>(i)), service.local_address());
     held.wait_for(2);
     service.stop();  // the receiver may be holding read datagrams for which the full Pool has no greenlet yet
     CHECK_FALSE(service.drain(0.1s));
@@ -257,7 +234,7 @@ TEST_CASE("TCP service: beyond max_connections a connection waits in the backlog
     CHECK(ask_tcp(*first, 1) == 1);
     CHECK(ask_tcp(second, 2) == 2);
     auto third = core::TcpStream::connect(service.local_address(), 2s);  // the kernel completes it in the backlog
-    auto q = query(3);
+    auto q = test::query_a(3);
     std::array<std::byte, 2> len{std::byte{0}, static_cast<std::byte>(q.size())};
     third.write_all(len);
     third.write_all(q);
@@ -348,7 +325,7 @@ TEST_CASE("TCP service: pipelined queries are answered as they complete, out of 
     auto conn = core::TcpStream::connect(service.local_address(), 2s);
     std::vector<std::byte> pipelined;
     for (std::uint16_t id = 1; id <= 3; ++id) {
-        auto q = query(id);
+        auto q = test::query_a(id);
         pipelined.push_back(std::byte{0});
         pipelined.push_back(static_cast<std::byte>(q.size()));
         pipelined.insert(pipelined.end(), q.begin(), q.end());
@@ -390,7 +367,7 @@ TEST_CASE("TCP service: a client that sends queries and never reads the answers 
     REQUIRE(::setsockopt(conn.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small) == 0);
     std::vector<std::byte> chunk;
     for (int i = 0; i < 200; ++i) {
-        auto q = query(static_cast<std::uint16_t>(i));
+        auto q = test::query_a(static_cast<std::uint16_t>(i));
         chunk.push_back(std::byte{0});
         chunk.push_back(static_cast<std::byte>(q.size()));
         chunk.insert(chunk.end(), q.begin(), q.end());
@@ -452,7 +429,7 @@ TEST_CASE("TCP service: queries waiting for their answer hold the memory of thei
     service.start();
     std::vector<std::byte> pipelined;
     for (int i = 0; i < kPipelined; ++i) {
-        auto q = query(static_cast<std::uint16_t>(i));
+        auto q = test::query_a(static_cast<std::uint16_t>(i));
         pipelined.push_back(std::byte{0});
         pipelined.push_back(static_cast<std::byte>(q.size()));
         pipelined.insert(pipelined.end(), q.begin(), q.end());
