@@ -52,26 +52,7 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 up=$(free_port)
 printf '%s\n' '$ORIGIN bench.test.' '$TTL 3600' '@ IN SOA ns1.bench.test. host.bench.test. 1 3600 600 86400 300' \
     '@ IN NS ns1.bench.test.' 'ns1 IN A 127.0.0.1' 'h7 IN A 10.0.0.7' '*.w IN A 10.9.9.9' >"$dir/bench.test.zone"
-cat >"$dir/nsd.conf" <<EOF
-server:
-    ip-address: 127.0.0.1@$up
-    port: $up
-    server-count: 1
-    username: ""
-    zonesdir: "$dir"
-    database: ""
-    pidfile: "$dir/nsd.pid"
-    xfrdfile: "$dir/xfrd.state"
-    zonelistfile: "$dir/zone.list"
-    logfile: "$dir/nsd.log"
-    rrl-ratelimit: 0
-    rrl-whitelist-ratelimit: 0
-remote-control:
-    control-enable: no
-zone:
-    name: bench.test
-    zonefile: bench.test.zone
-EOF
+sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$up|g" bench/nsd.conf.in >"$dir/nsd.conf"
 nsd -c "$dir/nsd.conf"
 answers() { for _ in $(seq 40); do dig +short +time=1 +tries=1 @127.0.0.1 -p "$1" h7.bench.test | grep -q 10.0.0.7 && return 0; sleep 0.1; done; return 1; }
 answers "$up" || { echo "NSD did not start: $(cat "$dir/nsd.log")" >&2; exit 1; }

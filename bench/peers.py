@@ -255,26 +255,8 @@ class Bench:
         self.write("bench.test.zone", "\n".join(zone) + "\n")
         self.hit_file = self.write("hit.txt", "".join(f"h{i}.bench.test A\n" for i in range(HIT_NAMES)))
         port, d = self.ports.take(), self.dir
-        # One server process, no rate limiting, and every file it writes kept in the temporary directory.
-        conf = self.write("nsd.conf", f"""server:
-    ip-address: 127.0.0.1@{port}
-    port: {port}
-    server-count: 1
-    username: ""
-    zonesdir: "{d}"
-    database: ""
-    pidfile: "{d}/nsd.pid"
-    xfrdfile: "{d}/xfrd.state"
-    zonelistfile: "{d}/zone.list"
-    logfile: "{d}/nsd.log"
-    rrl-ratelimit: 0
-    rrl-whitelist-ratelimit: 0
-remote-control:
-    control-enable: no
-zone:
-    name: bench.test
-    zonefile: bench.test.zone
-""")
+        template = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "nsd.conf.in")).read()
+        conf = self.write("nsd.conf", template.replace("@PORT@", str(port)).replace("@DIR@", d))
         p = self.start(["nsd", "-d", "-c", conf], "nsd")
         if not self.wait_answering(p, port, True):
             sys.exit(f"NSD did not answer on 127.0.0.1:{port}: {self.log_tail('nsd')}")
