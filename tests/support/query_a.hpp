@@ -9,8 +9,25 @@
 namespace greenfinch::test {
 
 inline std::vector<std::byte> query_a(std::uint16_t id) {
-    const std::uint8_t raw[] = {static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id), 1, 0, 0, 1, 0, 0, 0, 0,
-                                0, 0, 1, 'a', 0, 0, 1, 0, 1};
+    const std::uint8_t raw[] = {static_cast<std::uint8_t>(id >> 8),
+                                static_cast<std::uint8_t>(id),
+                                1,
+                                0,
+                                0,
+                                1,
+                                0,
+                                0,
+                                0,
+                                0,
+                                0,
+                                0,
+                                1,
+                                'a',
+                                0,
+                                0,
+                                1,
+                                0,
+                                1};
     std::vector<std::byte> out;
     for (auto b : raw) out.push_back(static_cast<std::byte>(b));
     return out;
