@@ -3,6 +3,7 @@
 #include "core/engine/greenlet.hpp"
 #include "core/engine/hub.hpp"
 #include "core/engine/waiter.hpp"
+#include "core/io/accept_retrying.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -63,16 +64,7 @@ void AdminServer::start() {
     acceptor_ = core::spawn([this] {
         for (;;) {
             connections_.wait_available();
-            core::TcpListener::Accepted accepted;
-            try {
-                accepted = listener_.accept_with_peer();
-            } catch (const std::system_error& e) {
-                accept_failed_(
-                    core::Hub::current().now(),
-                    fmt::format("admin {}: accept failed: {}", listener_.local_address().to_string(), e.what()));
-                core::sleep(core::Seconds(0.1));
-                continue;
-            }
+            core::TcpListener::Accepted accepted = core::accept_retrying(listener_, accept_failed_, "admin");
             connections_.spawn([this, peer = accepted.peer](core::TcpStream s) { serve(std::move(s), peer); },
                                std::move(accepted.stream));
         }

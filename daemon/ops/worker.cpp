@@ -8,13 +8,11 @@
 #include "daemon/serve/udp_service.hpp"
 #include "upstream/plain.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <stdexcept>
+#include <utility>
 
 namespace greenfinch::daemon {
 

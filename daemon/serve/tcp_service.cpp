@@ -1,6 +1,7 @@
 #include "daemon/serve/tcp_service.hpp"
 
 #include "core/engine/hub.hpp"
+#include "core/io/accept_retrying.hpp"
 #include "core/primitives/queue.hpp"
 
 #include <spdlog/spdlog.h>
@@ -26,16 +27,7 @@ void TcpService::start() {
 void TcpService::accept_loop() {
     for (;;) {
         connections_.wait_available();
-        core::TcpListener::Accepted accepted;
-        try {
-            accepted = listener_.accept_with_peer();
-        } catch (const std::system_error& e) {
-            // EMFILE and friends: back off instead of spinning on a listener that stays readable.
-            accept_failed_(core::Hub::current().now(),
-                           fmt::format("tcp {}: accept failed: {}", listener_.local_address().to_string(), e.what()));
-            core::sleep(core::Seconds(0.1));
-            continue;
-        }
+        core::TcpListener::Accepted accepted = core::accept_retrying(listener_, accept_failed_, "tcp");
         ++stats_.connections;
         connections_.spawn([this, peer = accepted.peer](core::TcpStream c) { serve(std::move(c), peer); },
                            std::move(accepted.stream));
