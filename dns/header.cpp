@@ -30,37 +30,37 @@ std::optional<std::size_t> question_length(std::span<const std::byte> m) noexcep
     return name->end + 4 - kHeaderSize;
 }
 
-std::size_t write_opt(std::span<std::byte> out, std::size_t at, const OptRecord& opt) noexcept {
-    out[at] = std::byte{0};      // the root name
-    write_u16(out, at + 1, 41);  // TYPE OPT
-    write_u16(out, at + 3, opt.udp_payload);
-    write_u16(out, at + 5, 0);  // extended RCODE and version 0
-    write_u16(out, at + 7, opt.dnssec_ok ? 0x8000 : 0);
-    write_u16(out, at + 9, 0);  // no options
-    return at + kOptRecordSize;
-}
-
 std::size_t make_error_response(std::span<const std::byte> query, Rcode rcode, std::span<std::byte> out,
-                                const std::optional<OptRecord>& opt) noexcept {
+                                const std::optional<OptRecord>& opt, Authority authority) noexcept {
     const auto h = parse_header(query);
     if (!h || h->qr() || out.size() < kHeaderSize) return 0;
+    const bool standard = h->opcode() == 0;
     std::size_t question = 0;
     if (h->qdcount == 1) {
         if (auto q = question_length(query)) question = *q;
     }
-    if (question == 0 && rcode != Rcode::FormErr) rcode = Rcode::FormErr;
+    if (question == 0 && rcode != Rcode::FormErr && rcode != Rcode::NotImp) rcode = Rcode::FormErr;
     if (kHeaderSize + question > out.size()) question = 0;
-    // QR=1, the query's opcode and RD, RA=1 (we are a recursive service), the rcode.
-    const auto flags = static_cast<std::uint16_t>(0x8000 | (h->flags & 0x7900) | 0x0080 | static_cast<unsigned>(rcode));
+    std::optional<OptRecord> ours = opt;
+    if (ours) {
+        ours->extended_rcode = static_cast<std::uint8_t>(static_cast<unsigned>(rcode) >> 4);
+        if (kHeaderSize + question + opt_size(*ours) > out.size()) ours->ede.reset();
+        if (kHeaderSize + question + opt_size(*ours) > out.size()) ours.reset();
+    }
+    if (static_cast<unsigned>(rcode) > 0x0f && !ours) rcode = Rcode::FormErr;
+    // QR=1, the query's opcode and RD, and for QUERY its CD and RA=1; the rcode's low bits.
+    auto flags = static_cast<std::uint16_t>(kFlagQr | (h->flags & (kOpcodeBits | kFlagRd)) |
+                                            (static_cast<unsigned>(rcode) & 0x0f));
+    if (standard) flags = static_cast<std::uint16_t>(flags | kFlagRa | (h->flags & kFlagCd));
+    if (authority == Authority::Authoritative) flags = static_cast<std::uint16_t>(flags | kFlagAa);
     write_u16(out, 0, h->id);
     write_u16(out, 2, flags);
     write_u16(out, 4, question ? 1 : 0);
     write_u16(out, 6, 0);
     write_u16(out, 8, 0);
-    const bool with_opt = opt && kHeaderSize + question + kOptRecordSize <= out.size();
-    write_u16(out, 10, with_opt ? 1 : 0);
+    write_u16(out, 10, ours ? 1 : 0);
     std::memcpy(out.data() + kHeaderSize, query.data() + kHeaderSize, question);
-    return with_opt ? write_opt(out, kHeaderSize + question, *opt) : kHeaderSize + question;
+    return ours ? write_opt(out, kHeaderSize + question, *ours) : kHeaderSize + question;
 }
 
 }  // namespace greenfinch::dns

@@ -150,3 +150,126 @@ TEST_CASE("an answer too large for the client's UDP size becomes TC=1 with the q
         Wire().header(9, 0x0100, 1, 0, 0, 1).question("big.example", type::TXT).opt(100);
     CHECK(udp_limit(parsed(tiny_edns), 1232) == 512);  // below 512 counts as 512
 }
+
+namespace {
+// An authoritative server's answer as NSD sends it: AA set, RA clear, and Z set as a broken one might; its OPT record
+// with its own payload size, DO clear, an unknown flag and an NSID option.
+Wire upstream_answer(unsigned flags = 0x8400 | 0x0040 | 0x0020) {
+    Wire w;
+    w.header(0xaaaa, flags, 1, 1, 0, 1)
+        .question("www.example.com", type::A)
+        .pointer(12)
+        .rr_fixed(type::A, 300, 4)
+        .raw({192, 0, 2, 1});
+    return w;
+}
+Wire& nsid_opt(Wire& w) { return w.u8(0).u16(41).u16(4096).u32(0x00000081).u16(6).u16(3).u16(2).raw({'u', 'p'}); }
+}  // namespace
+
+TEST_CASE("a forwarded answer is made ours: AA, Z and AD clear, RA set, and our OPT record without options") {
+    Wire w = upstream_answer();
+    std::vector<std::byte> wire = nsid_opt(w);
+    Message m = parsed(wire);
+    REQUIRE(prepare_forwarded_answer(wire, m, OptRecord{.udp_payload = 1232}));
+    const Message again = parsed(wire);
+    CHECK(again.header.flags == m.header.flags);
+    CHECK_FALSE(m.header.flags & kFlagAa);
+    CHECK_FALSE(m.header.flags & kFlagZ);
+    CHECK_FALSE(m.header.flags & kFlagAd);  // DO was not asked (RFC 6840 5.8)
+    CHECK(m.header.flags & kFlagRa);
+    CHECK(m.header.flags & kFlagQr);
+    CHECK(m.header.ancount == 1);
+    REQUIRE(m.edns.present);
+    CHECK(m.edns.offset == again.edns.offset);
+    CHECK(m.edns.offset + kOptRecordSize == wire.size());  // last, RDLENGTH 0: the NSID is gone
+    CHECK(m.end == wire.size());
+    CHECK(again.end == wire.size());
+    CHECK(again.edns.udp_size == 1232);
+    CHECK(read_u32(wire, m.edns.offset + 5) == 0);  // version 0, no flags: neither the unknown one nor DO
+    CHECK(m.ttl_offsets == again.ttl_offsets);
+    CHECK(read_u32(wire, m.ttl_offsets.at(0)) == 300);
+
+    SECTION("with DO asked, the OPT carries DO and AD stays") {
+        Wire w2 = upstream_answer();
+        std::vector<std::byte> signed_wire = nsid_opt(w2);
+        Message sm = parsed(signed_wire);
+        REQUIRE(prepare_forwarded_answer(signed_wire, sm, OptRecord{.udp_payload = 1232, .dnssec_ok = true}));
+        CHECK(sm.header.flags & kFlagAd);
+        CHECK(sm.edns.dnssec_ok);
+        CHECK(parsed(signed_wire).edns.dnssec_ok);
+        CHECK(read_u16(signed_wire, sm.edns.offset + 7) == kOptFlagDo);
+    }
+}
+
+TEST_CASE("a forwarded answer without an OPT record gets ours, and bytes past its end are left out") {
+    std::vector<std::byte> wire = upstream_answer(0x8180);
+    write_u16(wire, 10, 0);
+    wire.push_back(std::byte{0x99});  // trailing garbage, which the parse ignores
+    Message m = parsed(wire);
+    REQUIRE_FALSE(m.edns.present);
+    REQUIRE(prepare_forwarded_answer(wire, m, OptRecord{.udp_payload = 1232, .dnssec_ok = true}));
+    const Message again = parsed(wire);
+    CHECK(again.header.arcount == 1);
+    CHECK(m.header.arcount == 1);
+    REQUIRE(again.edns.present);
+    CHECK(again.edns.dnssec_ok);
+    CHECK(again.edns.offset + kOptRecordSize == wire.size());
+    CHECK(m.edns.offset == again.edns.offset);
+    CHECK(m.end == wire.size());
+}
+
+TEST_CASE("a forwarded answer whose OPT is not last loses what follows it, and its parse is redone") {
+    Wire w = upstream_answer(0x8180);
+    std::vector<std::byte> wire = nsid_opt(w).pointer(12).rr_fixed(type::A, 77, 4).raw({192, 0, 2, 9});
+    write_u16(wire, 10, 2);
+    Message m = parsed(wire);
+    REQUIRE(m.ttl_offsets.size() == 2);
+    REQUIRE(prepare_forwarded_answer(wire, m, OptRecord{.udp_payload = 1232}));
+    CHECK(m.header.arcount == 1);
+    CHECK(m.ttl_offsets.size() == 1);
+    CHECK(m.min_ttl == 300u);
+    CHECK(m.edns.offset + kOptRecordSize == wire.size());
+    CHECK(parsed(wire).end == wire.size());
+}
+
+TEST_CASE("a served answer carries an EDE for an EDNS client when it fits, and never costs the answer") {
+    Wire w = upstream_answer(0x8180);
+    std::vector<std::byte> stored = w.opt(1232);
+    Message sm = parsed(stored);
+    REQUIRE(prepare_forwarded_answer(stored, sm, OptRecord{.udp_payload = 1232}));
+    const std::vector<std::byte> query =
+        Wire().header(3, 0x0100, 1, 0, 0, 1).question("www.example.com", type::A).opt(1232);
+    const Message qm = parsed(query);
+    std::array<std::byte, 512> out{};
+    AnswerRewrite rw{.id = 3, .client_qname = qname_of(query, qm), .limit = 512, .ede = EdeCode::StaleAnswer};
+    std::size_t n = write_answer(stored, sm, rw, out);
+    REQUIRE(n == stored.size() + kEdeOptionSize);
+    std::vector<std::byte> answer(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
+    Message am = parsed(answer);
+    CHECK(am.header.ancount == 1);
+    CHECK(am.end == n);
+    CHECK(read_u16(answer, am.edns.offset + 9) == kEdeOptionSize);
+    CHECK(read_u16(answer, am.edns.offset + 11) == kEdnsOptionEde);
+    CHECK(read_u16(answer, am.edns.offset + 15) == 3);
+    CHECK(read_u16(stored, sm.edns.offset + 9) == 0);  // the stored copy is untouched
+
+    SECTION("past the client's limit the EDE stays out, and the answer is not truncated") {
+        rw.limit = stored.size() + kEdeOptionSize - 1;
+        n = write_answer(stored, sm, rw, out);
+        REQUIRE(n == stored.size());
+        answer.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
+        am = parsed(answer);
+        CHECK_FALSE(am.truncated());
+        CHECK(am.header.ancount == 1);
+        CHECK(read_u16(answer, am.edns.offset + 9) == 0);
+    }
+    SECTION("a client without EDNS gets neither OPT nor EDE") {
+        rw.client_edns = false;
+        n = write_answer(stored, sm, rw, out);
+        REQUIRE(n == stored.size() - kOptRecordSize);
+        answer.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
+        am = parsed(answer);
+        CHECK_FALSE(am.edns.present);
+        CHECK(am.header.arcount == 0);
+    }
+}

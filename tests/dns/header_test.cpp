@@ -128,3 +128,102 @@ TEST_CASE("an error response to an EDNS client carries our OPT record after the 
         CHECK(parse_header(small)->arcount == 0);
     }
 }
+
+namespace {
+std::vector<std::byte> with_opt(std::vector<std::byte> q, std::uint32_t ttl, std::vector<std::uint8_t> rdata = {}) {
+    const std::vector<std::uint8_t> fixed = {0,
+                                             0,
+                                             41,
+                                             0x10,
+                                             0,
+                                             static_cast<std::uint8_t>(ttl >> 24),
+                                             static_cast<std::uint8_t>(ttl >> 16),
+                                             static_cast<std::uint8_t>(ttl >> 8),
+                                             static_cast<std::uint8_t>(ttl),
+                                             0,
+                                             static_cast<std::uint8_t>(rdata.size())};
+    for (auto b : fixed) q.push_back(static_cast<std::byte>(b));
+    for (auto b : rdata) q.push_back(static_cast<std::byte>(b));
+    q[11] = std::byte{1};
+    return q;
+}
+std::uint8_t byte_at(std::span<const std::byte> m, std::size_t at) { return std::to_integer<std::uint8_t>(m[at]); }
+}  // namespace
+
+TEST_CASE("BADVERS is extended rcode 16: 0 in the header, 1 in our OPT record of version 0, and no answer") {
+    // EDNS version 1 with DO, an unknown flag (0x0080) and an unknown option (100), as genreport's edns1opt sends.
+    auto q = with_opt(make_query(0x5151, 0x0100, kExampleA), 0x00018080, {0, 100, 0, 0});
+    std::array<std::byte, 512> out{};
+    const std::size_t n =
+        make_error_response(q, Rcode::BadVers, out, OptRecord{.udp_payload = 1232, .dnssec_ok = true});
+    REQUIRE(n == make_query(0, 0, kExampleA).size() + kOptRecordSize);
+    const auto h = parse_header(std::span(out.data(), n));
+    REQUIRE(h);
+    CHECK(h->rcode() == Rcode::NoError);  // the low 4 bits of 16
+    CHECK(h->qdcount == 1);
+    CHECK(h->ancount == 0);
+    CHECK(h->arcount == 1);
+    const std::size_t opt = n - kOptRecordSize;
+    CHECK(byte_at(out, opt + 5) == 1);     // extended RCODE: 16 >> 4
+    CHECK(byte_at(out, opt + 6) == 0);     // version 0
+    CHECK(byte_at(out, opt + 7) == 0x80);  // DO echoed, the unknown flag not
+    CHECK(byte_at(out, opt + 8) == 0);
+    CHECK(byte_at(out, opt + 10) == 0);  // no option echoed
+    SECTION("without room for an OPT record it cannot be said: FORMERR") {
+        CHECK(make_error_response(q, Rcode::BadVers, out) == n - kOptRecordSize);
+        CHECK(parse_header(out)->rcode() == Rcode::FormErr);
+    }
+}
+
+TEST_CASE("an unknown opcode gets NOTIMP without a question, its opcode and RD echoed, the flags of QUERY clear") {
+    // genreport's opcodeflg: opcode 15, no question, TC, RD, RA, Z, AD, CD and AA all set.
+    auto q = make_query(0x0f0f, 0x7800 | 0x0200 | 0x0100 | 0x0080 | 0x0040 | 0x0020 | 0x0010 | 0x0400, {}, 0);
+    std::array<std::byte, 512> out{};
+    const std::size_t n = make_error_response(q, Rcode::NotImp, out);
+    REQUIRE(n == kHeaderSize);
+    const auto h = parse_header(std::span(out.data(), n));
+    REQUIRE(h);
+    CHECK(h->id == 0x0f0f);
+    CHECK(h->qr());
+    CHECK(h->opcode() == 15);
+    CHECK(h->rcode() == Rcode::NotImp);
+    CHECK(h->rd());
+    CHECK(h->qdcount == 0);
+    CHECK((h->flags & (kFlagAa | kFlagTc | kFlagRa | kFlagZ | kFlagAd | kFlagCd)) == 0);
+    SECTION("with a question, it is echoed") {
+        auto notify = make_query(7, 0x2000, kExampleA);
+        REQUIRE(make_error_response(notify, Rcode::NotImp, out) == notify.size());
+        CHECK(parse_header(out)->rcode() == Rcode::NotImp);
+        CHECK(parse_header(out)->qdcount == 1);
+    }
+}
+
+TEST_CASE("an error response to a standard query echoes CD, sets RA, and never Z, AD or AA unless authoritative") {
+    auto q = make_query(9, 0x0100 | 0x0040 | 0x0020 | 0x0010 | 0x0400, kExampleA);
+    std::array<std::byte, 512> out{};
+    REQUIRE(make_error_response(q, Rcode::ServFail, out) == q.size());
+    auto h = parse_header(out);
+    CHECK((h->flags & kFlagCd) != 0);
+    CHECK((h->flags & kFlagRa) != 0);
+    CHECK((h->flags & (kFlagZ | kFlagAd | kFlagAa | kFlagTc)) == 0);
+    REQUIRE(make_error_response(q, Rcode::NxDomain, out, std::nullopt, Authority::Authoritative) == q.size());
+    h = parse_header(out);
+    CHECK((h->flags & kFlagAa) != 0);
+    CHECK(h->rcode() == Rcode::NxDomain);
+}
+
+TEST_CASE("an error response carries an EDE in its OPT record when asked, and drops it before the OPT for room") {
+    auto q = make_query(0x1234, 0x0100, kExampleA);
+    std::array<std::byte, 512> out{};
+    const OptRecord opt{.udp_payload = 1232, .ede = EdeCode::NoReachableAuthority};
+    std::size_t n = make_error_response(q, Rcode::ServFail, out, opt);
+    REQUIRE(n == q.size() + kOptRecordSize + kEdeOptionSize);
+    const std::array<std::uint8_t, kOptRecordSize + kEdeOptionSize> expected{0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0,
+                                                                             0, 6, 0,  15,   0,    2, 0, 22};
+    for (std::size_t i = 0; i < expected.size(); ++i) CHECK(byte_at(out, q.size() + i) == expected[i]);
+    std::vector<std::byte> small(q.size() + kOptRecordSize + kEdeOptionSize - 1);
+    n = make_error_response(q, Rcode::ServFail, small, opt);
+    REQUIRE(n == q.size() + kOptRecordSize);
+    CHECK(parse_header(small)->arcount == 1);
+    CHECK(byte_at(small, n - 1) == 0);  // RDLENGTH 0: the OPT without its EDE
+}
