@@ -4,11 +4,14 @@
 #include "cache/policy.hpp"
 #include "cache/redis_format.hpp"
 #include "dns/answer.hpp"
+#include "dns/answer_filter.hpp"
 #include "dns/bytes.hpp"
 #include "dns/header.hpp"
 #include "dns/message.hpp"
+#include "dns/name.hpp"
 #include "dns/presentation.hpp"
 #include "dns/query_key.hpp"
+#include "dns/records.hpp"
 
 #include <algorithm>
 #include <array>
@@ -106,6 +109,133 @@ std::string check_served(std::span<const std::byte> input, std::span<const std::
     return {};
 }
 
+// A record as a reader sees it: section, type, class, TTL, owner and RDATA, names read out in full. Empty if a name
+// does not read.
+std::vector<std::byte> read_record(std::span<const std::byte> w, const dns::Record& r) {
+    std::vector<std::byte> out;
+    const auto bytes = [&](std::size_t from, std::size_t to) {
+        out.insert(out.end(), w.begin() + static_cast<std::ptrdiff_t>(from),
+                   w.begin() + static_cast<std::ptrdiff_t>(to));
+    };
+    std::array<std::byte, dns::kMaxNameLength> name{};
+    bool readable = true;
+    // The name at `at`, which must lie inside the record; returns the offset after it.
+    const auto read = [&](std::size_t at) -> std::size_t {
+        const auto n = dns::read_name(w.first(r.end()), at, name);
+        if (!n) {
+            readable = false;
+            return r.end();
+        }
+        out.insert(out.end(), name.begin(), name.begin() + static_cast<std::ptrdiff_t>(n->length));
+        return n->end;
+    };
+    out.push_back(static_cast<std::byte>(r.section));
+    bytes(r.ttl_offset - 4, r.ttl_offset + 4);
+    read(r.offset);
+    const std::size_t at = r.rdata_offset;
+    switch (r.type) {
+        case dns::type::NS:
+        case dns::type::CNAME:
+        case dns::type::PTR:
+        case dns::type::DNAME: read(at); break;
+        case dns::type::MX:
+            bytes(at, at + 2);
+            read(at + 2);
+            break;
+        case dns::type::SRV:
+            bytes(at, at + 6);
+            read(at + 6);
+            break;
+        case dns::type::SOA: bytes(read(read(at)), r.end()); break;
+        default: bytes(at, r.end());
+    }
+    if (!readable) out.clear();
+    return out;
+}
+
+// Records: the walk sees what the parser saw; the CNAME chain ends in bounds; a message rebuilt without some of its
+// records parses, holds exactly the others, reading as they did, and is served like any other answer.
+std::string check_records(std::span<const std::byte> input, const Message& m) {
+    dns::RecordWalk walk(input, m);
+    std::size_t records = 0;
+    std::vector<std::uint16_t> ttls;
+    for (const dns::Record& r : walk) {
+        ++records;
+        if (r.type == dns::type::OPT) {
+            if (r.offset != m.edns.offset) return "a walk that finds OPT where the parser did not";
+        } else {
+            ttls.push_back(static_cast<std::uint16_t>(r.ttl_offset));
+        }
+    }
+    if (walk.failed() || records != std::size_t{m.header.ancount} + m.header.nscount + m.header.arcount) {
+        return "a walk that fails on a message the parser accepted";
+    }
+    if (ttls != m.ttl_offsets) return "a walk that finds TTLs where the parser did not";
+
+    dns::CnameChain chain(input, m);
+    std::size_t hops = 0;
+    while (const auto target = chain.next()) {
+        const auto n = dns::read_name(*target, 0);
+        if (!n || n->length != target->size() || n->compressed) return "a CNAME target that is not a whole name";
+        if (std::ranges::any_of(*target, [](std::byte b) { return b >= std::byte{'A'} && b <= std::byte{'Z'}; })) {
+            return "a CNAME target not lowercased";
+        }
+        if (++hops > dns::kMaxCnameHops) return "a CNAME chain longer than its bound";
+    }
+    if (chain.end_reason() == dns::ChainEnd::malformed || chain.end_reason() == dns::ChainEnd::none) {
+        return "a CNAME chain that breaks on a message the parser accepted";
+    }
+
+    // Which records go: by their offset under a mask, the whole answer section, or the addresses.
+    const std::uint8_t mask = knob(input, 9);
+    const std::uint8_t mode = knob(input, 10) % 3;
+    const auto choose = [&](const dns::Record& r) {
+        const bool drop = mode == 0   ? ((mask >> (r.offset % 8)) & 1) != 0
+                          : mode == 1 ? r.section == dns::Section::answer
+                                      : r.type == dns::type::A || r.type == dns::type::AAAA;
+        return drop ? dns::Keep::drop : dns::Keep::keep;
+    };
+    std::vector<std::vector<std::byte>> kept;
+    std::array<std::size_t, 3> counts{};
+    std::size_t dropped = 0;
+    for (const dns::Record& r : dns::RecordWalk(input, m)) {
+        if (r.type != dns::type::OPT && choose(r) == dns::Keep::drop) {
+            ++dropped;
+            continue;
+        }
+        kept.push_back(read_record(input, r));
+        if (kept.back().empty()) return "a record whose names do not read, in a message the parser accepted";
+        ++counts[static_cast<std::size_t>(r.section)];
+    }
+    const dns::FilterResult filtered = dns::filter_records(input, m, choose);
+    if (dropped == 0) {
+        return filtered.status == dns::FilterStatus::unchanged && filtered.wire.empty()
+                   ? std::string{}
+                   : "a filter that dropped nothing and still copied";
+    }
+    if (filtered.status == dns::FilterStatus::too_large) return {};
+    if (filtered.status != dns::FilterStatus::filtered) return "a filter that fails on a message the parser accepted";
+    if (filtered.dropped != dropped) return "a filter that reports another number of records dropped";
+    const auto& out = filtered.wire;
+    Message back;
+    if (out.size() > 65535 || dns::parse_message(out, back) != ParseStatus::Ok || back.end != out.size() ||
+        back.ttl_offsets != filtered.parsed.ttl_offsets) {
+        return "a filtered message that does not parse, or not as the filter said";
+    }
+    if (back.header.ancount != counts[0] || back.header.nscount != counts[1] || back.header.arcount != counts[2] ||
+        back.header.flags != m.header.flags ||
+        !std::equal(input.begin() + 12, input.begin() + 12 + 4 + static_cast<std::ptrdiff_t>(m.question.name_length),
+                    out.begin() + 12)) {
+        return "a filtered message with another header or question";
+    }
+    std::size_t i = 0;
+    bool same = true;
+    for (const dns::Record& r : dns::RecordWalk(out, back))
+        same = same && i < kept.size() && read_record(out, r) == kept[i++];
+    if (!same || i != kept.size()) return "a filtered message whose records are not the ones kept, as they read";
+    return check_served(input, out, back);
+}
+
 }  // namespace
 
 std::string wire_property_violation(std::span<const std::byte> input) {
@@ -126,6 +256,7 @@ std::string wire_property_violation(std::span<const std::byte> input) {
     Message stored_parse = m;
     if (auto broken = check_stored(input, m, key, stored, stored_parse); !broken.empty()) return broken;
     if (auto broken = check_served(input, stored, stored_parse); !broken.empty()) return broken;
+    if (auto broken = check_records(input, m); !broken.empty()) return broken;
 
     // Whatever else a shared Redis may hold under our prefix: read as a miss or as an answer to this question.
     const std::string_view raw(reinterpret_cast<const char*>(input.data()), input.size());

@@ -2,9 +2,10 @@
 //
 // The input is taken as a client's query and as an upstream's answer in turn, through every function that reads
 // untrusted bytes: the error responses, the parser, the cache key, the caching policy and its TTL rewrite, the
-// answer written for a client, dnsq's printing, and the Redis value format. Memory errors are the sanitizers' to
-// find; the properties are the ones a cache relies on: what was accepted once is accepted again after our own
-// rewrites (TTLs, ID, the name's case, the size limit), and a stored answer comes back from Redis as it went in.
+// answer written for a client, dnsq's printing, the Redis value format, the record walk, the CNAME chain and the
+// rebuild without some records. Memory errors are the sanitizers' to find; the properties are the ones a cache
+// relies on: what was accepted once is accepted again after our own rewrites (TTLs, ID, the name's case, the size
+// limit, records removed), a stored answer comes back from Redis as it went in, and records read as they did.
 //
 // Shared by the fuzz target (libFuzzer, clang) and by the test that replays the corpus and mutates it (any build).
 #pragma once
