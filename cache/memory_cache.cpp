@@ -110,15 +110,21 @@ void MemoryCache::erase(const dns::QueryKey& key) {
 }
 
 std::size_t MemoryCache::erase_name(std::span<const std::byte> name) {
+    return erase_if([name](std::span<const std::byte> n, const Answer&) {
+        return n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin());
+    });
+}
+
+std::size_t MemoryCache::erase_if(
+    const std::function<bool(std::span<const std::byte> name, const Answer& answer)>& drop) {
     std::size_t erased = 0;
     for (auto& slot : shards_) {
         Shard& s = *slot;
         std::lock_guard lock(s.mutex);
         for (NodeList* list : {&s.probation, &s.protected_}) {
             for (auto it = list->begin(); it != list->end();) {
-                const auto n = it->key.name();
                 const auto next = std::next(it);
-                if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin())) {
+                if (drop(it->key.name(), *it->answer)) {
                     remove(s, it);
                     ++erased;
                 }

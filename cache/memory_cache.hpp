@@ -15,6 +15,7 @@
 #include "core/memory/hash_index.hpp"
 #include "core/memory/huge_page_pool.hpp"
 
+#include <functional>
 #include <list>
 #include <memory_resource>
 #include <mutex>
@@ -41,6 +42,9 @@ public:
     // Drops every entry for `name` (wire form, lowercased), whatever its type or flags: a walk over the whole cache,
     // for the operator's flush, not for the query path. Returns how many went.
     std::size_t erase_name(std::span<const std::byte> name);
+    // Drops every entry for which `drop(name, answer)` holds (`name` in wire form, lowercased): a walk over the whole
+    // cache, for a reload that changed what some answers would be. Returns how many went.
+    std::size_t erase_if(const std::function<bool(std::span<const std::byte> name, const Answer& answer)>& drop);
     void clear() override;
     CacheStats stats() const override;
 

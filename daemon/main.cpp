@@ -1,10 +1,12 @@
 // greenfinch: the daemon's entry point.
 //
 // Reads the configuration (defaults, then the TOML file, then flags), binds every listen address for UDP and TCP (or
-// takes the sockets systemd passed), binds the admin endpoint, drops root if told to, and hands over to the
+// takes the sockets systemd passed), binds the admin endpoint, drops root if told to, reads the policy's files
+// (local data, hosts files, lists: policy_sources.hpp), and hands over to the
 // Supervisor: `workers` threads each serve queries on their own hub (see worker.hpp), the main thread handles
 // signals, reloads, metrics and systemd (see supervisor.hpp).
 #include "daemon/ops/config.hpp"
+#include "daemon/ops/policy_sources.hpp"
 #include "daemon/ops/privileges.hpp"
 #include "daemon/ops/settings.hpp"
 #include "daemon/ops/supervisor.hpp"
@@ -113,6 +115,12 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (check_config) {
+        try {
+            daemon::load_policy(*config);  // every record, list and hosts file it names
+        } catch (const daemon::ConfigError& e) {
+            std::fprintf(stderr, "greenfinch: invalid configuration: %s\n", e.what());
+            return 2;
+        }
         std::printf("%s: configuration OK\n", line.config_file.empty() ? "defaults" : line.config_file.c_str());
         return 0;
     }
@@ -140,6 +148,14 @@ int main(int argc, char** argv) {
         spdlog::error("{}", e.what());
         return 1;
     }
+    // Read as the user the daemon runs as, as every reload will.
+    policy::LoadedPolicy policy;
+    try {
+        policy = daemon::load_policy(*config);
+    } catch (const daemon::ConfigError& e) {
+        spdlog::error("invalid configuration: {}", e.what());
+        return 2;
+    }
     std::string upstream_list;
     for (const auto& u : config->upstream.servers) upstream_list += (upstream_list.empty() ? "" : ", ") + u;
     spdlog::info("greenfinch {}: {} worker(s), forwarding to {}; memory cache of {} entries{}", GREENFINCH_VERSION,
@@ -148,6 +164,7 @@ int main(int argc, char** argv) {
                      ? " in front of redis " + config->redis.address + " (keys \"" + config->redis.prefix + "...\")"
                      : std::string());
 
-    daemon::Supervisor supervisor(std::move(config), [line] { return build_config(line); });
+    daemon::log_policy(policy);
+    daemon::Supervisor supervisor(std::move(config), std::move(policy), [line] { return build_config(line); });
     return supervisor.run(std::move(sockets), std::move(admin));
 }

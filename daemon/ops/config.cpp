@@ -11,9 +11,12 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 namespace greenfinch::daemon {
 
@@ -75,10 +78,101 @@ std::optional<settings::Written> from_text(std::span<const std::string> texts, s
     return std::nullopt;
 }
 
+using Origins = std::map<std::string, std::string, std::less<>>;
+
+// The tables of a repeated section ([[forward]]), in place of the entries `config` had. Each entry must hold its
+// required keys; the values' syntax and the checks across entries are check()'s.
+template <class Entry>
+void read_entries(const std::string& path, const settings::RepeatedSection<Entry>& section, const toml::node& node,
+                  Config& config, Origins& origins) {
+    const std::string name(section.name);
+    const auto not_an_array = [&](const toml::node& at) {
+        return ConfigError(at_line(path, at) + ": " + name + ": expected [[" + name + "]] (an array of tables)");
+    };
+    const auto* array = node.as_array();
+    if (!array) throw not_an_array(node);
+    std::vector<Entry> entries;
+    for (const auto& item : *array) {
+        const auto* table = item.as_table();
+        if (!table) throw not_an_array(item);
+        const std::size_t index = entries.size() + 1;
+        if (section.max_entries > 0 && index > section.max_entries) {
+            throw ConfigError(at_line(path, item) + ": " + name + ": at most " + std::to_string(section.max_entries) +
+                              " [[" + name + "]] tables");
+        }
+        Entry entry{};
+        for (const auto& k : section.keys) {
+            settings::reset(k, entry);
+            origins[settings::entry_key(name, index, k.name)] = at_line(path, item);
+        }
+        for (const auto& [key_name, key_node] : *table) {
+            const std::string key = settings::entry_key(name, index, key_name.str());
+            const auto found = std::find_if(section.keys.begin(), section.keys.end(),
+                                            [&](const auto& k) { return k.name == key_name.str(); });
+            if (found == section.keys.end()) throw ConfigError(at_line(path, key_node) + ": " + key + ": unknown key");
+            if (auto problem = settings::assign(*found, written(path, key_node, settings::shape(*found), key), entry)) {
+                throw ConfigError(at_line(path, key_node) + ": " + key + ": " + *problem);
+            }
+            origins[key] = at_line(path, key_node);
+        }
+        for (const auto& k : section.keys) {
+            if (k.presence == settings::Presence::required && !table->contains(k.name)) {
+                throw ConfigError(at_line(path, item) + ": " + settings::entry_key(name, index, k.name) +
+                                  ": missing; every [[" + name + "]] needs one");
+            }
+        }
+        entries.push_back(std::move(entry));
+    }
+    section.bind.of(config) = std::move(entries);
+}
+
+// Each entry's keys and rules, then that no entry repeats an earlier one.
+template <class Entry, class OriginOf>
+void check_entries(const settings::RepeatedSection<Entry>& section, const Config& config, const OriginOf& origin_of) {
+    const auto fail = [&](std::size_t index, std::string_view key_name, std::string_view problem) {
+        const std::string key = settings::entry_key(section.name, index, key_name);
+        return ConfigError(origin_of(key) + ": " + key + ": " + std::string(problem));
+    };
+    const auto& entries = section.bind.in(config);
+    std::map<std::string, std::size_t, std::less<>> seen;  // identity -> index
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const std::size_t index = i + 1;
+        for (const auto& k : section.keys) {
+            if (auto problem = settings::problem(k, entries[i])) throw fail(index, k.name, *problem);
+        }
+        for (const auto& r : section.rules) {
+            if (!r.holds(entries[i])) throw fail(index, r.key, r.problem);
+        }
+        const auto [at, fresh] = seen.emplace(section.unique.identity(entries[i]), index);
+        if (!fresh) {
+            const auto key = std::find_if(section.keys.begin(), section.keys.end(),
+                                          [&](const auto& k) { return k.name == section.unique.key; });
+            const std::string value = key == section.keys.end() ? at->first : settings::literal(*key, entries[i]);
+            throw fail(index, section.unique.key,
+                       value + " repeats " + settings::entry_key(section.name, at->second, section.unique.key) + ": " +
+                           std::string(section.unique.rule));
+        }
+    }
+}
+
 }  // namespace
 
 Config::Config() {
     for (const auto& s : settings::table()) settings::reset(s, *this);
+    for (const auto& r : settings::repeated()) {
+        std::visit([this](const auto& section) { section.bind.of(*this).clear(); }, r);
+    }
+}
+
+std::string Config::ForwardZone::name() const { return canonical_name(zone); }
+
+std::string canonical_name(std::string_view name) {
+    std::string out(name);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    if (out.empty() || out.back() != '.') out += '.';
+    return out;
 }
 
 void ConfigDraft::read_file(const std::string& path) {
@@ -91,6 +185,10 @@ void ConfigDraft::read_file(const std::string& path) {
     const auto sections = settings::sections();
     for (const auto& [section_key, section_node] : root) {
         const std::string_view section = section_key.str();
+        if (const settings::Repeated* r = settings::find_repeated(section)) {
+            std::visit([&](const auto& s) { read_entries(path, s, section_node, config_, origins_); }, *r);
+            continue;
+        }
         if (std::find(sections.begin(), sections.end(), section) == sections.end()) {
             throw ConfigError(at_line(path, section_node) + ": " + std::string(section) + ": unknown key");
         }
@@ -143,6 +241,10 @@ void ConfigDraft::check() const {
         if (!r.holds(config_))
             throw ConfigError(origin_of(r.key) + ": " + std::string(r.key) + ": " + std::string(r.problem));
     }
+    const auto origin = [this](std::string_view key) { return origin_of(key); };
+    for (const auto& r : settings::repeated()) {
+        std::visit([&](const auto& section) { check_entries(section, config_, origin); }, r);
+    }
 }
 
 ConfigSnapshot ConfigDraft::freeze() && {
@@ -161,6 +263,15 @@ std::vector<std::string> restart_only_changes(const Config& running, const Confi
     for (const auto& s : settings::table()) {
         if (s.apply == settings::Apply::on_restart && !settings::same(s, running, next)) out.push_back(s.key());
     }
+    for (const auto& r : settings::repeated()) {
+        std::visit(
+            [&](const auto& section) {
+                if (section.apply == settings::Apply::on_restart && !settings::same(section, running, next)) {
+                    out.emplace_back(section.name);
+                }
+            },
+            r);
+    }
     return out;
 }
 
@@ -168,6 +279,13 @@ Config keep_restart_only(const Config& running, const Config& next) {
     Config out = next;
     for (const auto& s : settings::table()) {
         if (s.apply == settings::Apply::on_restart) settings::copy(s, running, out);
+    }
+    for (const auto& r : settings::repeated()) {
+        std::visit(
+            [&](const auto& section) {
+                if (section.apply == settings::Apply::on_restart) settings::copy(section, running, out);
+            },
+            r);
     }
     return out;
 }

@@ -3,12 +3,14 @@
 // new snapshot the same way and swaps it in; nothing changes a Config once it is frozen.
 //
 // Every key is declared in one table (settings.hpp / settings.cpp): its default, type, checks, help, flag and whether
-// a reload applies it. The shipped conf/greenfinch.toml, docs/configuration.md and greenfinch.toml(5) are generated
-// from it. The reader refuses what an operator would regret: unknown keys and sections (a typo must not silently fall
-// back to a default), wrong types, values out of range; every ConfigError names the file, the line and the key.
+// a reload applies it; so are the keys of the repeated sections ([[forward]], one table per entry). The shipped
+// conf/greenfinch.toml, docs/configuration.md and greenfinch.toml(5) are generated from it. The reader refuses what an
+// operator would regret: unknown keys and sections (a typo must not silently fall back to a default), wrong types,
+// values out of range; every ConfigError names the file, the line and the key (`forward[2].servers` in an entry).
 #pragma once
 
 #include "core/io/socket_address.hpp"
+#include "policy/block_answer.hpp"
 
 #include <spdlog/common.h>
 
@@ -50,6 +52,34 @@ struct Config {
         int max_inflight{};
         bool operator==(const Upstream&) const = default;
     } upstream;
+    // One [[forward]] table: the names at or under `zone` go to `servers` instead of the upstream's.
+    struct ForwardZone {
+        std::string zone;  // as written; name() is how it compares
+        std::vector<std::string> servers;
+        std::chrono::milliseconds timeout{};  // 0: upstream.timeout
+        bool operator==(const ForwardZone&) const = default;
+
+        std::string name() const;  // canonical_name(zone): "corp.example."
+        std::chrono::milliseconds timeout_or(std::chrono::milliseconds upstream) const noexcept {
+            return timeout.count() > 0 ? timeout : upstream;
+        }
+    };
+    std::vector<ForwardZone> forward;  // in the file's order, no two for the same name()
+    struct Local {
+        std::vector<std::string> records;  // zone-file lines, as written; the policy parses them
+        std::vector<std::string> hosts_files;
+        std::vector<std::string> zones;
+        bool private_reverse{};
+        bool rebind_protection{};
+        std::vector<std::string> rebind_allow;
+        bool operator==(const Local&) const = default;
+    } local;
+    struct Block {
+        std::vector<std::string> lists;
+        std::vector<std::string> allow;
+        policy::BlockAnswer answer{};
+        bool operator==(const Block&) const = default;
+    } block;
     struct Cache {
         CacheBackend backend{};
         int max_entries{};
@@ -125,16 +155,22 @@ private:
 Config load_config(const std::string& path);
 
 // The restart-only keys (settings::Apply::on_restart) whose values differ, by full name ("redis.address"), in the
-// table's order: what a reload to `next` cannot change.
+// table's order, then the restart-only repeated sections that differ, by name: what a reload to `next` cannot change.
 std::vector<std::string> restart_only_changes(const Config& running, const Config& next);
-// `next`, with the running values of its restart-only keys: what a reload really runs, and the next one compares to.
+// `next`, with the running values of its restart-only keys and repeated sections: what a reload really runs, and the
+// next one compares to.
 Config keep_restart_only(const Config& running, const Config& next);
 
 std::string_view to_string(CacheBackend backend);
 std::string_view to_string(LogLevel level);
+std::string_view to_string(policy::BlockAnswer answer);
 spdlog::level::level_enum spdlog_level(LogLevel level);
 // A TTL or serve-stale window as the caches count it; the table's ranges keep every one within 32 bits.
 constexpr std::uint32_t whole_seconds(std::chrono::seconds s) noexcept { return static_cast<std::uint32_t>(s.count()); }
+
+// `name` as DNS compares names: ASCII letters in lowercase, with its final dot ("Corp.Example" -> "corp.example.",
+// "" -> ".").
+std::string canonical_name(std::string_view name);
 
 // The "nameserver" addresses of a resolv.conf file (port 53), in order; empty if it cannot be read.
 std::vector<std::string> resolv_conf_nameservers(const std::string& path);

@@ -3,6 +3,7 @@
 #include "dns/presentation.hpp"
 
 #include <cstdio>
+#include <string_view>
 
 namespace greenfinch::daemon {
 
@@ -40,9 +41,26 @@ private:
 };
 
 double number(std::uint64_t n) { return static_cast<double>(n); }
+
+// A label value as the exposition format quotes it: backslash, double quote and line feed escaped.
+std::string label(std::string_view name, std::string_view value) {
+    std::string out = std::string(name) + "=\"";
+    for (const char c : value) {
+        if (c == '\\' || c == '"') {
+            out += '\\';
+            out += c;
+        } else if (c == '\n') {
+            out += "\\n";
+        } else {
+            out += c;
+        }
+    }
+    return out + '"';
+}
 }  // namespace
 
-std::string render_metrics(const std::vector<std::optional<WorkerStats>>& workers, const cache::CacheStats& memory) {
+std::string render_metrics(const std::vector<std::optional<WorkerStats>>& workers, const cache::CacheStats& memory,
+                           const PolicyStatus& policy) {
     Writer w;
     const WorkerTotals totals = add_up(workers);
     const WorkerStats& s = totals.sum;
@@ -129,6 +147,53 @@ std::string render_metrics(const std::vector<std::optional<WorkerStats>>& worker
     }
     w.sample("greenfinch_upstream_latency_seconds_sum", s.resolver.upstream_latency_sum);
     w.sample("greenfinch_upstream_latency_seconds_count", cumulative);
+
+    w.family("greenfinch_policy_answers_total", "counter",
+             "Answers the policy gave or changed: local data, special names, blocked names, upstream answers blocked "
+             "for their CNAME chain, upstream answers rebinding protection filtered.");
+    w.sample("greenfinch_policy_answers_total", number(s.resolver.local_answers), label("source", "local"));
+    w.sample("greenfinch_policy_answers_total", number(s.resolver.special_answers), label("source", "special"));
+    w.sample("greenfinch_policy_answers_total", number(s.resolver.blocked_answers), label("source", "blocked"));
+    w.sample("greenfinch_policy_answers_total", number(s.resolver.cname_blocked), label("source", "blocked_cname"));
+    w.sample("greenfinch_policy_answers_total", number(s.resolver.rebind_filtered), label("source", "rebind_filtered"));
+    w.single("greenfinch_rebind_records_removed_total", "counter",
+             "Records rebinding protection removed from upstream answers.", number(s.resolver.rebind_records_removed));
+    const auto by_zone = [&](const char* name, const char* help, std::uint64_t RouteStats::*field) {
+        w.family(name, "counter", help);
+        for (const auto& [zone, stats] : s.routes) w.sample(name, number(stats.*field), label("zone", zone));
+    };
+    by_zone("greenfinch_zone_upstream_queries_total", "Queries sent to a forward zone's servers (\".\": [upstream]).",
+            &RouteStats::queries);
+    by_zone("greenfinch_zone_upstream_failures_total", "Of those, the ones without a usable answer.",
+            &RouteStats::failures);
+    by_zone("greenfinch_zone_upstream_timeouts_total", "Resolutions through a zone's servers cut off by its budget.",
+            &RouteStats::timeouts);
+
+    w.family("greenfinch_policy_file_entries", "gauge",
+             "Entries loaded from each list and hosts file: names of a list, address-name pairs of a hosts file.");
+    for (const auto& f : policy.loaded.files) {
+        w.sample("greenfinch_policy_file_entries", number(f.entries),
+                 label("key", f.key) + "," + label("path", f.path));
+    }
+    w.family("greenfinch_policy_file_bad_lines", "gauge", "Lines of each list and hosts file skipped as unreadable.");
+    for (const auto& f : policy.loaded.files) {
+        w.sample("greenfinch_policy_file_bad_lines", number(f.bad.count),
+                 label("key", f.key) + "," + label("path", f.path));
+    }
+    w.family("greenfinch_policy_file_load_seconds", "gauge", "Time reading, parsing and indexing each file took.");
+    for (const auto& f : policy.loaded.files) {
+        w.sample("greenfinch_policy_file_load_seconds", f.seconds, label("key", f.key) + "," + label("path", f.path));
+    }
+    w.single("greenfinch_policy_names", "gauge", "Names in the policy's index (zones, local names, listed names).",
+             number(policy.loaded.names));
+    w.single("greenfinch_policy_memory_bytes", "gauge", "Memory the policy's name index holds.",
+             number(policy.loaded.memory_bytes));
+    w.single("greenfinch_policy_loaded_timestamp_seconds", "gauge",
+             "When the policy in force was loaded (Unix time): at start or by the last reload that succeeded.",
+             policy.loaded_at);
+    w.family("greenfinch_reloads_total", "counter", "Reloads (SIGHUP) by outcome.");
+    w.sample("greenfinch_reloads_total", number(policy.reloads), label("outcome", "applied"));
+    w.sample("greenfinch_reloads_total", number(policy.reloads_refused), label("outcome", "refused"));
 
     w.single("greenfinch_greenlets", "gauge", "Live greenlets over every hub: one per query in flight, plus services.",
              number(s.live_greenlets));

@@ -6,13 +6,24 @@
 
 #include "cache/cache.hpp"
 #include "daemon/ops/worker_stats.hpp"
+#include "policy/policy_loader.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace greenfinch::daemon {
 
-std::string render_metrics(const std::vector<std::optional<WorkerStats>>& workers, const cache::CacheStats& memory);
+// The policy in force and how reloads went, which the main thread knows.
+struct PolicyStatus {
+    const policy::LoadedPolicy& loaded;
+    double loaded_at = 0;  // Unix time
+    std::uint64_t reloads = 0;
+    std::uint64_t reloads_refused = 0;
+};
+
+std::string render_metrics(const std::vector<std::optional<WorkerStats>>& workers, const cache::CacheStats& memory,
+                           const PolicyStatus& policy);
 
 }  // namespace greenfinch::daemon

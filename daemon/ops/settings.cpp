@@ -2,6 +2,7 @@
 
 #include "cache/redis_client.hpp"
 #include "core/io/socket_address.hpp"
+#include "dns/presentation.hpp"
 
 #include <algorithm>
 #include <array>
@@ -15,6 +16,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Millis = Duration<milliseconds>;
 using Secs = Duration<seconds>;
+using ForwardZone = Config::ForwardZone;
 
 constexpr Syntax kListenAddress{
     .name = "ADDR:PORT (IPv6 in brackets: [::1]:5335)",
@@ -32,6 +34,30 @@ constexpr Syntax kRedisAddress{
     .accepts = [](const std::string& s) { return cache::parse_redis_address(s).has_value(); },
 };
 
+// Printable ASCII without escapes (a zone file's `\.` has no meaning here), in labels wire_name() takes.
+bool is_domain_name(const std::string& s) {
+    if (s.empty()) return false;
+    for (char c : s) {
+        if (c <= ' ' || c > '~' || c == '\\') return false;
+    }
+    return dns::wire_name(s).has_value();
+}
+constexpr Syntax kDomainName{
+    .name = "a domain name (\"corp.example\"; internationalised ones as xn--)",
+    .noun = "name",
+    .accepts = is_domain_name,
+};
+constexpr Syntax kFilePath{
+    .name = "a file path",
+    .noun = "file",
+    .accepts = [](const std::string& s) { return !s.empty() && s.find('\0') == std::string::npos; },
+};
+constexpr Syntax kRecord{
+    .name = "a zone-file line (\"NAME [TTL] [IN] TYPE RDATA\")",
+    .noun = "record",
+    .accepts = [](const std::string& s) { return s.find_first_not_of(" \t") != std::string::npos; },
+};
+
 constexpr std::array<Named<CacheBackend>, 2> kBackends{{
     {.name = "memory", .value = CacheBackend::memory},
     {.name = "redis", .value = CacheBackend::redis},
@@ -44,6 +70,12 @@ constexpr std::array<Named<LogLevel>, 7> kLevels{{
     {.name = "error", .value = LogLevel::error},
     {.name = "critical", .value = LogLevel::critical},
     {.name = "off", .value = LogLevel::off},
+}};
+
+constexpr std::array<Named<policy::BlockAnswer>, 3> kBlockAnswers{{
+    {.name = "nxdomain", .value = policy::BlockAnswer::nxdomain},
+    {.name = "null", .value = policy::BlockAnswer::null},
+    {.name = "refused", .value = policy::BlockAnswer::refused},
 }};
 
 constexpr Range kPositive{.min = 1};
@@ -146,6 +178,86 @@ const std::vector<Setting>& all() {
                            .range = kPositive},
             .apply = Apply::on_restart,
             .help = "Upstream queries in flight at once, per worker; more wait for a slot within their timeout.",
+        },
+        {
+            .section = "local",
+            .name = "records",
+            .value = TextList{.bind = member<&Config::local, &Config::Local::records>(), .syntax = &kRecord},
+            .help = "Records greenfinch answers from itself, one zone-file line each: NAME [TTL] [CLASS] TYPE RDATA.",
+            .details = "Every name is absolute, with or without its final dot; the TTL is 3600 and the class IN "
+                       "unless given. A name with local data is answered from it, never from the cache or an "
+                       "upstream; local data wins over a block list, and over a forward zone no deeper than it.",
+            .example = R"(["printer.lan. 3600 IN A 192.168.1.20", "lan. 3600 IN MX 10 mail.lan."])",
+            .flag = {.name = "--local", .value_name = "RECORD"},
+        },
+        {
+            .section = "local",
+            .name = "hosts_files",
+            .value = TextList{.bind = member<&Config::local, &Config::Local::hosts_files>(), .syntax = &kFilePath},
+            .help = "Files in /etc/hosts format, read as local data: A or AAAA for each name, and the matching PTR.",
+            .details = "A reload reads them again.",
+            .example = R"(["/etc/hosts"])",
+        },
+        {
+            .section = "local",
+            .name = "zones",
+            .value = TextList{.bind = member<&Config::local, &Config::Local::zones>(), .syntax = &kDomainName},
+            .help = "Zones answered from local data only: a name in one that local data lacks gets NXDOMAIN with an "
+                    "SOA, and nothing in them is asked upstream.",
+            .details = "A forward zone below one of them still forwards its own names.",
+            .example = R"(["lan."])",
+        },
+        {
+            .section = "local",
+            .name = "private_reverse",
+            .value = Boolean{.bind = member<&Config::local, &Config::Local::private_reverse>(), .fallback = true},
+            .help = "Answer the special-use names of RFC 6303 and RFC 6761 here (the reverse zones of private "
+                    "addresses, localhost., invalid.) instead of asking upstream.",
+            .details = "A forward zone or local data for one of them takes precedence: a [[forward]] for "
+                       "168.192.in-addr.arpa sends the LAN's reverse lookups to the LAN's own server.",
+        },
+        {
+            .section = "local",
+            .name = "rebind_protection",
+            .value = Boolean{.bind = member<&Config::local, &Config::Local::rebind_protection>(), .fallback = false},
+            .help = "Remove private, loopback and link-local addresses from upstream answers (DNS rebinding "
+                    "protection).",
+            .details = "Answers from forward zones and from the rebind_allow zones keep theirs.",
+        },
+        {
+            .section = "local",
+            .name = "rebind_allow",
+            .value = TextList{.bind = member<&Config::local, &Config::Local::rebind_allow>(), .syntax = &kDomainName},
+            .help = "Zones whose upstream answers may carry private addresses despite rebind_protection.",
+            .example = R"(["corp.example."])",
+        },
+        {
+            .section = "block",
+            .name = "lists",
+            .value = TextList{.bind = member<&Config::block, &Config::Block::lists>(), .syntax = &kFilePath},
+            .help = "Block lists: the names in these files, and every name under them, get block.answer.",
+            .details = "A list is in hosts format (\"0.0.0.0 ads.example.com\") or holds one name per line; '#' "
+                       "starts a comment. A line that cannot be read is skipped and counted; a reload reads the files "
+                       "again. A name in an upstream answer's CNAME chain is blocked too.",
+            .example = R"(["/etc/greenfinch/blocklist.txt"])",
+            .flag = {.name = "--block-list", .value_name = "PATH"},
+        },
+        {
+            .section = "block",
+            .name = "allow",
+            .value = TextList{.bind = member<&Config::block, &Config::Block::allow>(), .syntax = &kFilePath},
+            .help = "Allow lists, in the block lists' formats: a name in one (or under one) is never blocked.",
+            .example = R"(["/etc/greenfinch/allowlist.txt"])",
+        },
+        {
+            .section = "block",
+            .name = "answer",
+            .value = Choice<policy::BlockAnswer>{.bind = member<&Config::block, &Config::Block::answer>(),
+                                                 .fallback = policy::BlockAnswer::nxdomain,
+                                                 .names = kBlockAnswers},
+            .help = "What a query for a blocked name gets: nxdomain; null (A 0.0.0.0, AAAA ::, NODATA for other "
+                    "types); refused.",
+            .details = "null suits clients that retry another resolver on NXDOMAIN.",
         },
         {
             .section = "cache",
@@ -302,6 +414,69 @@ const std::vector<Setting>& all() {
     return settings;
 }
 
+// What one [[forward]] entry holds.
+const std::vector<SettingOf<ForwardZone>>& forward_keys() {
+    static const std::vector<SettingOf<ForwardZone>> keys = {
+        {
+            .section = "forward",
+            .name = "zone",
+            .value =
+                TextOf<ForwardZone>{
+                    .bind = field<&ForwardZone::zone>(), .syntax = &kDomainName, .blank = Blank::refused},
+            .presence = Presence::required,
+            .help = "The zone: this name and every name under it.",
+            .details = "Case and a final dot make no difference. When zones nest, a name goes to the deepest one it "
+                       "lies in.",
+            .example = R"("corp.example")",
+        },
+        {
+            .section = "forward",
+            .name = "servers",
+            .value =
+                TextListOf<ForwardZone>{
+                    .bind = field<&ForwardZone::servers>(), .syntax = &kUpstreamAddress, .blank = Blank::refused},
+            .presence = Presence::required,
+            .help = "The zone's resolvers, tried in order, with failover as for upstream.servers.",
+            .example = R"(["10.1.0.53", "[2001:db8::53]:5353"])",
+        },
+        {
+            .section = "forward",
+            .name = "timeout_ms",
+            .value = DurationOf<ForwardZone, milliseconds>{.bind = field<&ForwardZone::timeout>()},
+            .help = "The whole time one of the zone's queries may spend on a miss, as upstream.timeout_ms does for "
+                    "the others, in milliseconds; 0: upstream.timeout_ms.",
+        },
+    };
+    return keys;
+}
+
+constexpr std::array<RuleOf<ForwardZone>, 1> kForwardRules{{
+    {.key = "zone",
+     .problem = "must not be the root (\".\"): that is what upstream.servers are for",
+     .holds = [](const ForwardZone& f) { return f.zone.empty() || f.name() != "."; }},
+}};
+
+const std::vector<Repeated>& all_repeated() {
+    static const std::vector<Repeated> sections = {
+        RepeatedSection<ForwardZone>{
+            .name = "forward",
+            .bind = field<&Config::forward>(),
+            .keys = forward_keys(),
+            .rules = kForwardRules,
+            .unique = {.key = "zone",
+                       .identity = [](const ForwardZone& f) { return f.name(); },
+                       .rule = "one [[forward]] per zone"},
+            .max_entries = 65535,  // the policy numbers the zones in 16 bits, 0 being upstream.servers
+            .after = "upstream",
+            .help = "Split DNS: the names at or under a zone go to the zone's own servers instead of "
+                    "upstream.servers.",
+            .details = "Their answers are cached as any other and keep private addresses despite "
+                       "local.rebind_protection; a block list still blocks names in them.",
+        },
+    };
+    return sections;
+}
+
 constexpr std::array<Rule, 1> kRules{{
     {.key = "cache.min_ttl",
      .problem = "must not exceed cache.max_ttl",
@@ -339,18 +514,18 @@ std::optional<std::string> number_problem(std::int64_t n) {
     return std::nullopt;
 }
 
-// A kind's value in a Config, so that the operations alike for every kind are written once.
-template <class Kind>
-auto& stored(const Kind& kind, Config& c) {
-    return kind.bind.of(c);
+// A kind's value in its owner, so that the operations alike for every kind are written once.
+template <class Kind, class Owner>
+auto& stored(const Kind& kind, Owner& o) {
+    return kind.bind.of(o);
 }
-template <class Kind>
-const auto& stored(const Kind& kind, const Config& c) {
-    return kind.bind.in(c);
+template <class Kind, class Owner>
+const auto& stored(const Kind& kind, const Owner& o) {
+    return kind.bind.in(o);
 }
 
 template <class E>
-std::string_view name_of(std::span<const Named<E>> names, E value) {
+std::string_view choice_name(std::span<const Named<E>> names, E value) {
     for (const auto& n : names) {
         if (n.value == value) return n.name;
     }
@@ -363,9 +538,46 @@ std::string list_literal(const std::vector<std::string>& items) {
     return out + "]";
 }
 
-}  // namespace
+// A value of a kind as TOML writes it.
+std::string value_literal(bool v) { return v ? "true" : "false"; }
+std::string value_literal(int v) { return std::to_string(v); }
+template <class Rep, class Period>
+std::string value_literal(std::chrono::duration<Rep, Period> v) {
+    return std::to_string(v.count());
+}
+std::string value_literal(const std::string& v) { return quoted(v); }
+std::string value_literal(const std::vector<std::string>& v) { return list_literal(v); }
 
-std::string Setting::key() const { return std::string(section) + "." + std::string(name); }
+template <class Owner>
+std::string accepted_by_kind(const SettingOf<Owner>& s) {
+    return std::visit(Overloaded{
+                          [](const BooleanOf<Owner>&) -> std::string { return {}; },
+                          [](const WholeOf<Owner>& k) { return range_text(k.range); },
+                          []<class D>(const DurationOf<Owner, D>& k) { return range_text(k.range); },
+                          [](const TextOf<Owner>& k) -> std::string {
+                              std::string text = k.syntax ? std::string(k.syntax->name) : "";
+                              if (k.blank == Blank::refused) return text.empty() ? "not empty" : text;
+                              if (k.syntax) text += "; empty: none";
+                              return text;
+                          },
+                          [](const TextListOf<Owner>& k) -> std::string {
+                              std::string text = k.syntax ? "each " + std::string(k.syntax->name) : "";
+                              if (k.blank == Blank::refused)
+                                  text += (text.empty() ? "" : "; ") + std::string("at least one");
+                              return text;
+                          },
+                          []<class E>(const ChoiceOf<Owner, E>& k) { return choice_list(k.names); },
+                      },
+                      s.value);
+}
+
+void append_clause(std::string& out, std::string_view clause) {
+    if (clause.empty()) return;
+    if (!out.empty()) out += "; ";
+    out += clause;
+}
+
+}  // namespace
 
 std::span<const Setting> table() { return all(); }
 std::span<const Rule> rules() { return kRules; }
@@ -391,16 +603,32 @@ const Setting* find(std::string_view key) {
     return find(key.substr(0, dot), key.substr(dot + 1));
 }
 
-Shape shape(const Setting& s) {
+std::span<const Repeated> repeated() { return all_repeated(); }
+
+std::string_view name_of(const Repeated& r) {
+    return std::visit([](const auto& section) { return section.name; }, r);
+}
+
+const Repeated* find_repeated(std::string_view name) {
+    for (const auto& r : all_repeated()) {
+        if (name_of(r) == name) return &r;
+    }
+    return nullptr;
+}
+
+std::string entry_key(std::string_view section, std::size_t index, std::string_view name) {
+    return std::string(section) + "[" + std::to_string(index) + "]." + std::string(name);
+}
+
+template <class Owner>
+Shape shape(const SettingOf<Owner>& s) {
     return std::visit(Overloaded{
-                          [](const Boolean&) { return Shape::boolean; },
-                          [](const Whole&) { return Shape::whole; },
-                          [](const Millis&) { return Shape::whole; },
-                          [](const Secs&) { return Shape::whole; },
-                          [](const Text&) { return Shape::text; },
-                          [](const TextList&) { return Shape::text_list; },
-                          [](const Choice<CacheBackend>&) { return Shape::text; },
-                          [](const Choice<LogLevel>&) { return Shape::text; },
+                          [](const BooleanOf<Owner>&) { return Shape::boolean; },
+                          [](const WholeOf<Owner>&) { return Shape::whole; },
+                          []<class D>(const DurationOf<Owner, D>&) { return Shape::whole; },
+                          [](const TextOf<Owner>&) { return Shape::text; },
+                          [](const TextListOf<Owner>&) { return Shape::text_list; },
+                          []<class E>(const ChoiceOf<Owner, E>&) { return Shape::text; },
                       },
                       s.value);
 }
@@ -415,37 +643,38 @@ std::string expected(Shape shape) {
     return {};
 }
 
-std::optional<std::string> assign(const Setting& s, Written written, Config& config) {
+template <class Owner>
+std::optional<std::string> assign(const SettingOf<Owner>& s, Written written, Owner& owner) {
     return std::visit(Overloaded{
-                          [&](const Boolean& k) -> std::optional<std::string> {
-                              stored(k, config) = std::get<bool>(written);
+                          [&](const BooleanOf<Owner>& k) -> std::optional<std::string> {
+                              stored(k, owner) = std::get<bool>(written);
                               return std::nullopt;
                           },
-                          [&](const Whole& k) -> std::optional<std::string> {
+                          [&](const WholeOf<Owner>& k) -> std::optional<std::string> {
                               const auto n = std::get<std::int64_t>(written);
                               if (auto p = number_problem(n)) return p;
-                              stored(k, config) = static_cast<int>(n);
+                              stored(k, owner) = static_cast<int>(n);
                               return std::nullopt;
                           },
-                          [&]<class D>(const Duration<D>& k) -> std::optional<std::string> {
+                          [&]<class D>(const DurationOf<Owner, D>& k) -> std::optional<std::string> {
                               const auto n = std::get<std::int64_t>(written);
                               if (auto p = number_problem(n)) return p;
-                              stored(k, config) = D(n);
+                              stored(k, owner) = D(n);
                               return std::nullopt;
                           },
-                          [&](const Text& k) -> std::optional<std::string> {
-                              stored(k, config) = std::move(std::get<std::string>(written));
+                          [&](const TextOf<Owner>& k) -> std::optional<std::string> {
+                              stored(k, owner) = std::move(std::get<std::string>(written));
                               return std::nullopt;
                           },
-                          [&](const TextList& k) -> std::optional<std::string> {
-                              stored(k, config) = std::move(std::get<std::vector<std::string>>(written));
+                          [&](const TextListOf<Owner>& k) -> std::optional<std::string> {
+                              stored(k, owner) = std::move(std::get<std::vector<std::string>>(written));
                               return std::nullopt;
                           },
-                          [&]<class E>(const Choice<E>& k) -> std::optional<std::string> {
+                          [&]<class E>(const ChoiceOf<Owner, E>& k) -> std::optional<std::string> {
                               const auto& text = std::get<std::string>(written);
                               for (const auto& n : k.names) {
                                   if (n.name == text) {
-                                      stored(k, config) = n.value;
+                                      stored(k, owner) = n.value;
                                       return std::nullopt;
                                   }
                               }
@@ -455,32 +684,36 @@ std::optional<std::string> assign(const Setting& s, Written written, Config& con
                       s.value);
 }
 
-void reset(const Setting& s, Config& config) {
-    std::visit([&](const auto& k) { stored(k, config) = k.fallback; }, s.value);
+template <class Owner>
+void reset(const SettingOf<Owner>& s, Owner& owner) {
+    std::visit([&](const auto& k) { stored(k, owner) = k.fallback; }, s.value);
 }
 
-void copy(const Setting& s, const Config& from, Config& to) {
+template <class Owner>
+void copy(const SettingOf<Owner>& s, const Owner& from, Owner& to) {
     std::visit([&](const auto& k) { stored(k, to) = stored(k, from); }, s.value);
 }
 
-bool same(const Setting& s, const Config& a, const Config& b) {
+template <class Owner>
+bool same(const SettingOf<Owner>& s, const Owner& a, const Owner& b) {
     return std::visit([&](const auto& k) { return stored(k, a) == stored(k, b); }, s.value);
 }
 
-std::optional<std::string> problem(const Setting& s, const Config& config) {
+template <class Owner>
+std::optional<std::string> problem(const SettingOf<Owner>& s, const Owner& owner) {
     auto none_if_empty = [](std::string p) -> std::optional<std::string> {
         if (p.empty()) return std::nullopt;
         return p;
     };
     return std::visit(
         Overloaded{
-            [](const Boolean&) -> std::optional<std::string> { return std::nullopt; },
-            [&](const Whole& k) { return none_if_empty(range_problem(k.range, stored(k, config))); },
-            [&]<class D>(const Duration<D>& k) {
-                return none_if_empty(range_problem(k.range, stored(k, config).count()));
+            [](const BooleanOf<Owner>&) -> std::optional<std::string> { return std::nullopt; },
+            [&](const WholeOf<Owner>& k) { return none_if_empty(range_problem(k.range, stored(k, owner))); },
+            [&]<class D>(const DurationOf<Owner, D>& k) {
+                return none_if_empty(range_problem(k.range, stored(k, owner).count()));
             },
-            [&](const Text& k) -> std::optional<std::string> {
-                const auto& v = stored(k, config);
+            [&](const TextOf<Owner>& k) -> std::optional<std::string> {
+                const auto& v = stored(k, owner);
                 if (v.empty()) {
                     if (k.blank == Blank::refused) return "must not be empty";
                     return std::nullopt;
@@ -488,8 +721,8 @@ std::optional<std::string> problem(const Setting& s, const Config& config) {
                 if (k.syntax && !k.syntax->accepts(v)) return quoted(v) + " is not " + std::string(k.syntax->name);
                 return std::nullopt;
             },
-            [&](const TextList& k) -> std::optional<std::string> {
-                const auto& v = stored(k, config);
+            [&](const TextListOf<Owner>& k) -> std::optional<std::string> {
+                const auto& v = stored(k, owner);
                 if (v.empty() && k.blank == Blank::refused) {
                     return "at least one " + std::string(k.syntax ? k.syntax->noun : "item") + " is needed";
                 }
@@ -500,63 +733,61 @@ std::optional<std::string> problem(const Setting& s, const Config& config) {
                 }
                 return std::nullopt;
             },
-            [](const auto&) -> std::optional<std::string> { return std::nullopt; },  // a choice holds only choices
+            // A choice holds only choices.
+            []<class E>(const ChoiceOf<Owner, E>&) -> std::optional<std::string> { return std::nullopt; },
         },
         s.value);
 }
 
-std::string literal(const Setting& s, const Config& config) {
+template <class Owner>
+std::string literal(const SettingOf<Owner>& s, const Owner& owner) {
+    return std::visit(
+        Overloaded{
+            [&]<class E>(const ChoiceOf<Owner, E>& k) { return quoted(choice_name(k.names, stored(k, owner))); },
+            [&](const auto& k) { return value_literal(stored(k, owner)); },
+        },
+        s.value);
+}
+
+template <class Owner>
+std::string default_literal(const SettingOf<Owner>& s) {
     return std::visit(Overloaded{
-                          [&](const Boolean& k) -> std::string { return stored(k, config) ? "true" : "false"; },
-                          [&](const Whole& k) { return std::to_string(stored(k, config)); },
-                          [&]<class D>(const Duration<D>& k) { return std::to_string(stored(k, config).count()); },
-                          [&](const Text& k) { return quoted(stored(k, config)); },
-                          [&](const TextList& k) { return list_literal(stored(k, config)); },
-                          [&]<class E>(const Choice<E>& k) { return quoted(name_of(k.names, stored(k, config))); },
+                          []<class E>(const ChoiceOf<Owner, E>& k) { return quoted(choice_name(k.names, k.fallback)); },
+                          [](const auto& k) { return value_literal(k.fallback); },
                       },
                       s.value);
 }
 
-std::string default_literal(const Setting& s) { return literal(s, Config{}); }
-
-std::string type_name(const Setting& s) {
+template <class Owner>
+std::string type_name(const SettingOf<Owner>& s) {
     return std::visit(Overloaded{
-                          [](const Boolean&) -> std::string { return "boolean"; },
-                          [](const Whole&) -> std::string { return "integer"; },
-                          [](const Millis&) -> std::string { return "integer, milliseconds"; },
-                          [](const Secs&) -> std::string { return "integer, seconds"; },
-                          [](const Text&) -> std::string { return "string"; },
-                          [](const TextList&) -> std::string { return "array of strings"; },
-                          [](const auto&) -> std::string { return "string"; },
+                          [](const BooleanOf<Owner>&) -> std::string { return "boolean"; },
+                          [](const WholeOf<Owner>&) -> std::string { return "integer"; },
+                          [](const DurationOf<Owner, milliseconds>&) -> std::string { return "integer, milliseconds"; },
+                          [](const DurationOf<Owner, seconds>&) -> std::string { return "integer, seconds"; },
+                          [](const TextOf<Owner>&) -> std::string { return "string"; },
+                          [](const TextListOf<Owner>&) -> std::string { return "array of strings"; },
+                          []<class E>(const ChoiceOf<Owner, E>&) -> std::string { return "string"; },
                       },
                       s.value);
 }
 
 std::string accepted(const Setting& s) {
-    std::string out = std::visit(Overloaded{
-                                     [](const Boolean&) -> std::string { return {}; },
-                                     [](const Whole& k) { return range_text(k.range); },
-                                     [](const Millis& k) { return range_text(k.range); },
-                                     [](const Secs& k) { return range_text(k.range); },
-                                     [](const Text& k) -> std::string {
-                                         std::string text = k.syntax ? std::string(k.syntax->name) : "";
-                                         if (k.blank == Blank::refused) return text.empty() ? "not empty" : text;
-                                         if (k.syntax) text += "; empty: none";
-                                         return text;
-                                     },
-                                     [](const TextList& k) -> std::string {
-                                         std::string text = k.syntax ? "each " + std::string(k.syntax->name) : "";
-                                         if (k.blank == Blank::refused)
-                                             text += (text.empty() ? "" : "; ") + std::string("at least one");
-                                         return text;
-                                     },
-                                     [](const auto& k) { return choice_list(k.names); },
-                                 },
-                                 s.value);
+    std::string out = accepted_by_kind(s);
     const std::string key = s.key();
     for (const auto& r : kRules) {
-        if (r.key == key) out += (out.empty() ? "" : "; ") + std::string(r.problem);
+        if (r.key == key) append_clause(out, r.problem);
     }
+    return out;
+}
+
+template <class Entry>
+std::string accepted(const RepeatedSection<Entry>& section, const SettingOf<Entry>& s) {
+    std::string out = accepted_by_kind(s);
+    for (const auto& r : section.rules) {
+        if (r.key == s.name) append_clause(out, r.problem);
+    }
+    if (section.unique.key == s.name) append_clause(out, section.unique.rule);
     return out;
 }
 
@@ -575,11 +806,40 @@ std::string flag_argument(const Setting& s) {
                       s.value);
 }
 
+// The operations exist for the table's keys and for each repeated section's.
+template Shape shape<Config>(const SettingOf<Config>&);
+template std::optional<std::string> assign<Config>(const SettingOf<Config>&, Written, Config&);
+template void reset<Config>(const SettingOf<Config>&, Config&);
+template void copy<Config>(const SettingOf<Config>&, const Config&, Config&);
+template bool same<Config>(const SettingOf<Config>&, const Config&, const Config&);
+template std::optional<std::string> problem<Config>(const SettingOf<Config>&, const Config&);
+template std::string literal<Config>(const SettingOf<Config>&, const Config&);
+template std::string default_literal<Config>(const SettingOf<Config>&);
+template std::string type_name<Config>(const SettingOf<Config>&);
+template Shape shape<Config::ForwardZone>(const SettingOf<Config::ForwardZone>&);
+template std::optional<std::string> assign<Config::ForwardZone>(const SettingOf<Config::ForwardZone>&, Written,
+                                                                Config::ForwardZone&);
+template void reset<Config::ForwardZone>(const SettingOf<Config::ForwardZone>&, Config::ForwardZone&);
+template void copy<Config::ForwardZone>(const SettingOf<Config::ForwardZone>&, const Config::ForwardZone&,
+                                        Config::ForwardZone&);
+template bool same<Config::ForwardZone>(const SettingOf<Config::ForwardZone>&, const Config::ForwardZone&,
+                                        const Config::ForwardZone&);
+template std::optional<std::string> problem<Config::ForwardZone>(const SettingOf<Config::ForwardZone>&,
+                                                                 const Config::ForwardZone&);
+template std::string literal<Config::ForwardZone>(const SettingOf<Config::ForwardZone>&, const Config::ForwardZone&);
+template std::string default_literal<Config::ForwardZone>(const SettingOf<Config::ForwardZone>&);
+template std::string type_name<Config::ForwardZone>(const SettingOf<Config::ForwardZone>&);
+template std::string accepted<Config::ForwardZone>(const RepeatedSection<Config::ForwardZone>&,
+                                                   const SettingOf<Config::ForwardZone>&);
+
 }  // namespace settings
 
 std::string_view to_string(CacheBackend backend) {
-    return settings::name_of<CacheBackend>(settings::kBackends, backend);
+    return settings::choice_name<CacheBackend>(settings::kBackends, backend);
 }
-std::string_view to_string(LogLevel level) { return settings::name_of<LogLevel>(settings::kLevels, level); }
+std::string_view to_string(LogLevel level) { return settings::choice_name<LogLevel>(settings::kLevels, level); }
+std::string_view to_string(policy::BlockAnswer answer) {
+    return settings::choice_name<policy::BlockAnswer>(settings::kBlockAnswers, answer);
+}
 
 }  // namespace greenfinch::daemon

@@ -21,9 +21,12 @@ struct SectionProse {
     std::string_view section;
     std::string_view text;
 };
-constexpr std::array<SectionProse, 6> kSections{{
+constexpr std::array<SectionProse, 8> kSections{{
     {.section = "server", .text = "Where and how DNS is served."},
     {.section = "upstream", .text = "The resolvers that answer what the cache cannot."},
+    {.section = "local",
+     .text = "What greenfinch answers from its own data, and what it keeps out of upstream answers."},
+    {.section = "block", .text = "Names greenfinch does not resolve: a query for one gets block.answer."},
     {.section = "cache", .text = "What is cached, for how long, and where."},
     {.section = "redis", .text = "The shared cache behind the memory one, used with cache.backend = \"redis\"."},
     {.section = "metrics", .text = "The HTTP endpoint for metrics and cache flushes."},
@@ -66,7 +69,8 @@ std::vector<std::string> wrap(std::string_view text, std::size_t width) {
     return lines;
 }
 
-std::string prose(const Setting& s) {
+template <class Owner>
+std::string prose(const SettingOf<Owner>& s) {
     return s.details.empty() ? std::string(s.help) : std::string(s.help) + " " + std::string(s.details);
 }
 
@@ -97,6 +101,55 @@ std::string applies_and_flag(const Setting& s) {
     return text;
 }
 
+// The repeated sections the documents show after `section`.
+std::vector<const Repeated*> repeated_after(std::string_view section) {
+    std::vector<const Repeated*> out;
+    for (const auto& r : repeated()) {
+        if (std::visit([](const auto& rs) { return rs.after; }, r) == section) out.push_back(&r);
+    }
+    return out;
+}
+
+template <class Entry>
+std::string section_prose(const RepeatedSection<Entry>& r) {
+    return r.details.empty() ? std::string(r.help) : std::string(r.help) + " " + std::string(r.details);
+}
+
+template <class Entry>
+std::string_view applies(const RepeatedSection<Entry>& r) {
+    return r.apply == Apply::on_restart ? "Applies on restart." : "Applies on reload.";
+}
+
+// "Write one [[forward]] table per zone, with the keys below. Applies on reload."
+template <class Entry>
+std::string entries_sentence(const RepeatedSection<Entry>& r) {
+    return "Write one [[" + std::string(r.name) + "]] table per " + std::string(r.unique.key) +
+           ", with the keys below. " + std::string(applies(r));
+}
+
+// "String: a domain name; one [[forward]] per zone. Required."
+template <class Entry>
+std::string type_sentence(const RepeatedSection<Entry>& r, const SettingOf<Entry>& s) {
+    const std::string accepts = accepted(r, s);
+    return capitalized(type_name(s)) + (accepts.empty() ? "" : ": " + accepts) + ".";
+}
+
+template <class Entry>
+std::string presence_sentence(const SettingOf<Entry>& s) {
+    return s.presence == Presence::required ? "Required." : "Default: " + default_literal(s) + ".";
+}
+
+// A whole entry as TOML writes it: the keys with an example, the others at their defaults.
+template <class Entry>
+std::vector<std::string> example_lines(const RepeatedSection<Entry>& r) {
+    std::vector<std::string> lines{"[[" + std::string(r.name) + "]]"};
+    for (const auto& s : r.keys) {
+        lines.push_back(std::string(s.name) + " = " +
+                        (s.example.empty() ? default_literal(s) : std::string(s.example)));
+    }
+    return lines;
+}
+
 // conf/greenfinch.toml
 
 std::string render_toml() {
@@ -125,6 +178,22 @@ std::string render_toml() {
             comment(applies_and_flag(*s));
             if (!s->example.empty()) comment("For example: " + std::string(s->name) + " = " + std::string(s->example));
             out += "# " + std::string(s->name) + " = " + default_literal(*s) + "\n";
+        }
+        for (const Repeated* r : repeated_after(section)) {
+            std::visit(
+                [&](const auto& rs) {
+                    out += "\n# [[" + std::string(rs.name) + "]]\n";
+                    comment(section_prose(rs));
+                    comment(entries_sentence(rs));
+                    for (const auto& s : rs.keys) {
+                        out += "#\n";
+                        comment(std::string(s.name) + ": " + prose(s));
+                        comment(type_sentence(rs, s) + " " + presence_sentence(s));
+                    }
+                    out += "#\n# For example:\n";
+                    for (const auto& line : example_lines(rs)) out += "# " + line + "\n";
+                },
+                *r);
         }
     }
     return out;
@@ -167,10 +236,22 @@ std::string render_markdown() {
         "\n"
         "| Key | Type | Default | Applies | Flag |\n"
         "|-----|------|---------|---------|------|\n";
-    for (const auto& s : table()) {
+    const auto row = [&out](const auto& s, std::string_view default_text, Apply apply) {
         out += "| [" + code(s.key()) + "](#" + std::string(s.section) + std::string(s.name) + ") | " + type_name(s) +
-               " | " + code(default_literal(s)) + " | " + (s.apply == Apply::on_restart ? "restart" : "reload") +
-               " | " + (s.flag.name.empty() ? "" : code(s.flag.name)) + " |\n";
+               " | " + std::string(default_text) + " | " + (apply == Apply::on_restart ? "restart" : "reload") + " | " +
+               (s.flag.name.empty() ? "" : code(s.flag.name)) + " |\n";
+    };
+    for (const auto section : sections()) {
+        for (const Setting* s : in_section(section)) row(*s, code(default_literal(*s)), s->apply);
+        for (const Repeated* r : repeated_after(section)) {
+            std::visit(
+                [&](const auto& rs) {
+                    for (const auto& s : rs.keys) {
+                        row(s, s.presence == Presence::required ? "required" : code(default_literal(s)), rs.apply);
+                    }
+                },
+                *r);
+        }
     }
     for (const auto section : sections()) {
         out += "\n## [" + std::string(section) + "]\n\n";
@@ -190,6 +271,31 @@ std::string render_markdown() {
             if (!s->example.empty()) {
                 out += "- Example: " + code(std::string(s->name) + " = " + std::string(s->example)) + "\n";
             }
+        }
+        for (const Repeated* r : repeated_after(section)) {
+            std::visit(
+                [&](const auto& rs) {
+                    out += "\n## [[" + std::string(rs.name) + "]]\n\n";
+                    for (const auto& line : wrap(section_prose(rs) + " " + entries_sentence(rs), 116)) {
+                        out += line + "\n";
+                    }
+                    out += "\n```toml\n";
+                    for (const auto& line : example_lines(rs)) out += line + "\n";
+                    out += "```\n";
+                    for (const auto& s : rs.keys) {
+                        out += "\n### " + s.key() + "\n\n";
+                        for (const auto& line : wrap(prose(s), 116)) out += line + "\n";
+                        out += "\n- Type: " + type_name(s);
+                        if (const auto accepts = accepted(rs, s); !accepts.empty()) out += "; " + accepts;
+                        out += s.presence == Presence::required
+                                   ? "\n- Required in every [[" + std::string(rs.name) + "]]\n"
+                                   : "\n- Default: " + code(std::string(s.name) + " = " + default_literal(s)) + "\n";
+                        if (!s.example.empty()) {
+                            out += "- Example: " + code(std::string(s.name) + " = " + std::string(s.example)) + "\n";
+                        }
+                    }
+                },
+                *r);
         }
     }
     return out;
@@ -282,6 +388,27 @@ std::string render_man() {
             if (!s->example.empty()) {
                 out += "For example: " + roff(std::string(s->name) + " = " + std::string(s->example)) + "\n";
             }
+        }
+        for (const Repeated* r : repeated_after(section)) {
+            std::visit(
+                [&](const auto& rs) {
+                    out += ".SS [[" + std::string(rs.name) + "]]\n";
+                    out += roff_sentences(section_prose(rs)) + roff_sentences(entries_sentence(rs));
+                    for (const auto& s : rs.keys) {
+                        out += ".TP\n\\fB" + roff(s.name) + "\\fR" +
+                               (s.presence == Presence::required ? " (required)" : " = " + roff(default_literal(s))) +
+                               "\n";
+                        out += roff_sentences(prose(s));
+                        out += ".IP\n" + roff_sentences(type_sentence(rs, s));
+                        if (!s.example.empty()) {
+                            out += "For example: " + roff(std::string(s.name) + " = " + std::string(s.example)) + "\n";
+                        }
+                    }
+                    out += ".PP\nFor example:\n.PP\n.RS\n.nf\n";
+                    for (const auto& line : example_lines(rs)) out += roff(line) + "\n";
+                    out += ".fi\n.RE\n";
+                },
+                *r);
         }
     }
     out +=

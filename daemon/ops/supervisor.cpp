@@ -3,10 +3,12 @@
 #include "cache/memory_cache.hpp"
 #include "core/engine/greenlet.hpp"
 #include "core/io/signal.hpp"
+#include "core/io/thread_call.hpp"
 #include "core/primitives/event.hpp"
 #include "core/primitives/pool.hpp"
 #include "daemon/ops/admin_server.hpp"
 #include "daemon/ops/metrics.hpp"
+#include "daemon/ops/policy_sources.hpp"
 #include "daemon/ops/systemd.hpp"
 #include "daemon/ops/worker.hpp"
 #include "daemon/ops/worker_requests.hpp"
@@ -15,6 +17,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <csignal>
 #include <memory>
 #include <thread>
@@ -23,6 +26,10 @@ namespace greenfinch::daemon {
 
 namespace {
 constexpr core::Seconds kAskWorkers{2.0};
+
+double wall_clock() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 // A worker that is not serving by then is broken; systemd's own start timeout (90 s by default) is longer.
 constexpr core::Seconds kStartBudget{30.0};
 
@@ -45,8 +52,10 @@ std::string summary(const std::vector<std::optional<WorkerStats>>& workers, cons
 }
 }  // namespace
 
-Supervisor::Supervisor(ConfigSnapshot config, std::function<ConfigSnapshot()> reload)
+Supervisor::Supervisor(ConfigSnapshot config, policy::LoadedPolicy policy, std::function<ConfigSnapshot()> reload)
     : config_(std::move(config)),
+      policy_(std::move(policy)),
+      policy_loaded_at_(wall_clock()),
       reload_(std::move(reload)) {}
 
 int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::optional<core::TcpListener> admin_listener) {
@@ -54,13 +63,14 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
                               .serve_stale = whole_seconds(config_->cache.serve_stale),
                               .shards = 64});
     const ConfigSnapshot started_with = config_;  // what the workers were built from
+    const policy::PolicySnapshot started_policy = policy_.policy;
     std::vector<WorkerControl> controls(static_cast<std::size_t>(config_->server.workers));
     std::vector<WorkerResult> results(controls.size());
     std::vector<std::thread> threads;
     for (std::size_t w = 0; w < controls.size(); ++w) {
         threads.emplace_back([&, w] {
             try {
-                Worker worker(started_with, cache, std::move(sockets[w]));
+                Worker worker(started_with, started_policy, cache, std::move(sockets[w]));
                 results[w] = worker.serve(controls[w]);
             } catch (const std::exception& e) {
                 spdlog::critical("worker {} failed: {}", w, e.what());
@@ -83,19 +93,34 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
                 }
                 // Keep what is really running, so that the next reload compares against it.
                 const ConfigSnapshot next = std::make_shared<const Config>(keep_restart_only(*config_, *loaded));
+                // Lists of a million names take a second or two to read: off this hub, which serves the metrics.
+                policy::LoadedPolicy policy =
+                    *core::call_on_thread([next] { return load_policy(*next); }, std::nullopt);
+                if (const std::size_t dropped =
+                        drop_changed_answers(cache, *config_, *policy_.policy, *next, *policy.policy)) {
+                    spdlog::info("reload: {} cached answers dropped (their forward zone or screening changed)",
+                                 dropped);
+                }
                 spdlog::set_level(spdlog_level(next->log.level));
                 cache.reconfigure(static_cast<std::size_t>(next->cache.max_entries),
                                   whole_seconds(next->cache.serve_stale));
+                const policy::PolicySnapshot snapshot = policy.policy;
                 const auto done = on_every_worker(
-                    controls, [next](RunningWorker& worker, std::size_t) { worker.reload(next); }, kAskWorkers);
+                    controls, [next, snapshot](RunningWorker& worker, std::size_t) { worker.reload(next, snapshot); },
+                    kAskWorkers);
                 for (std::size_t i = 0; i < done.size(); ++i) {
                     if (!done[i]) spdlog::error("reload: worker {} did not take the new configuration in time", i);
                 }
                 config_ = next;
+                policy_ = std::move(policy);
+                policy_loaded_at_ = wall_clock();
+                ++reloads_;
+                log_policy(policy_);
                 spdlog::info("configuration reloaded: forwarding to {}; cache of {} entries, serve-stale {} s, log {}",
                              join(next->upstream.servers), next->cache.max_entries, next->cache.serve_stale.count(),
                              to_string(next->log.level));
             } catch (const std::exception& e) {
+                ++reloads_refused_;
                 spdlog::error("reload refused, the running configuration stays: {}", e.what());
             }
             systemd::notify_ready("serving (reloaded)");
@@ -116,7 +141,13 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
         std::unique_ptr<AdminServer> admin;
         if (admin_listener) {
             AdminServer::Handlers handlers;
-            handlers.metrics = [&] { return render_metrics(collect_stats(controls, kAskWorkers), cache.stats()); };
+            handlers.metrics = [&] {
+                return render_metrics(collect_stats(controls, kAskWorkers), cache.stats(),
+                                      {.loaded = policy_,
+                                       .loaded_at = policy_loaded_at_,
+                                       .reloads = reloads_,
+                                       .reloads_refused = reloads_refused_});
+            };
             handlers.flush = [&](const std::optional<std::string>& name) -> std::string {
                 std::string text;
                 if (name) {

@@ -23,19 +23,37 @@ double wall_clock() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::vector<core::SocketAddress> upstream_addresses(const Config& config) {
-    std::vector<core::SocketAddress> out;
-    for (const auto& u : config.upstream.servers) out.push_back(*core::SocketAddress::parse(u, 53));
-    return out;
-}
-
-std::unique_ptr<upstream::Upstream> make_upstream(core::Hub& hub, const Config& config) {
-    const auto servers = upstream_addresses(config);
+std::unique_ptr<upstream::Upstream> make_upstream(core::Hub& hub, const std::vector<std::string>& addresses,
+                                                  std::chrono::milliseconds budget) {
+    std::vector<core::SocketAddress> servers;
+    for (const auto& a : addresses) servers.push_back(*core::SocketAddress::parse(a, 53));
     // The upstream's own retries fit in the budget: two rounds over the servers.
     constexpr int kRounds = 2;
-    const auto attempt = std::max(std::chrono::milliseconds(100),
-                                  config.upstream.timeout / (kRounds * static_cast<int>(servers.size())));
+    const auto attempt =
+        std::max(std::chrono::milliseconds(100), budget / (kRounds * static_cast<int>(servers.size())));
     return upstream::make_plain_upstream(hub, {.servers = servers, .attempt_timeout = attempt, .tries = kRounds});
+}
+
+// Route 0 for [upstream] servers, then one per [[forward]] zone in the file's order, as the policy numbers them.
+UpstreamRoutes make_routes(core::Hub& hub, const Config& config) {
+    const auto route = [&](std::string zone, const std::vector<std::string>& servers,
+                           std::chrono::milliseconds budget) {
+        return std::make_shared<UpstreamRoute>(UpstreamRoute::Options{.zone = std::move(zone),
+                                                                      .upstream = make_upstream(hub, servers, budget),
+                                                                      .budget = core::Seconds(budget),
+                                                                      .max_inflight = config.upstream.max_inflight});
+    };
+    UpstreamRoutes routes;
+    routes.push_back(route(".", config.upstream.servers, config.upstream.timeout));
+    for (const auto& z : config.forward) {
+        routes.push_back(route(z.name(), z.servers, z.timeout_or(config.upstream.timeout)));
+    }
+    return routes;
+}
+
+bool same_routes(const Config& a, const Config& b) {
+    return a.upstream.servers == b.upstream.servers && a.upstream.timeout == b.upstream.timeout &&
+           a.upstream.max_inflight == b.upstream.max_inflight && a.forward == b.forward;
 }
 
 Resolver::Options resolver_options(const Config& config) {
@@ -45,9 +63,7 @@ Resolver::Options resolver_options(const Config& config) {
                       .negative_ttl_max = whole_seconds(config.cache.negative_ttl_max),
                       .servfail_ttl = whole_seconds(config.cache.servfail_ttl)};
     options.prefetch = config.cache.prefetch;
-    options.upstream_timeout = config.upstream.timeout;
     options.stale_client_timeout = core::Seconds(config.cache.stale_client_timeout).count();
-    options.max_upstream_inflight = config.upstream.max_inflight;
     options.log_queries = config.log.queries;
     return options;
 }
@@ -62,9 +78,9 @@ std::optional<cache::RedisClient> redis_client(core::Hub& hub, const Config& con
 }
 }  // namespace
 
-Worker::Worker(ConfigSnapshot config, cache::MemoryCache& cache, std::vector<ListenSockets> sockets)
+Worker::Worker(ConfigSnapshot config, policy::PolicySnapshot policy, cache::MemoryCache& cache,
+               std::vector<ListenSockets> sockets)
     : config_(std::move(config)),
-      upstream_(make_upstream(hub_, *config_)),
       redis_(redis_client(hub_, *config_)),
       shared_(redis_ ? std::make_optional<cache::RedisCache>(
                            *redis_, cache::RedisCache::Options{.prefix = config_->redis.prefix,
@@ -72,7 +88,8 @@ Worker::Worker(ConfigSnapshot config, cache::MemoryCache& cache, std::vector<Lis
                                                                .clock = &Resolver::cache_clock,
                                                                .wall_clock = &wall_clock})
                      : std::nullopt),
-      resolver_(cache, shared_ ? &*shared_ : nullptr, *upstream_, resolver_options(*config_)),
+      resolver_(cache, shared_ ? &*shared_ : nullptr, make_routes(hub_, *config_), std::move(policy),
+                resolver_options(*config_)),
       responder_([this](std::span<const std::byte> q, const QueryOrigin& origin, std::span<std::byte> out) {
           return resolver_.resolve(q, origin, out);
       }) {
@@ -112,7 +129,10 @@ WorkerStats Worker::collect_stats() const {
     out.resolver = resolver_.stats();
     for (const auto& s : udp_) out.udp += s->stats();
     for (const auto& s : tcp_) out.tcp += s->stats();
-    out.upstream_in_flight = upstream_->in_flight();
+    for (const auto& route : resolver_.routes()) {
+        out.upstream_in_flight += route->upstream->in_flight();
+        out.routes.emplace_back(route->zone, route->stats);
+    }
     out.live_greenlets = hub_.live_greenlets();
     out.redis_configured = redis_.has_value();
     if (redis_) {
@@ -124,14 +144,13 @@ WorkerStats Worker::collect_stats() const {
     return out;
 }
 
-void Worker::reload(const ConfigSnapshot& next) {
+void Worker::reload(const ConfigSnapshot& next, const policy::PolicySnapshot& policy) {
     resolver_.reconfigure(resolver_options(*next));
     if (shared_) shared_->set_serve_stale(whole_seconds(next->cache.serve_stale));
-    if (next->upstream.servers != config_->upstream.servers || next->upstream.timeout != config_->upstream.timeout) {
-        std::unique_ptr<upstream::Upstream> replaced = std::exchange(upstream_, make_upstream(hub_, *next));
-        resolver_.use_upstream(*upstream_);
-        retiring_.spawn([old = std::shared_ptr<upstream::Upstream>(std::move(replaced))] { old->wait_unused(); });
-    }
+    // The routes and the policy that numbers them change together, between two queries. A query in flight holds
+    // its route, which goes when the last of them is done.
+    if (!same_routes(*next, *config_)) resolver_.use_routes(make_routes(hub_, *next));
+    resolver_.use_policy(policy);
     config_ = next;
 }
 

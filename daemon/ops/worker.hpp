@@ -6,8 +6,8 @@
 // the worker's hub): a burst for one new name spread over N workers costs at most N upstream queries.
 //
 // A Worker is made on the thread it serves, and everything it owns lives on that thread's hub: the upstream, the
-// Redis tier (with the Redis backend: a connection of its own behind the shared memory cache), the resolver and a
-// service per listening socket. serve() runs until its WorkerControl asks it to stop, then drains; meanwhile the main
+// Redis tier (with the Redis backend: a connection of its own behind the shared memory cache), the upstream routes (one
+// per forward zone, daemon/resolve/upstream_routes.hpp), the resolver and a service per listening socket. serve() runs until its WorkerControl asks it to stop, then drains; meanwhile the main
 // thread reaches it only through that control (collect_stats, reload, flush_shared, on the worker's own thread).
 #pragma once
 
@@ -15,7 +15,6 @@
 #include "cache/redis_cache.hpp"
 #include "cache/redis_client.hpp"
 #include "core/engine/hub.hpp"
-#include "core/primitives/pool.hpp"
 #include "daemon/ops/config.hpp"
 #include "daemon/ops/worker_control.hpp"
 #include "daemon/ops/worker_stats.hpp"
@@ -23,7 +22,7 @@
 #include "daemon/serve/listeners.hpp"
 #include "daemon/serve/tcp_service.hpp"
 #include "daemon/serve/udp_service.hpp"
-#include "upstream/upstream.hpp"
+#include "policy/policy.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -40,8 +39,10 @@ struct WorkerResult {
 
 class Worker final : public RunningWorker {
 public:
-    // Builds everything on the calling thread's new hub and starts serving `sockets`.
-    Worker(ConfigSnapshot config, cache::MemoryCache& cache, std::vector<ListenSockets> sockets);
+    // Builds everything on the calling thread's new hub and starts serving `sockets` under `policy`, which every
+    // worker shares.
+    Worker(ConfigSnapshot config, policy::PolicySnapshot policy, cache::MemoryCache& cache,
+           std::vector<ListenSockets> sockets);
     ~Worker() override;
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
@@ -51,16 +52,14 @@ public:
     WorkerResult serve(WorkerControl& control);
 
     WorkerStats collect_stats() const override;
-    // What a reload may change in place: the resolver's options, serve-stale, and the upstream (a new one when its
-    // servers or budget changed; the old one is destroyed once its last query has left it).
-    void reload(const ConfigSnapshot& next) override;
+    // What a reload may change in place: the resolver's options, serve-stale, the policy, and the upstream routes
+    // (new ones when [upstream] or [[forward]] changed; an old one goes once its last query has left it).
+    void reload(const ConfigSnapshot& next, const policy::PolicySnapshot& policy) override;
     void flush_shared(const std::optional<std::string>& name) override;
 
 private:
     core::Hub hub_;  // first in, last out: everything below lives on it
     ConfigSnapshot config_;
-    std::unique_ptr<upstream::Upstream> upstream_;
-    core::Group retiring_;  // upstreams replaced on reload, each waiting for its last query
     std::optional<cache::RedisClient> redis_;
     std::optional<cache::RedisCache> shared_;
     Resolver resolver_;

@@ -11,6 +11,7 @@
 #include "core/primitives/event.hpp"
 #include "daemon/ops/config.hpp"
 #include "daemon/ops/worker_stats.hpp"
+#include "policy/policy.hpp"
 
 #include <functional>
 #include <mutex>
@@ -25,7 +26,7 @@ class RunningWorker {
 public:
     virtual ~RunningWorker() = default;
     virtual WorkerStats collect_stats() const = 0;
-    virtual void reload(const ConfigSnapshot& next) = 0;
+    virtual void reload(const ConfigSnapshot& next, const policy::PolicySnapshot& policy) = 0;
     // Drops one name (every type; `name` in presentation form) or, with nullopt, everything, from the shared cache
     // (Redis) if there is one. Parks the worker greenlet it runs in.
     virtual void flush_shared(const std::optional<std::string>& name) = 0;

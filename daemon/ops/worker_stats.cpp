@@ -1,8 +1,10 @@
 #include "daemon/ops/worker_stats.hpp"
 
+#include <algorithm>
+
 namespace greenfinch::daemon {
 
-WorkerStats& WorkerStats::operator+=(const WorkerStats& o) noexcept {
+WorkerStats& WorkerStats::operator+=(const WorkerStats& o) {
     resolver += o.resolver;
     udp += o.udp;
     tcp += o.tcp;
@@ -13,6 +15,14 @@ WorkerStats& WorkerStats::operator+=(const WorkerStats& o) noexcept {
     redis += o.redis;
     redis_values += o.redis_values;
     redis_lookups += o.redis_lookups;
+    for (const auto& [zone, stats] : o.routes) {
+        auto same = std::find_if(routes.begin(), routes.end(), [&](const auto& r) { return r.first == zone; });
+        if (same == routes.end()) {
+            routes.emplace_back(zone, stats);
+        } else {
+            same->second += stats;
+        }
+    }
     return *this;
 }
 

@@ -7,12 +7,15 @@
 #include "cache/redis_cache.hpp"
 #include "cache/redis_client.hpp"
 #include "daemon/resolve/resolver_stats.hpp"
+#include "daemon/resolve/upstream_routes.hpp"
 #include "daemon/serve/tcp_service.hpp"
 #include "daemon/serve/udp_service.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace greenfinch::daemon {
@@ -28,8 +31,9 @@ struct WorkerStats {
     cache::RedisClient::Stats redis;
     cache::RedisCache::Extra redis_values;
     cache::CacheStats redis_lookups;
+    std::vector<std::pair<std::string, RouteStats>> routes;  // by zone ("." first), in the configuration's order
 
-    WorkerStats& operator+=(const WorkerStats& other) noexcept;
+    WorkerStats& operator+=(const WorkerStats& other);  // routes are summed by zone name
 };
 
 struct WorkerTotals {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <string_view>
 #include <utility>
 
 namespace greenfinch::daemon {
@@ -22,10 +23,25 @@ double coarse_steady_seconds() noexcept {
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
-Resolver::Resolver(cache::Cache& cache, cache::Cache* shared_cache, upstream::Upstream& upstream, Options options)
+namespace {
+// What a client's SERVFAIL says of an upstream that gave no answer (RFC 8914 4.23, 4.24), if it says anything.
+std::optional<dns::EdeCode> failure_ede(upstream::Outcome outcome) noexcept {
+    switch (outcome) {
+        case upstream::Outcome::TimedOut:
+        case upstream::Outcome::Refused: return dns::EdeCode::NoReachableAuthority;
+        case upstream::Outcome::Unreachable: return dns::EdeCode::NetworkError;
+        default: return std::nullopt;
+    }
+}
+}  // namespace
+
+Resolver::Resolver(cache::Cache& cache, cache::Cache* shared_cache, UpstreamRoutes routes,
+                   policy::PolicySnapshot policy, Options options)
     : options_(std::move(options)),
       tiers_(cache, shared_cache),
-      upstream_fetch_(upstream, tiers_, options_, stats_) {}
+      upstream_fetch_(tiers_, options_, stats_),
+      routes_(std::move(routes)),
+      policy_(std::move(policy)) {}
 
 Resolver::~Resolver() { refreshes_.kill(); }
 
@@ -36,126 +52,190 @@ std::size_t Resolver::resolve(std::span<const std::byte> query, const QueryOrigi
     if (const std::optional<dns::Header> h = dns::parse_header(out.first(a.size))) {
         ++stats_.responses[static_cast<std::size_t>(origin.transport)][static_cast<std::size_t>(h->rcode())];
     }
-    if (options_.log_queries) log_query(query, origin, out.first(a.size), a.source, now() - started);
+    if (options_.log_queries) {
+        std::string_view zone;
+        if (a.zone != 0) {
+            zone = policy_->zone_name(a.zone);
+            zone.remove_suffix(1);  // its final dot, as the log writes zones
+        }
+        log_query(
+            query, origin,
+            {.response = out.first(a.size), .source = a.source, .zone = zone, .elapsed_seconds = now() - started});
+    }
     return a.size;
 }
 
 Resolver::Answered Resolver::answer(std::span<const std::byte> query, Transport transport, std::span<std::byte> out) {
-    constexpr AnswerSource kLocal = AnswerSource::Local;
-    // A standard query carries its question and at most an OPT record (as Unbound requires). Refused before the
-    // parse, so records that only make work (a 64 KiB query of names pointing at each other, say) are never read.
-    if (const auto h = dns::parse_header(query);
-        h && !h->qr() && h->opcode() == 0 && (h->ancount != 0 || h->nscount != 0 || h->arcount > 1)) {
-        const std::size_t n = dns::make_error_response(query, dns::Rcode::FormErr, out);
-        (n ? stats_.formerr : stats_.dropped)++;
-        return {n, kLocal};
-    }
-    dns::Message q;
-    switch (dns::parse_message(query, q)) {
-        case dns::ParseStatus::Drop: ++stats_.dropped; return {0, kLocal};
-        case dns::ParseStatus::FormErr: {
-            const std::size_t n = dns::make_error_response(query, dns::Rcode::FormErr, out);
-            (n ? stats_.formerr : stats_.dropped)++;
-            return {n, kLocal};
-        }
-        case dns::ParseStatus::Ok: break;
-    }
-    if (q.header.qr()) {  // a response sent to us: answering it could start a loop
+    constexpr AnswerSource kLocal = AnswerSource::Error;
+    const std::optional<dns::Header> h = dns::parse_header(query);
+    if (!h || h->qr()) {  // not even a header, or a response sent to us: answering it could start a loop
         ++stats_.dropped;
         return {0, kLocal};
     }
-    if (q.header.opcode() != 0) return {dns::make_error_response(query, dns::Rcode::NotImp, out, our_opt(q)), kLocal};
+    // Read before the rest: what follows the header of another opcode need not look like a query at all.
+    if (h->opcode() != 0) return {not_implemented(query, *h, out), kLocal};
+    const auto formerr = [&] {
+        const std::size_t n = dns::make_error_response(query, dns::Rcode::FormErr, out);
+        (n ? stats_.formerr : stats_.dropped)++;
+        return Answered{n, kLocal};
+    };
+    // A standard query carries its question and at most an OPT record (as Unbound requires). Refused before the
+    // parse, so records that only make work (a 64 KiB query of names pointing at each other, say) are never read.
+    if (h->ancount != 0 || h->nscount != 0 || h->arcount > 1) return formerr();
+    dns::Message q;
+    if (dns::parse_message(query, q) != dns::ParseStatus::Ok) return formerr();
+    // RFC 6891 6.1.3: a version we do not speak gets BADVERS, and our OPT says which one we do (0).
+    if (q.edns.present && q.edns.version != 0) {
+        return {dns::make_error_response(query, dns::Rcode::BadVers, out, our_opt(q)), kLocal};
+    }
 
     const dns::QueryKey key(query, q);
+    const std::size_t limit = transport == Transport::Udp ? dns::udp_limit(q, options_.udp_payload) : 65535;
+    const policy::Verdict verdict = policy_->route(key.name());
+    if (verdict.decision != policy::Decision::Forward) {
+        if (auto made = answer_by_policy({.wire = query, .parsed = q, .name = key.name()}, verdict, limit, out)) {
+            return *made;
+        }
+    }
     dns::AnswerRewrite rw{
         .id = q.header.id,
         .client_qname = query.subspan(q.question.name_offset, q.question.name_length),
-        .limit = transport == Transport::Udp ? dns::udp_limit(q, options_.udp_payload) : 65535,
+        .limit = limit,
         .client_edns = q.edns.present,
         .client_rd = q.header.rd(),
     };
     const auto from_cache = [&](const cache::Hit& hit) {
         rw.age = hit.age;
-        return Answered{dns::write_answer(hit.answer->wire, hit.answer->parsed, rw, out), AnswerSource::Cache};
+        return Answered{dns::write_answer(hit.answer->wire, hit.answer->parsed, rw, out), AnswerSource::Cache,
+                        verdict.zone};
     };
 
     const double now = options_.clock();
     std::optional<cache::Hit> hit = tiers_.lookup(key, now);
     if (hit && hit->freshness != cache::Freshness::Stale) {
         ++stats_.cache_hits;
-        if (hit->freshness == cache::Freshness::Refresh && options_.prefetch) prefetch(key);
+        if (hit->freshness == cache::Freshness::Refresh && options_.prefetch) prefetch(key, route_for(verdict));
         return from_cache(*hit);
     }
     ++stats_.cache_misses;
+    const Route route = route_for(verdict);
     const auto serve_stale = [&](const cache::Answer& stale) {
         ++stats_.stale_served;
         rw.fixed_ttl = options_.stale_ttl;
-        return Answered{dns::write_answer(stale.wire, stale.parsed, rw, out), AnswerSource::Stale};
+        rw.ede = dns::EdeCode::StaleAnswer;
+        return Answered{dns::write_answer(stale.wire, stale.parsed, rw, out), AnswerSource::Stale, verdict.zone};
     };
     if (hit && now - hit->answer->refresh_failed_at.load(std::memory_order_relaxed) < options_.stale_recheck) {
         return serve_stale(*hit->answer);
     }
-    const Fetched fresh =
-        hit && refreshes_in_background() ? refresh_stale(key, hit->answer) : fetch(key, FetchFor::Client);
+    const Fetched fresh = hit && refreshes_in_background(route) ? refresh_stale(key, hit->answer, route)
+                                                                : fetch(key, FetchFor::Client, route);
     // An upstream's SERVFAIL is an answer, but an expired one of ours is the better answer (RFC 8767).
     if (fresh.answer && !(hit && fresh.answer->parsed.header.rcode() == dns::Rcode::ServFail)) {
         if (fresh.source != AnswerSource::Upstream) {  // straight from upstream it is not a second old: spare the clock
             const double age = options_.clock() - fresh.answer->stored_at;
             rw.age = age > 0 ? static_cast<std::uint32_t>(age) : 0;
         }
-        return {dns::write_answer(fresh.answer->wire, fresh.answer->parsed, rw, out), fresh.source};
+        return {dns::write_answer(fresh.answer->wire, fresh.answer->parsed, rw, out), fresh.source, verdict.zone};
     }
     if (!hit && tiers_.has_shared()) hit = tiers_.lookup(key, options_.clock());  // fetch may have left Redis' copy
     if (hit && hit->freshness != cache::Freshness::Stale)
         return from_cache(*hit);  // stored meanwhile by another flight
     if (hit) {
-        if (!refreshes_in_background())
+        if (!refreshes_in_background(route))
             hit->answer->refresh_failed_at.store(options_.clock(), std::memory_order_relaxed);
         return serve_stale(*hit->answer);
     }
     ++stats_.servfail;
-    return {dns::make_error_response(query, dns::Rcode::ServFail, out, our_opt(q)), kLocal};
+    return {dns::make_error_response(query, dns::Rcode::ServFail, out, our_opt(q, fresh.failure)), kLocal,
+            verdict.zone};
 }
 
-std::optional<dns::OptRecord> Resolver::our_opt(const dns::Message& query) const noexcept {
+std::optional<Resolver::Answered> Resolver::answer_by_policy(const policy::Policy::Query& query,
+                                                             const policy::Verdict& verdict, std::size_t limit,
+                                                             std::span<std::byte> out) {
+    const policy::ReplyRoom room{.limit = limit, .opt = our_opt(query.parsed)};
+    if (verdict.decision == policy::Decision::Blocked) {
+        ++stats_.blocked_answers;
+        return Answered{policy_->answer_blocked(query, verdict, room, out), AnswerSource::Blocked};
+    }
+    const std::optional<std::size_t> n = policy_->answer_local(query, verdict, room, out);
+    if (!n) return std::nullopt;  // not a query local data answers (another class): forwarded
+    if (verdict.decision == policy::Decision::Special) {
+        ++stats_.special_answers;
+        return Answered{*n, AnswerSource::Special};
+    }
+    ++stats_.local_answers;
+    return Answered{*n, AnswerSource::LocalData};
+}
+
+Resolver::Route Resolver::route_for(const policy::Verdict& verdict) const {
+    return {routes_[verdict.zone < routes_.size() ? verdict.zone : 0], verdict};
+}
+
+std::optional<dns::OptRecord> Resolver::our_opt(const dns::Message& query,
+                                                std::optional<dns::EdeCode> ede) const noexcept {
     if (!query.edns.present) return std::nullopt;
-    return dns::OptRecord{static_cast<std::uint16_t>(options_.udp_payload), query.edns.dnssec_ok};
+    return dns::OptRecord{
+        .udp_payload = static_cast<std::uint16_t>(options_.udp_payload),
+        .dnssec_ok = query.edns.dnssec_ok,
+        .ede = ede,
+    };
+}
+
+std::size_t Resolver::not_implemented(std::span<const std::byte> query, const dns::Header& header,
+                                      std::span<std::byte> out) {
+    std::optional<dns::OptRecord> opt;
+    if (header.ancount == 0 && header.nscount == 0 && header.arcount == 1) {
+        dns::Message m;
+        if (dns::parse_message(query, m) == dns::ParseStatus::Ok) opt = our_opt(m);
+    }
+    return dns::make_error_response(query, dns::Rcode::NotImp, out, opt);
 }
 
 Resolver::Fetched Resolver::follow(const dns::QueryKey& key, Flights::Flight& leading, core::Seconds timeout,
-                                   FetchFor purpose) {
+                                   FetchFor purpose, const Route& route) {
     ++stats_.coalesced;
     core::Ref<Flights::Flight> flight(&leading);
     core::Timeout budget(timeout);
     try {
         cache::AnswerPtr answer = flight->result.get();
+        // The leader's reason for having no answer is not handed on: the follower's SERVFAIL says none.
         if (answer || !flight->abandoned) return {std::move(answer), AnswerSource::Coalesced};
         // Nobody asked on our behalf: the first follower to wake leads a new flight, the others follow it.
         ++stats_.flights_taken_over;
-        return fetch(key, purpose);
+        return fetch(key, purpose, route);
     } catch (const core::TimeoutExpired& e) {
         if (!budget.owns(e)) throw;
-        return {nullptr, AnswerSource::Coalesced};
+        return {nullptr, AnswerSource::Coalesced, dns::EdeCode::NoReachableAuthority};
     }
 }
 
-Resolver::Fetched Resolver::fetch(const dns::QueryKey& key, FetchFor purpose) {
-    if (Flights::Flight* leading = flights_.find(key)) return follow(key, *leading, options_.upstream_timeout, purpose);
+Resolver::Fetched Resolver::fetch(const dns::QueryKey& key, FetchFor purpose, const Route& route) {
+    UpstreamRoute& upstream = *route.upstream;
+    if (Flights::Flight* leading = flights_.find(key)) return follow(key, *leading, upstream.budget, purpose, route);
     Flights::LeadFlight flight(flights_, key);
     Fetched fetched{nullptr, AnswerSource::SharedCache};
-    core::Timeout budget(options_.upstream_timeout);  // the shared cache's lookup counts against it too
+    const policy::PolicySnapshot policy = policy_;  // the one in force when we asked, whatever a reload does meanwhile
+    core::Timeout budget(upstream.budget);          // the shared cache's lookup counts against it too
     try {
         fetched.answer = tiers_.from_shared(key, options_.clock(), purpose);
         if (fetched.answer) {
             ++stats_.shared_cache_hits;
         } else {
             fetched.source = AnswerSource::Upstream;
-            fetched.answer = upstream_fetch_.ask(key);
+            UpstreamFetch::Asked asked =
+                upstream_fetch_.ask(key, upstream, {.policy = *policy, .verdict = route.verdict});
+            fetched.answer = std::move(asked.answer);
+            fetched.failure = failure_ede(asked.outcome);
         }
     } catch (const core::TimeoutExpired& e) {
         if (!budget.owns(e)) throw;  // the flight lands abandoned
+        fetched.failure = dns::EdeCode::NoReachableAuthority;
         ++stats_.upstream_timeouts;
-        upstream_fetch_.warn("no answer within the upstream budget");
+        ++upstream.stats.timeouts;
+        upstream_fetch_.warn(upstream.zone == "." ? "no answer within the upstream budget"
+                                                  : "no answer within the budget of the zone " + upstream.zone);
     }
     flight.land(fetched.answer);
     return fetched;
@@ -163,18 +243,16 @@ Resolver::Fetched Resolver::fetch(const dns::QueryKey& key, FetchFor purpose) {
 
 void Resolver::reconfigure(const Options& options) {
     auto clock = std::move(options_.clock);
-    const int slots = options_.max_upstream_inflight;
     options_ = options;
     options_.clock = std::move(clock);
-    options_.max_upstream_inflight = slots;
 }
 
-Resolver::Fetched Resolver::refresh_stale(const dns::QueryKey& key, const cache::AnswerPtr& stale) {
+Resolver::Fetched Resolver::refresh_stale(const dns::QueryKey& key, const cache::AnswerPtr& stale, const Route& route) {
     const core::Seconds timer(options_.stale_client_timeout);
     // Already being refreshed (by the background greenlet of an earlier client): wait on that, within the timer.
-    if (Flights::Flight* leading = flights_.find(key)) return follow(key, *leading, timer, FetchFor::Client);
-    auto refresh = refreshes_.spawn([this, key, stale] {
-        Fetched fresh = fetch(key, FetchFor::Client);
+    if (Flights::Flight* leading = flights_.find(key)) return follow(key, *leading, timer, FetchFor::Client, route);
+    auto refresh = refreshes_.spawn([this, key, stale, route] {
+        Fetched fresh = fetch(key, FetchFor::Client, route);
         if (!fresh.answer || fresh.answer->parsed.header.rcode() == dns::Rcode::ServFail) {
             stale->refresh_failed_at.store(options_.clock(), std::memory_order_relaxed);
         }
@@ -190,9 +268,9 @@ Resolver::Fetched Resolver::refresh_stale(const dns::QueryKey& key, const cache:
     return {nullptr, AnswerSource::Upstream};
 }
 
-void Resolver::prefetch(const dns::QueryKey& key) {
+void Resolver::prefetch(const dns::QueryKey& key, Route route) {
     ++stats_.prefetches;
-    refreshes_.spawn([this, key] { fetch(key, FetchFor::Prefetch); });
+    refreshes_.spawn([this, key, route = std::move(route)] { fetch(key, FetchFor::Prefetch, route); });
 }
 
 }  // namespace greenfinch::daemon

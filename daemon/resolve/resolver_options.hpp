@@ -1,5 +1,5 @@
 // ResolverOptions: what one Resolver and its parts are told, reconfigurable on reload (Resolver::reconfigure) except
-// the clock and the number of upstream slots, which stay as they were built.
+// the clock, which stays as it was built. Budgets and upstream slots belong to each route (upstream_routes.hpp).
 #pragma once
 
 #include "cache/policy.hpp"
@@ -20,13 +20,11 @@ double coarse_steady_seconds() noexcept;
 struct ResolverOptions {
     cache::CachePolicy policy;
     bool prefetch = true;
-    core::Seconds upstream_timeout{2.0};  // the whole budget of one upstream resolution
-    int max_upstream_inflight = 1000;
     std::size_t udp_payload = 1232;  // the largest UDP answer we send, whatever the client offers
     std::uint32_t stale_ttl = 30;    // the TTL a stale answer is served with
     double stale_recheck = 30;       // after a failed refresh, seconds its stale answer is served at once
     // RFC 8767's client response timer: seconds a client whose answer is stale waits for its refresh before it gets
-    // the stale answer, the refresh going on in the background (0: at once). From upstream_timeout up, the client
+    // the stale answer, the refresh going on in the background (0: at once). From the route's budget up, the client
     // waits out the refresh as it would for a miss.
     double stale_client_timeout = 1.8;
     bool log_queries = false;  // one info line per query: client, name, type, rcode, source, time

@@ -28,6 +28,12 @@ ResolverStats& ResolverStats::operator+=(const ResolverStats& o) noexcept {
     servfail += o.servfail;
     formerr += o.formerr;
     dropped += o.dropped;
+    local_answers += o.local_answers;
+    special_answers += o.special_answers;
+    blocked_answers += o.blocked_answers;
+    cname_blocked += o.cname_blocked;
+    rebind_filtered += o.rebind_filtered;
+    rebind_records_removed += o.rebind_records_removed;
     for (std::size_t t = 0; t < responses.size(); ++t) {
         for (std::size_t r = 0; r < responses[t].size(); ++r) responses[t][r] += o.responses[t][r];
     }

@@ -22,6 +22,12 @@ struct ResolverStats {
     std::uint64_t servfail = 0;
     std::uint64_t formerr = 0;
     std::uint64_t dropped = 0;
+    std::uint64_t local_answers = 0;    // from the operator's local data
+    std::uint64_t special_answers = 0;  // RFC 6303 / RFC 6761 names
+    std::uint64_t blocked_answers = 0;  // names on a block list
+    std::uint64_t cname_blocked = 0;    // upstream answers whose CNAME chain led to a blocked name
+    std::uint64_t rebind_filtered = 0;  // upstream answers rebinding protection took records from
+    std::uint64_t rebind_records_removed = 0;
     // Answers sent, by transport (Transport's value) and RCODE.
     std::array<std::array<std::uint64_t, 16>, 2> responses{};
     // Time from sending a query upstream to its answer (or failure): counts at or below each bound, then the total;

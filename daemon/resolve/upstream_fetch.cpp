@@ -2,26 +2,21 @@
 
 #include "cache/policy.hpp"
 #include "core/engine/hub.hpp"
-#include "dns/bytes.hpp"
+#include "dns/answer.hpp"
 #include "dns/header.hpp"
 #include "dns/message.hpp"
+#include "dns/name.hpp"
 #include "dns/upstream_query.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <string>
 
 #include <mutex>
 #include <optional>
 #include <utility>
 
 namespace greenfinch::daemon {
-
-UpstreamFetch::UpstreamFetch(upstream::Upstream& upstream, CacheTiers& tiers, const ResolverOptions& options,
-                             ResolverStats& stats)
-    : upstream_(&upstream),
-      tiers_(tiers),
-      options_(options),
-      stats_(stats),
-      slots_(options.max_upstream_inflight) {}
 
 void UpstreamFetch::warn(std::string_view what) {
     if (auto held = warnings_.admit(steady_seconds())) {
@@ -31,48 +26,77 @@ void UpstreamFetch::warn(std::string_view what) {
     }
 }
 
-cache::AnswerPtr UpstreamFetch::ask(const dns::QueryKey& key) {
-    slots_.acquire();
-    std::lock_guard<core::Semaphore> slot(slots_, std::adopt_lock);
+UpstreamFetch::Asked UpstreamFetch::ask(const dns::QueryKey& key, UpstreamRoute& route, const Screen& screen) {
+    route.slots.acquire();
+    std::lock_guard<core::Semaphore> slot(route.slots, std::adopt_lock);
     ++stats_.upstream_queries;
+    ++route.stats.queries;
     const auto payload = static_cast<std::uint16_t>(options_.udp_payload);
+    const dns::OptRecord ours{.udp_payload = payload, .dnssec_ok = key.dnssec_ok()};
     dns::UpstreamQueryBuffer buffer;
     const std::span<const std::byte> query = dns::write_upstream_query(key, payload, buffer);
     // The hub's time of the pass that sent the query and of the one its answer woke: accurate to a pass, and no
     // clock reads (in a VM those cost more than the rest of the bookkeeping).
     core::Hub& hub = core::Hub::current();
     const double sent = hub.now();
-    upstream::Reply r = upstream_->query(query, std::nullopt);
+    upstream::Reply r = route.upstream->query(query, std::nullopt);
     tiers_.prepare_store(key);  // the index's memory comes in while the answer is checked and parsed
     stats_.record_upstream_latency(hub.now() - sent);
     if (r.outcome == upstream::Outcome::ServersFailed) {
         // Not upstream trouble: an upstream that works says this name cannot be resolved (a broken zone, say).
         // That is an answer, kept for servfail_ttl so that clients retrying do not each reach the upstream.
         r.answer.resize(buffer.size());
-        r.answer.resize(
-            dns::make_error_response(query, dns::Rcode::ServFail, r.answer, dns::OptRecord{payload, key.dnssec_ok()}));
+        r.answer.resize(dns::make_error_response(query, dns::Rcode::ServFail, r.answer, ours));
         r.outcome = upstream::Outcome::Answered;
     }
     if (r.outcome != upstream::Outcome::Answered) {
         ++stats_.upstream_failures;
+        ++route.stats.failures;
         warn(r.detail.empty() ? upstream::describe(r.outcome) : r.detail);
-        return nullptr;
+        return {nullptr, r.outcome};
     }
     dns::Message m;
-    if (dns::parse_message(r.answer, m) != dns::ParseStatus::Ok || !m.header.qr() || !key.same_question(r.answer, m)) {
+    if (dns::parse_message(r.answer, m) != dns::ParseStatus::Ok || !m.header.qr() || !key.same_question(r.answer, m) ||
+        !dns::prepare_forwarded_answer(r.answer, m, ours)) {
         ++stats_.upstream_failures;
+        ++route.stats.failures;
         warn("a malformed answer, or one to another question");
-        return nullptr;
+        return {nullptr, upstream::Outcome::Failed};
     }
-    // The OPT record clients get states what we take, not what the upstream does.
-    if (m.edns.present) dns::write_u16(r.answer, m.edns.offset + 3, payload);
+    if (!screen_answer(r.answer, m, screen)) return {nullptr, upstream::Outcome::Failed};
     const double stored_at = options_.clock();
     const std::optional<std::uint32_t> ttl = cache::cache_ttl(m, options_.policy);
-    if (!ttl) return cache::Answer::make(r.answer, std::move(m), stored_at, 0);  // served, not stored
+    if (!ttl) return {cache::Answer::make(r.answer, std::move(m), stored_at, 0)};  // served, not stored
     cache::normalize_ttls(r.answer, m, *ttl, options_.policy);
     cache::AnswerPtr answer = cache::Answer::make(r.answer, std::move(m), stored_at, *ttl, tiers_.answer_memory());
     tiers_.store(key, answer, stored_at);
-    return answer;
+    return {std::move(answer)};
+}
+
+bool UpstreamFetch::screen_answer(std::vector<std::byte>& wire, dns::Message& m, const Screen& screen) {
+    policy::Policy::Screening s = screen.policy.screen(wire, m, screen.verdict);
+    switch (s.outcome) {
+        case policy::Policy::Screened::Kept: return true;
+        case policy::Policy::Screened::Blocked: ++stats_.cname_blocked; break;
+        case policy::Policy::Screened::Filtered:
+            ++stats_.rebind_filtered;
+            stats_.rebind_records_removed += s.removed;
+            if (auto held = rebind_warnings_.admit(steady_seconds())) {
+                std::string name;
+                dns::append_presentation(name, std::span(wire).subspan(m.question.name_offset, m.question.name_length));
+                spdlog::warn(
+                    "rebinding protection: {} private or local address(es) removed from the answer for {} "
+                    "(and {} more answers filtered in the last 10 s)",
+                    s.removed, name, *held);
+            }
+            if (s.filtered.empty()) {
+                warn("an answer rebinding protection could not filter");
+                return false;
+            }
+            break;
+    }
+    wire = std::move(s.filtered);
+    return dns::parse_message(wire, m) == dns::ParseStatus::Ok;
 }
 
 }  // namespace greenfinch::daemon

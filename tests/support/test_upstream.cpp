@@ -90,7 +90,7 @@ std::vector<std::byte> TestUpstream::respond(std::span<const std::byte> query, b
         dns::write_u16(r, 10, 0);
         return r;
     }
-    std::uint16_t flags = 0x8180 | (m.header.flags & 0x0100);
+    std::uint16_t flags = static_cast<std::uint16_t>(0x8000 | s.flags | (m.header.flags & 0x0100));
     std::uint16_t an = 0, ns = 0;
     std::vector<std::byte> records;
     const bool tc = (s.action == Action::Truncate || s.action == Action::TcpServFail) && !over_tcp;
@@ -123,7 +123,7 @@ std::vector<std::byte> TestUpstream::respond(std::span<const std::byte> query, b
             records.push_back(static_cast<std::byte>((s.address[3] + i) & 0xff));
         }
     }
-    const std::size_t opt_size = m.edns.present ? 11 : 0;
+    const std::size_t opt_size = m.edns.present ? 11 + s.opt_options.size() : 0;
     const std::size_t limit = m.edns.present ? std::max<std::size_t>(512, m.edns.udp_size) : 512;
     if (!over_tcp && r.size() + records.size() + opt_size > limit) {
         flags |= 0x0200;
@@ -135,8 +135,9 @@ std::vector<std::byte> TestUpstream::respond(std::span<const std::byte> query, b
         r.push_back(std::byte{0});
         put16(r, dns::type::OPT);
         put16(r, 1232);
-        put32(r, m.edns.dnssec_ok ? 0x8000 : 0);
-        put16(r, 0);
+        put32(r, (m.edns.dnssec_ok ? 0x8000u : 0u) | s.opt_flags);
+        put16(r, static_cast<unsigned>(s.opt_options.size()));
+        for (const std::uint8_t b : s.opt_options) r.push_back(static_cast<std::byte>(b));
     }
     if (s.action == Action::WrongId) dns::write_u16(r, 0, static_cast<std::uint16_t>(m.header.id ^ 0x5a5a));
     dns::write_u16(r, 2, flags);

@@ -3,7 +3,8 @@
 // It listens on 127.0.0.1 with a kernel-chosen port, UDP and TCP alike, answers each query in its own greenlet, and
 // does to each name what the test scripted: answer (an A record with a TTL), wait first, stay silent, SERVFAIL,
 // NXDOMAIN (with an SOA whose MINIMUM is the script's TTL), answer TC=1 over UDP (the full answer over TCP), or answer
-// with the wrong ID, or, as a server without EDNS, FORMERR without an OPT record to a query with one. Like a real server it answers an OPT record with one of its own (DO echoed), and over UDP sends
+// with the wrong ID, or, as a server without EDNS, FORMERR without an OPT record to a query with one. Like a real
+// server it answers an OPT record with one of its own (DO echoed; flags and options as scripted), and over UDP sends
 // TC=1 instead of an answer larger than the query allows (512 bytes without EDNS). It counts the queries for each
 // name, over TCP apart, and keeps the last one, so a test can prove how many reached it and what they asked.
 #pragma once
@@ -32,6 +33,11 @@ public:
         std::uint32_t ttl = 300;
         std::array<std::uint8_t, 4> address{192, 0, 2, 1};
         std::uint16_t records = 1;  // A records in the answer (the last octet counts up): many make a big answer
+        // The header flags of an answer besides QR, RD (echoed), TC and RCODE: RA as a resolver sets it; AA (0x0400)
+        // as an authoritative server sets it, Z (0x0040) as a broken one might.
+        std::uint16_t flags = 0x0080;
+        std::uint16_t opt_flags = 0;  // OPT flags besides DO (echoed): unknown ones, which no one may pass on
+        std::vector<std::uint8_t> opt_options{};  // the OPT record's RDATA (options such as NSID or a cookie)
     };
 
     TestUpstream();

@@ -61,6 +61,20 @@ TEST_CASE("check-config names the file, the line and the key of an unknown key")
     CHECK(run.output == "greenfinch: invalid configuration: " + typo.path() + ":3: server.max_inflite: unknown key\n");
 }
 
+TEST_CASE("check-config reads forward zones, local data and block lists, and names the key of a mistake") {
+    greenfinch::test::TempFile good(
+        "[[forward]]\nzone = \"corp.example\"\nservers = [\"10.1.0.53\"]\n[local]\nzones = [\"lan.\"]\n"
+        "[block]\nanswer = \"null\"\n");
+    greenfinch::test::TempFile list("ads.example.com\n");
+    CHECK(run_binary("--config " + good.path() + " --local 'printer.lan. 3600 IN A 192.168.1.20' --block-list " +
+                     list.path() + " --upstream 127.0.0.1:9 --check-config") == 0);
+    greenfinch::test::TempFile single("[forward]\nzone = \"corp.example\"\nservers = [\"10.1.0.53\"]\n");
+    const Run run = run_capturing("--config " + single.path() + " --upstream 127.0.0.1:9 --check-config");
+    CHECK(run.status == 2);
+    CHECK(run.output == "greenfinch: invalid configuration: " + single.path() +
+                            ":1: forward: expected [[forward]] (an array of tables)\n");
+}
+
 TEST_CASE("a flag overrides the file's value of its key") {
     // The file alone would forward to itself; --upstream replaces its servers.
     greenfinch::test::TempFile loop(

@@ -68,10 +68,16 @@ TEST_CASE("metrics: counters summed over the workers that answered, the missing 
     b.resolver.upstream_latency[3] = 2;  // <= 10 ms
     a.resolver.upstream_latency_sum = 0.0005;
     b.resolver.upstream_latency_sum = 0.016;
+    a.routes = {{".", {.queries = 3, .failures = 1, .timeouts = 0}}, {"corp.example.", {.queries = 2}}};
+    b.routes = {{".", {.queries = 4, .failures = 0, .timeouts = 1}}};
+    a.resolver.blocked_answers = 6;
     cache::CacheStats memory;
     memory.size = 9;
     memory.memory_bytes = 4 << 20;
-    const std::string text = daemon::render_metrics({a, std::nullopt, b}, memory);
+    policy::LoadedPolicy loaded{.policy = std::make_shared<const policy::Policy>(), .names = 1000};
+    loaded.files.push_back({.key = "block.lists", .path = "/etc/ads \"x\".txt", .entries = 998, .seconds = 0.25});
+    const std::string text = daemon::render_metrics(
+        {a, std::nullopt, b}, memory, {.loaded = loaded, .loaded_at = 1.7e9, .reloads = 2, .reloads_refused = 1});
     CHECK(text.find("\ngreenfinch_queries_total 12\n") != std::string::npos);
     CHECK(text.find("\ngreenfinch_workers 3\n") != std::string::npos);
     CHECK(text.find("\ngreenfinch_workers_unresponsive 1\n") != std::string::npos);
@@ -86,4 +92,14 @@ TEST_CASE("metrics: counters summed over the workers that answered, the missing 
     CHECK(text.find("\ngreenfinch_cache_memory_bytes 4194304\n") != std::string::npos);
     CHECK(text.find("# TYPE greenfinch_upstream_latency_seconds histogram\n") != std::string::npos);
     CHECK(text.find("greenfinch_redis_up") == std::string::npos);  // no Redis configured: no Redis series
+    // Per forward zone, summed by zone over the workers.
+    CHECK(text.find("\ngreenfinch_zone_upstream_queries_total{zone=\".\"} 7\n") != std::string::npos);
+    CHECK(text.find("\ngreenfinch_zone_upstream_queries_total{zone=\"corp.example.\"} 2\n") != std::string::npos);
+    CHECK(text.find("\ngreenfinch_zone_upstream_timeouts_total{zone=\".\"} 1\n") != std::string::npos);
+    CHECK(text.find("\ngreenfinch_policy_answers_total{source=\"blocked\"} 6\n") != std::string::npos);
+    // The policy's files, their paths quoted as the exposition format wants.
+    CHECK(text.find("\ngreenfinch_policy_file_entries{key=\"block.lists\",path=\"/etc/ads \\\"x\\\".txt\"} 998\n") !=
+          std::string::npos);
+    CHECK(text.find("\ngreenfinch_policy_names 1000\n") != std::string::npos);
+    CHECK(text.find("\ngreenfinch_reloads_total{outcome=\"refused\"} 1\n") != std::string::npos);
 }

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <utility>
+#include <variant>
 
 using namespace greenfinch::daemon;
 using namespace std::chrono_literals;
@@ -41,6 +43,17 @@ user = "nobody"
 servers = ["192.0.2.1"]
 timeout_ms = 900
 max_inflight = 20
+[local]
+records = ["printer.lan. 3600 IN A 192.168.1.20"]
+hosts_files = ["/etc/hosts"]
+zones = ["lan."]
+private_reverse = false
+rebind_protection = true
+rebind_allow = ["corp.example"]
+[block]
+lists = ["/etc/greenfinch/block.txt"]
+allow = ["/etc/greenfinch/allow.txt"]
+answer = "null"
 [cache]
 backend = "redis"
 max_entries = 10
@@ -104,6 +117,9 @@ TEST_CASE("the shipped conf/greenfinch.toml loads and equals the built-in defaul
     CHECK(c.redis.timeout == d.redis.timeout);
     CHECK(c.log.level == d.log.level);
     CHECK(c.log.queries == d.log.queries);
+    CHECK(c.local == d.local);
+    CHECK(c.block == d.block);
+    CHECK(c.forward.empty());  // the [[forward]] there is an example, commented out
     CHECK(c == d);
 }
 
@@ -135,6 +151,16 @@ TEST_CASE("the defaults are the ones operators know") {
     CHECK(d.metrics.listen.empty());
     CHECK(d.log.level == LogLevel::info);
     CHECK_FALSE(d.log.queries);
+    CHECK(d.forward.empty());
+    CHECK(d.local.records.empty());
+    CHECK(d.local.hosts_files.empty());
+    CHECK(d.local.zones.empty());
+    CHECK(d.local.private_reverse);
+    CHECK_FALSE(d.local.rebind_protection);
+    CHECK(d.local.rebind_allow.empty());
+    CHECK(d.block.lists.empty());
+    CHECK(d.block.allow.empty());
+    CHECK(d.block.answer == greenfinch::policy::BlockAnswer::nxdomain);
 }
 
 TEST_CASE("upstream and cache sections are read and checked") {
@@ -172,6 +198,206 @@ TEST_CASE("the redis section and the cache backend are read and checked") {
     CHECK(error_of("[redis]\ntimeout_ms = 0\n").find("redis.timeout_ms") != std::string::npos);
     CHECK(error_of("[redis]\nprefix = \"\"\n").find("redis.prefix") != std::string::npos);
     CHECK(error_of("[redis]\nhost = \"x\"\n") == ":2: redis.host: unknown key");
+}
+
+TEST_CASE("the local and block sections are read and checked") {
+    test::TempFile f(
+        "[local]\n"
+        "records = [\"printer.lan. 3600 IN A 192.168.1.20\", \"lan. 3600 IN MX 10 mail.lan.\"]\n"
+        "hosts_files = [\"/etc/hosts\"]\n"
+        "zones = [\"lan.\", \"home.arpa\"]\n"
+        "private_reverse = false\n"
+        "rebind_protection = true\n"
+        "rebind_allow = [\"corp.example\", \"Dyn.Example.\"]\n"
+        "[block]\n"
+        "lists = [\"/etc/greenfinch/ads.txt\", \"/etc/greenfinch/trackers.txt\"]\n"
+        "allow = [\"/etc/greenfinch/allow.txt\"]\n"
+        "answer = \"refused\"\n");
+    const Config c = load_config(f.path());
+    CHECK(c.local.records ==
+          std::vector<std::string>{"printer.lan. 3600 IN A 192.168.1.20", "lan. 3600 IN MX 10 mail.lan."});
+    CHECK(c.local.hosts_files == std::vector<std::string>{"/etc/hosts"});
+    CHECK(c.local.zones == std::vector<std::string>{"lan.", "home.arpa"});
+    CHECK_FALSE(c.local.private_reverse);
+    CHECK(c.local.rebind_protection);
+    CHECK(c.local.rebind_allow == std::vector<std::string>{"corp.example", "Dyn.Example."});
+    CHECK(c.block.lists == std::vector<std::string>{"/etc/greenfinch/ads.txt", "/etc/greenfinch/trackers.txt"});
+    CHECK(c.block.allow == std::vector<std::string>{"/etc/greenfinch/allow.txt"});
+    CHECK(c.block.answer == greenfinch::policy::BlockAnswer::refused);
+
+    // Records are parsed by the policy; here a record only has to be something.
+    CHECK(error_of("[local]\nrecords = [\"x\"]\n") == "no error");
+    CHECK(error_of("[local]\n\nrecords = [\"a. 1 IN A 192.0.2.1\", \" \"]\n") ==
+          ":3: local.records: \" \" is not a zone-file line (\"NAME [TTL] [IN] TYPE RDATA\")");
+    CHECK(error_of("[local]\nrecords = \"a. 1 IN A 192.0.2.1\"\n") ==
+          ":2: local.records: expected an array of strings");
+    CHECK(error_of("[local]\nzones = [\"lan\", \"bad..name\"]\n") ==
+          ":2: local.zones: \"bad..name\" is not a domain name (\"corp.example\"; internationalised ones as xn--)");
+    CHECK(error_of("[local]\nzones = [\"my lan\"]\n").rfind(":2: local.zones: \"my lan\" is not a domain name", 0) ==
+          0);
+    CHECK(error_of("[local]\nzones = [\"\"]\n").rfind(":2: local.zones: \"\" is not a domain name", 0) == 0);
+    CHECK(error_of("[local]\nzones = [\"" + std::string(64, 'a') + ".lan\"]\n").rfind(":2: local.zones: ", 0) == 0);
+    CHECK(error_of("[local]\nzones = [\"caf\xc3\xa9.lan\"]\n").rfind(":2: local.zones: ", 0) == 0);
+    CHECK(error_of("[local]\nzones = [\"a\\\\.b\"]\n").rfind(":2: local.zones: ", 0) == 0);
+    CHECK(error_of("[local]\n\n\nrebind_allow = [\"ok.example\", \"not ok\"]\n")
+              .rfind(":4: local.rebind_allow: \"not ok\" is not a domain name", 0) == 0);
+    CHECK(error_of("[local]\nhosts_files = [\"\"]\n") == ":2: local.hosts_files: \"\" is not a file path");
+    CHECK(error_of("[local]\nrebind_protection = \"yes\"\n") == ":2: local.rebind_protection: expected true or false");
+    CHECK(error_of("[local]\nprivate_reverse = 1\n") == ":2: local.private_reverse: expected true or false");
+    CHECK(error_of("[block]\nlists = [\"/a\", \"\"]\n") == ":2: block.lists: \"\" is not a file path");
+    CHECK(error_of("[block]\n\nallow = [\"\"]\n") == ":3: block.allow: \"\" is not a file path");
+    CHECK(error_of("[block]\nanswer = \"sinkhole\"\n") ==
+          ":2: block.answer: \"sinkhole\" is not one of nxdomain, null, refused");
+    CHECK(error_of("[block]\nanswer = \"NXDOMAIN\"\n").rfind(":2: block.answer: ", 0) == 0);  // names are lowercase
+    CHECK(error_of("[block]\nlist = []\n") == ":2: block.list: unknown key");
+    CHECK(error_of("[local]\nrecord = []\n") == ":2: local.record: unknown key");
+}
+
+TEST_CASE("block.answer names each of policy::BlockAnswer") {
+    using greenfinch::policy::BlockAnswer;
+    for (const auto& [name, value] :
+         {std::pair{"nxdomain", BlockAnswer::nxdomain}, std::pair{"null", BlockAnswer::null},
+          std::pair{"refused", BlockAnswer::refused}}) {
+        INFO(name);
+        test::TempFile f(std::string("[block]\nanswer = \"") + name + "\"\n");
+        CHECK(load_config(f.path()).block.answer == value);
+        CHECK(to_string(value) == name);
+    }
+    CHECK(settings::accepted(*settings::find("block.answer")) == "one of nxdomain, null, refused");
+    CHECK(settings::flag_argument(*settings::find("block.answer")) == "nxdomain|null|refused");
+}
+
+TEST_CASE("names compare in lowercase with their final dot") {
+    CHECK(canonical_name("Corp.Example") == "corp.example.");
+    CHECK(canonical_name("corp.example.") == "corp.example.");
+    CHECK(canonical_name("") == ".");
+    CHECK(canonical_name(".") == ".");
+}
+
+TEST_CASE("forward zones: each [[forward]] table is one zone, in the file's order") {
+    test::TempFile f(
+        "[upstream]\n"
+        "timeout_ms = 1500\n"
+        "\n"
+        "[[forward]]\n"
+        "zone = \"corp.example\"\n"
+        "servers = [\"10.1.0.53\", \"[2001:db8::53]:5353\"]\n"
+        "\n"
+        "[[forward]]\n"
+        "zone = \"168.192.IN-ADDR.ARPA.\"\n"
+        "servers = [\"192.168.1.1\"]\n"
+        "timeout_ms = 300\n"
+        "\n"
+        "[[forward]]\n"
+        "zone = \"lab.corp.example\"\n"
+        "servers = [\"10.2.0.53:53\"]\n"
+        "timeout_ms = 0\n");
+    const Config c = load_config(f.path());
+    REQUIRE(c.forward.size() == 3);
+    CHECK(c.forward[0] ==
+          Config::ForwardZone{.zone = "corp.example", .servers = {"10.1.0.53", "[2001:db8::53]:5353"}, .timeout = 0ms});
+    CHECK(c.forward[0].name() == "corp.example.");
+    CHECK(c.forward[0].timeout_or(c.upstream.timeout) == 1500ms);  // absent: the upstream's
+    CHECK(c.forward[1].zone == "168.192.IN-ADDR.ARPA.");           // as written
+    CHECK(c.forward[1].name() == "168.192.in-addr.arpa.");
+    CHECK(c.forward[1].servers == std::vector<std::string>{"192.168.1.1"});
+    CHECK(c.forward[1].timeout == 300ms);
+    CHECK(c.forward[1].timeout_or(c.upstream.timeout) == 300ms);
+    CHECK(c.forward[2].name() == "lab.corp.example.");             // below another zone: a zone of its own
+    CHECK(c.forward[2].timeout_or(c.upstream.timeout) == 1500ms);  // 0: the upstream's
+
+    // Inline tables are the same array of tables.
+    test::TempFile inline_form("forward = [{zone = \"a.example\", servers = [\"192.0.2.1\"]}]\n");
+    const Config i = load_config(inline_form.path());
+    REQUIRE(i.forward.size() == 1);
+    CHECK(i.forward[0].zone == "a.example");
+    // So is an empty array: no zones.
+    test::TempFile none("forward = []\n");
+    CHECK(load_config(none.path()).forward.empty());
+}
+
+TEST_CASE("forward zones: a bad entry is refused with the file, the line and forward[N].key") {
+    const std::string corp = "[[forward]]\nzone = \"corp.example\"\nservers = [\"10.1.0.53\"]\n";
+    CHECK(error_of(corp) == "no error");
+    // Two entries for one zone, however written.
+    CHECK(error_of(corp + "\n[[forward]]\nzone = \"CORP.example.\"\nservers = [\"10.1.0.54\"]\n") ==
+          ":6: forward[2].zone: \"CORP.example.\" repeats forward[1].zone: one [[forward]] per zone");
+    // A required key left out: the line is the entry's.
+    CHECK(error_of(corp + "[[forward]]\nzone = \"lab.example\"\n") ==
+          ":4: forward[2].servers: missing; every [[forward]] needs one");
+    CHECK(error_of("[[forward]]\nservers = [\"10.1.0.53\"]\n") ==
+          ":1: forward[1].zone: missing; every [[forward]] needs one");
+    CHECK(error_of("[[forward]]\nzone = \"a.example\"\nservers = []\n") ==
+          ":3: forward[1].servers: at least one address is needed");
+    CHECK(error_of("[[forward]]\nzone = \"\"\nservers = [\"10.1.0.53\"]\n") ==
+          ":2: forward[1].zone: must not be empty");
+    // Bad values.
+    CHECK(error_of(corp + "[[forward]]\nzone = \"lab.example\"\nservers = [\"10.1.0.53\", \"dns.lab.example\"]\n") ==
+          ":6: forward[2].servers: \"dns.lab.example\" is not ADDR[:PORT] (IPv6 with a port: [::1]:53)");
+    CHECK(error_of("[[forward]]\nzone = \"corp..example\"\nservers = [\"10.1.0.53\"]\n")
+              .rfind(":2: forward[1].zone: \"corp..example\" is not a domain name", 0) == 0);
+    CHECK(error_of("[[forward]]\nzone = \".\"\nservers = [\"10.1.0.53\"]\n") ==
+          ":2: forward[1].zone: must not be the root (\".\"): that is what upstream.servers are for");
+    CHECK(error_of("[[forward]]\nzone = \"a.example\"\nservers = [\"10.1.0.53\"]\ntimeout_ms = \"2s\"\n") ==
+          ":4: forward[1].timeout_ms: expected a whole number from 0 to 1000000000");
+    CHECK(error_of("[[forward]]\nzone = \"a.example\"\nservers = [\"10.1.0.53\"]\ntimeout_ms = -5\n") ==
+          ":4: forward[1].timeout_ms: expected a whole number from 0 to 1000000000");
+    CHECK(error_of("[[forward]]\nzone = [\"a.example\"]\nservers = [\"10.1.0.53\"]\n") ==
+          ":2: forward[1].zone: expected a string");
+    CHECK(error_of("[[forward]]\nzone = \"a.example\"\nservers = \"10.1.0.53\"\n") ==
+          ":3: forward[1].servers: expected an array of strings");
+    // Unknown keys.
+    CHECK(error_of(corp + "server = [\"10.1.0.54\"]\n") == ":4: forward[1].server: unknown key");
+    CHECK(error_of(corp + "[forward.options]\nx = 1\n").rfind(":4: forward[1].options: ", 0) == 0);
+    // Not an array of tables.
+    CHECK(error_of("[forward]\nzone = \"corp.example\"\nservers = [\"10.1.0.53\"]\n") ==
+          ":1: forward: expected [[forward]] (an array of tables)");
+    CHECK(error_of("forward = \"corp.example\"\n") == ":1: forward: expected [[forward]] (an array of tables)");
+    CHECK(error_of("forward = [\"corp.example\"]\n") == ":1: forward: expected [[forward]] (an array of tables)");
+    CHECK(error_of("[server]\nforward = []\n") == ":2: server.forward: unknown key");
+}
+
+TEST_CASE("forward zones: a reload applies them, and a later file replaces them all") {
+    const Config running;
+    test::TempFile f("[[forward]]\nzone = \"corp.example\"\nservers = [\"10.1.0.53\"]\n");
+    const Config loaded = load_config(f.path());
+    CHECK(restart_only_changes(running, loaded).empty());
+    CHECK(keep_restart_only(running, loaded).forward == loaded.forward);
+    CHECK(keep_restart_only(loaded, running).forward.empty());  // and a reload removes them
+
+    test::TempFile other("[[forward]]\nzone = \"lab.example\"\nservers = [\"10.2.0.53\"]\n");
+    ConfigDraft draft;
+    draft.read_file(f.path());
+    draft.read_file(other.path());
+    const ConfigSnapshot c = std::move(draft).freeze();
+    REQUIRE(c->forward.size() == 1);
+    CHECK(c->forward[0].zone == "lab.example");
+
+    const auto& sections = settings::repeated();
+    REQUIRE(sections.size() == 1);
+    CHECK(settings::name_of(sections[0]) == "forward");
+    CHECK(settings::find_repeated("forward") == &sections[0]);
+    CHECK(settings::find_repeated("upstream") == nullptr);
+    CHECK(settings::find("forward.zone") == nullptr);  // not a key of the table
+    CHECK(settings::entry_key("forward", 2, "servers") == "forward[2].servers");
+}
+
+TEST_CASE("a flag sets the local records and the block lists") {
+    ConfigDraft draft;
+    const std::vector<std::string> records{"a.lan. 60 IN A 192.168.1.2", "b.lan. 60 IN A 192.168.1.3"};
+    const std::vector<std::string> lists{"/tmp/block-a.txt", "/tmp/block-b.txt"};
+    draft.set({.key = "local.records", .texts = records, .origin = "command line (--local)"});
+    draft.set({.key = "block.lists", .texts = lists, .origin = "command line (--block-list)"});
+    const ConfigSnapshot c = std::move(draft).freeze();
+    CHECK(c->local.records == records);
+    CHECK(c->block.lists == lists);
+    CHECK(settings::repeatable(*settings::find("local.records")));
+    CHECK(settings::repeatable(*settings::find("block.lists")));
+
+    ConfigDraft bad;
+    const std::vector<std::string> blank{""};
+    bad.set({.key = "block.lists", .texts = blank, .origin = "command line (--block-list)"});
+    CHECK_THROWS_WITH(std::move(bad).freeze(), "command line (--block-list): block.lists: \"\" is not a file path");
 }
 
 TEST_CASE("resolv.conf nameservers become upstreams on port 53") {
@@ -233,7 +459,7 @@ TEST_CASE("settings table: every key is a section and a name, once, bound to a m
     }
     CHECK(members.size() == keys.size());
     CHECK(settings::sections() ==
-          std::vector<std::string_view>{"server", "upstream", "cache", "redis", "metrics", "log"});
+          std::vector<std::string_view>{"server", "upstream", "local", "block", "cache", "redis", "metrics", "log"});
     CHECK(settings::find("server.bogus") == nullptr);
     CHECK(settings::find("server") == nullptr);
 }
@@ -323,8 +549,9 @@ TEST_CASE("the flags of the table are the ones operators know") {
     }
     const std::vector<std::pair<std::string, std::string>> known{
         {"--listen", "server.listen"},      {"--workers", "server.workers"}, {"--max-inflight", "server.max_inflight"},
-        {"--upstream", "upstream.servers"}, {"--cache", "cache.backend"},    {"--redis", "redis.address"},
-        {"--metrics", "metrics.listen"},    {"--log-level", "log.level"},
+        {"--upstream", "upstream.servers"}, {"--local", "local.records"},    {"--block-list", "block.lists"},
+        {"--cache", "cache.backend"},       {"--redis", "redis.address"},    {"--metrics", "metrics.listen"},
+        {"--log-level", "log.level"},
     };
     CHECK(flags == known);
     CHECK(settings::repeatable(*settings::find("server.listen")));
@@ -411,6 +638,47 @@ TEST_CASE("generated documents: every key of the table appears in each, with its
             CHECK(markdown.find("`" + std::string(s.flag.name)) != std::string::npos);
         }
     }
+}
+
+TEST_CASE("generated documents: every repeated section and its keys appear in each") {
+    const std::string toml = settings::render(settings::Document::toml);
+    const std::string markdown = settings::render(settings::Document::markdown);
+    const std::string man = settings::render(settings::Document::man);
+    for (const auto& r : settings::repeated()) {
+        std::visit(
+            [&](const auto& section) {
+                const std::string name(section.name);
+                INFO(name);
+                CHECK(toml.find("\n# [[" + name + "]]\n") != std::string::npos);
+                CHECK(markdown.find("\n## [[" + name + "]]\n") != std::string::npos);
+                CHECK(man.find("\n.SS [[" + name + "]]\n") != std::string::npos);
+                for (const auto& s : section.keys) {
+                    INFO(s.key());
+                    const std::string key_name(s.name);
+                    CHECK(toml.find("\n# " + key_name + ": ") != std::string::npos);
+                    CHECK(markdown.find("\n### " + s.key() + "\n") != std::string::npos);
+                    std::string man_name;
+                    for (char ch : key_name) man_name += ch == '-' ? std::string("\\-") : std::string(1, ch);
+                    CHECK(man.find("\n\\fB" + man_name + "\\fR") != std::string::npos);
+                }
+            },
+            r);
+    }
+    // The shipped file shows a whole entry, commented out, which loads once uncommented.
+    const std::string marker = "# For example:\n# [[forward]]\n";
+    const auto from = toml.find(marker);
+    REQUIRE(from != std::string::npos);
+    std::string example = "[[forward]]\n";
+    for (std::size_t at = from + marker.size(); toml.compare(at, 2, "# ") == 0;) {
+        const auto end = toml.find('\n', at);
+        example += toml.substr(at + 2, end - at - 2) + "\n";
+        at = end + 1;
+    }
+    CHECK(example.find("servers = ") != std::string::npos);
+    test::TempFile f(example);
+    const Config c = load_config(f.path());
+    REQUIRE(c.forward.size() == 1);
+    CHECK(c.forward[0].zone == "corp.example");
 }
 
 TEST_CASE("generated documents: the files in the source tree are what the table generates") {

@@ -24,7 +24,7 @@ public:
         out.resolver.queries = static_cast<std::uint64_t>(++calls);
         return out;
     }
-    void reload(const daemon::ConfigSnapshot&) override {}
+    void reload(const daemon::ConfigSnapshot&, const policy::PolicySnapshot&) override {}
     void flush_shared(const std::optional<std::string>&) override {}
     mutable std::atomic<int> calls{0};
 

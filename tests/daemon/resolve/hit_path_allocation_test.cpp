@@ -4,6 +4,7 @@
 #include "core/io/udp_socket.hpp"
 #include "daemon/resolve/resolver.hpp"
 #include "daemon/serve/udp_service.hpp"
+#include "tests/daemon/resolve/resolve_helpers.hpp"
 #include "tests/dns/wire_builder.hpp"
 #include "tests/support/test_upstream.hpp"
 #include "upstream/plain.hpp"
@@ -37,9 +38,11 @@ TEST_CASE("a query answered from cache allocates nothing once warm") {
     core::Hub hub;
     test::TestUpstream upstream;
     cache::MemoryCache cache({1000, 0, 4});
-    const auto channel(upstream::make_plain_upstream(
-        hub, {.servers = {upstream.address()}, .attempt_timeout = std::chrono::milliseconds(500), .tries = 1}));
-    daemon::Resolver resolver(cache, nullptr, *channel, {});
+    daemon::Resolver resolver(
+        cache, nullptr,
+        test::one_route(upstream::make_plain_upstream(
+            hub, {.servers = {upstream.address()}, .attempt_timeout = std::chrono::milliseconds(500), .tries = 1})),
+        test::forward_all(), {});
     daemon::Responder responder = [&resolver](std::span<const std::byte> q, const daemon::QueryOrigin& origin,
                                               std::span<std::byte> out) { return resolver.resolve(q, origin, out); };
     daemon::UdpService service(core::UdpSocket::bind(core::SocketAddress::loopback_v4()), responder, 64);

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <memory>
 #include <string>
 
 namespace greenfinch::test {
@@ -18,6 +19,16 @@ inline const daemon::QueryOrigin& udp_client() {
     static const daemon::QueryOrigin origin{peer, daemon::Transport::Udp};
     return origin;
 }
+
+// The one route of a resolver without forward zones: [upstream] servers, as zone ".".
+inline daemon::UpstreamRoutes one_route(std::unique_ptr<upstream::Upstream> upstream, double budget = 2.0,
+                                        int max_inflight = 1000) {
+    return {std::make_shared<daemon::UpstreamRoute>(daemon::UpstreamRoute::Options{
+        .zone = ".", .upstream = std::move(upstream), .budget = core::Seconds(budget), .max_inflight = max_inflight})};
+}
+
+// A policy that forwards everything and answers nothing itself.
+inline policy::PolicySnapshot forward_all() { return std::make_shared<const policy::Policy>(); }
 
 struct Resolved {
     dns::Message m;

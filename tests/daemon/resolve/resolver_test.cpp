@@ -2,6 +2,7 @@
 #include "daemon/resolve/resolver.hpp"
 #include "cache/memory_cache.hpp"
 #include "core/engine/greenlet.hpp"
+#include "core/io/udp_tcp_pair.hpp"
 #include "dns/message.hpp"
 #include "tests/daemon/resolve/resolve_helpers.hpp"
 #include "tests/dns/wire_builder.hpp"
@@ -12,6 +13,7 @@
 
 #include <array>
 #include <chrono>
+#include <optional>
 
 using namespace greenfinch;
 using namespace std::chrono_literals;
@@ -20,18 +22,21 @@ using greenfinch::test::Wire;
 
 namespace {
 struct Rig {
+    // `server`: where the upstream channel sends its queries, if not to `up`.
     explicit Rig(TestUpstream::Script script = {}, std::uint32_t serve_stale = 0, double budget = 1.0,
-                 int upstream_slots = 1000)
+                 int upstream_slots = 1000, std::optional<core::SocketAddress> server = std::nullopt)
         : up(script),
           cache({1000, serve_stale, 4}),
-          channel(upstream::make_plain_upstream(
-              hub, {.servers = {up.address()}, .attempt_timeout = std::chrono::milliseconds(300), .tries = 1})),
-          resolver(cache, nullptr, *channel, options(budget, upstream_slots)) {}
+          resolver(
+              cache, nullptr,
+              test::one_route(upstream::make_plain_upstream(hub, {.servers = {server.value_or(up.address())},
+                                                                  .attempt_timeout = std::chrono::milliseconds(300),
+                                                                  .tries = 1}),
+                              budget, upstream_slots),
+              test::forward_all(), options()) {}
 
-    daemon::Resolver::Options options(double budget, int upstream_slots) {
+    daemon::Resolver::Options options() {
         daemon::Resolver::Options o;
-        o.upstream_timeout = core::Seconds(budget);
-        o.max_upstream_inflight = upstream_slots;
         o.clock = [this] { return clock; };
         return o;
     }
@@ -44,7 +49,6 @@ struct Rig {
     double clock = 1000.0;
     TestUpstream up;
     cache::MemoryCache cache;
-    std::unique_ptr<upstream::Upstream> channel;
     daemon::Resolver resolver;
 };
 }  // namespace
@@ -360,7 +364,7 @@ TEST_CASE("resolver: after one answer from an upstream without EDNS, later ones 
 
 TEST_CASE("resolver: a refresh that outlasts the client's timer gets the client the stale answer, and lands later") {
     Rig rig({TestUpstream::Action::Answer, 0, 10}, 3600, 1.0);
-    auto o = rig.options(1.0, 1000);
+    auto o = rig.options();
     o.stale_client_timeout = 0.05;
     rig.resolver.reconfigure(o);
     rig.ask("slow.example");
@@ -383,7 +387,7 @@ TEST_CASE("resolver: a refresh that outlasts the client's timer gets the client 
 
 TEST_CASE("resolver: with a client timer of 0 the stale answer goes out at once, and a failed refresh is remembered") {
     Rig rig({TestUpstream::Action::Answer, 0, 10}, 3600, 0.2);
-    auto o = rig.options(0.2, 1000);
+    auto o = rig.options();
     o.stale_client_timeout = 0;
     rig.resolver.reconfigure(o);
     rig.ask("down.example");
@@ -421,4 +425,196 @@ TEST_CASE("resolver: after a failed refresh the stale answer is served at once, 
     CHECK(rig.ask("outage.example", 9).first_ttl() == 10);
     CHECK(rig.up.count("outage.example") == asked + 1);
     CHECK(rig.resolver.stats().stale_served == 4);
+}
+
+namespace {
+// A query for `name` with an OPT record: EDNS `version`, DO as given, and the option bytes given (none by default).
+std::vector<std::byte> edns_query(const std::string& name, std::uint16_t id, bool dnssec_ok = false,
+                                  unsigned version = 0, std::vector<unsigned> options = {}, unsigned flags = 0) {
+    Wire w;
+    w.header(id, 0x0100, 1, 0, 0, 1)
+        .question(name, dns::type::A)
+        .u8(0)
+        .u16(dns::type::OPT)
+        .u16(4096)
+        .u32((version << 16) | (dnssec_ok ? 0x8000u : 0u) | flags)
+        .u16(static_cast<unsigned>(options.size()));
+    for (const unsigned b : options) w.u8(b);
+    return w;
+}
+
+test::Resolved ask_over(Rig& rig, const std::vector<std::byte>& query, daemon::Transport transport) {
+    static const core::SocketAddress peer = *core::SocketAddress::parse("127.0.0.1:40001");
+    std::array<std::byte, 4096> out{};
+    const std::size_t n = rig.resolver.resolve(query, {peer, transport}, out);
+    test::Resolved a;
+    a.wire.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
+    REQUIRE(dns::parse_message(a.wire, a.m) == dns::ParseStatus::Ok);
+    return a;
+}
+
+// The INFO-CODE of the response's EDE option (RFC 8914), if it has one.
+std::optional<std::uint16_t> ede_of(const test::Resolved& a) {
+    if (!a.m.edns.present) return std::nullopt;
+    const std::size_t start = a.m.edns.offset + dns::kOptRecordSize;
+    const std::size_t end = start + dns::read_u16(a.wire, a.m.edns.offset + 9);
+    for (std::size_t at = start; at + 4 <= end; at += 4 + dns::read_u16(a.wire, at + 2)) {
+        if (dns::read_u16(a.wire, at) == dns::kEdnsOptionEde && dns::read_u16(a.wire, at + 2) >= 2) {
+            return dns::read_u16(a.wire, at + 4);
+        }
+    }
+    return std::nullopt;
+}
+
+// A loopback address where nothing listens: a port the kernel handed out, and took back.
+core::SocketAddress dead_address() {
+    return core::bind_udp_and_tcp(core::SocketAddress::loopback_v4()).udp.local_address();
+}
+}  // namespace
+
+TEST_CASE("resolver: a stale answer tells an EDNS client so (EDE 3, Stale Answer), and a client without EDNS nothing") {
+    Rig rig({TestUpstream::Action::Answer, 0, 10}, 3600, 0.2);
+    CHECK(rig.ask("stale-ede.example").first_ttl() == 10);
+    rig.clock += 100;  // expired, inside the serve-stale window
+    rig.up.script("stale-ede.example", {TestUpstream::Action::Drop});
+    const auto a = ask_raw(rig, edns_query("stale-ede.example", 2));
+    CHECK(a.m.header.rcode() == dns::Rcode::NoError);
+    CHECK(a.first_ttl() == 30);
+    CHECK(a.m.header.ancount == 1);
+    CHECK(ede_of(a) == std::uint16_t{3});
+    const auto plain = rig.ask("stale-ede.example", 3);  // within stale_recheck: stale at once
+    CHECK(plain.first_ttl() == 30);
+    CHECK_FALSE(plain.m.edns.present);
+    CHECK(plain.m.header.arcount == 0);
+    CHECK(rig.resolver.stats().stale_served == 2);
+    // Fresh again, and no EDE with it.
+    rig.up.script("stale-ede.example", {TestUpstream::Action::Answer, 0, 10});
+    rig.clock += 31;
+    const auto fresh = ask_raw(rig, edns_query("stale-ede.example", 4));
+    CHECK(fresh.first_ttl() == 10);
+    CHECK_FALSE(ede_of(fresh));
+}
+
+TEST_CASE("resolver: a SERVFAIL because the upstream did not answer in time carries EDE 22 (No Reachable Authority)") {
+    SECTION("the budget runs out first") {
+        Rig rig({}, 0, 0.2);
+        rig.up.script("silent.example", {TestUpstream::Action::Drop});
+        const auto a = ask_raw(rig, edns_query("silent.example", 1, true));
+        CHECK(a.m.header.rcode() == dns::Rcode::ServFail);
+        CHECK(a.m.edns.dnssec_ok);
+        CHECK(ede_of(a) == std::uint16_t{22});
+        CHECK(rig.resolver.stats().upstream_timeouts == 1);
+    }
+    SECTION("the upstream's own tries run out first") {
+        Rig rig({}, 0, 1.0);  // one try of 300 ms
+        rig.up.script("silent.example", {TestUpstream::Action::Drop});
+        const auto a = ask_raw(rig, edns_query("silent.example", 1));
+        CHECK(a.m.header.rcode() == dns::Rcode::ServFail);
+        CHECK(ede_of(a) == std::uint16_t{22});
+        CHECK(rig.resolver.stats().upstream_timeouts == 0);
+        CHECK(rig.resolver.stats().upstream_failures == 1);
+    }
+}
+
+TEST_CASE("resolver: a SERVFAIL because no upstream could be reached carries EDE 23 (Network Error)") {
+    Rig rig({}, 0, 1.0, 1000, dead_address());
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto a = ask_raw(rig, edns_query("nowhere.example", 1));
+    CHECK(a.m.header.rcode() == dns::Rcode::ServFail);
+    CHECK(ede_of(a) == std::uint16_t{23});
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() <
+          0.9);  // refused, not timed out
+    const auto plain = rig.ask("nowhere.example", 2);
+    CHECK(plain.m.header.rcode() == dns::Rcode::ServFail);
+    CHECK_FALSE(plain.m.edns.present);  // no OPT, so no EDE, for a client without EDNS
+    CHECK(plain.m.header.arcount == 0);
+}
+
+TEST_CASE("resolver: EDNS version 1 gets BADVERS with our OPT of version 0, over UDP and TCP, and no upstream query") {
+    Rig rig;
+    for (const auto transport : {daemon::Transport::Udp, daemon::Transport::Tcp}) {
+        // With DO, an unknown flag and an unknown option (100), as genreport's edns1opt and edns1do send.
+        const auto a = ask_over(rig, edns_query("v1.example", 7, true, 1, {0, 100, 0, 0}, 0x0080), transport);
+        CHECK(a.m.header.id == 7);
+        CHECK(a.m.header.rcode() == dns::Rcode::NoError);  // BADVERS' low 4 bits
+        CHECK(a.m.header.ancount == 0);
+        CHECK(a.m.header.nscount == 0);
+        REQUIRE(a.m.edns.present);
+        CHECK(a.m.edns.extended_rcode == 1);  // 16 = 1 << 4 | 0
+        CHECK(a.m.edns.version == 0);
+        CHECK(a.m.edns.dnssec_ok);
+        CHECK(dns::read_u16(a.wire, a.m.edns.offset + 7) == dns::kOptFlagDo);  // the unknown flag not echoed
+        CHECK(a.m.edns.offset + dns::kOptRecordSize == a.wire.size());         // nor the option
+    }
+    CHECK(rig.up.total() == 0);
+}
+
+TEST_CASE("resolver: an answer from an authoritative upstream is not authoritative here, hit or miss") {
+    TestUpstream::Script script;
+    script.flags = 0x0400 | 0x0040;  // AA and Z, RA clear: NSD's flags, and a broken server's Z
+    script.opt_flags = 0x0081;       // flags no version of EDNS defines
+    script.opt_options = {0, 3, 0, 2, 'u', 'p', 0, 100, 0, 0};  // NSID "up", and option 100
+    Rig rig(script);
+    for (int round = 0; round < 2; ++round) {  // the miss, then the cache
+        for (const auto transport : {daemon::Transport::Udp, daemon::Transport::Tcp}) {
+            const auto a = ask_over(rig, edns_query("auth.example", 3, false, 0, {0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8}),
+                                    transport);
+            CHECK(a.m.header.ancount == 1);
+            CHECK_FALSE(a.m.header.flags & dns::kFlagAa);
+            CHECK_FALSE(a.m.header.flags & dns::kFlagZ);
+            CHECK(a.m.header.flags & dns::kFlagRa);
+            REQUIRE(a.m.edns.present);
+            CHECK(a.m.edns.udp_size == 1232);
+            CHECK(dns::read_u32(a.wire, a.m.edns.offset + 5) == 0);         // version 0, no flags at all
+            CHECK(a.m.edns.offset + dns::kOptRecordSize == a.wire.size());  // no option: not the upstream's, not ours
+        }
+    }
+    CHECK(rig.up.count("auth.example") == 1);
+    CHECK(rig.resolver.stats().cache_hits == 3);
+    // A client with DO is another key: its answer says DO (RFC 3225), and one without EDNS gets no OPT.
+    const auto with_do = ask_raw(rig, edns_query("auth.example", 4, true));
+    CHECK(with_do.m.edns.dnssec_ok);
+    CHECK(dns::read_u16(with_do.wire, with_do.m.edns.offset + 7) == dns::kOptFlagDo);
+    const auto plain = rig.ask("auth.example", 5);
+    CHECK_FALSE(plain.m.header.flags & dns::kFlagAa);
+    CHECK_FALSE(plain.m.edns.present);
+}
+
+TEST_CASE("resolver: an upstream without EDNS still gets an EDNS client an OPT record, with the client's DO") {
+    Rig rig({TestUpstream::Action::NoEdns});
+    const auto a = ask_raw(rig, edns_query("old-edns.example", 1, true));
+    CHECK(a.m.header.ancount == 1);
+    REQUIRE(a.m.edns.present);
+    CHECK(a.m.edns.dnssec_ok);
+    const auto hit = ask_raw(rig, edns_query("old-edns.example", 2, true));
+    REQUIRE(hit.m.edns.present);
+    CHECK(hit.m.edns.dnssec_ok);
+}
+
+TEST_CASE("resolver: an unknown opcode gets NOTIMP without a question, over UDP and TCP, its OPT answered") {
+    Rig rig;
+    // genreport's opcodeflg: opcode 15, no question, and every flag set.
+    const std::vector<std::byte> bare = Wire().header(0x0f0f, 0x7800 | 0x07f0, 0, 0, 0, 0);
+    for (const auto transport : {daemon::Transport::Udp, daemon::Transport::Tcp}) {
+        static const core::SocketAddress peer = *core::SocketAddress::parse("127.0.0.1:40002");
+        std::array<std::byte, 512> out{};
+        const std::size_t n = rig.resolver.resolve(bare, {peer, transport}, out);
+        REQUIRE(n == dns::kHeaderSize);
+        const auto h = dns::parse_header(std::span(out).first(n));
+        CHECK(h->id == 0x0f0f);
+        CHECK(h->opcode() == 15);
+        CHECK(h->rcode() == dns::Rcode::NotImp);
+        CHECK(h->qdcount == 0);
+        CHECK(h->rd());
+        CHECK((h->flags & (dns::kFlagAa | dns::kFlagTc | dns::kFlagRa | dns::kFlagZ | dns::kFlagAd | dns::kFlagCd)) ==
+              0);
+    }
+    std::vector<std::byte> status = edns_query("a.example", 8, true);
+    dns::write_u16(status, 2, 0x1100);  // opcode 2 (STATUS), RD
+    const auto a = ask_raw(rig, status);
+    CHECK(a.m.header.rcode() == dns::Rcode::NotImp);
+    CHECK(a.m.header.opcode() == 2);
+    REQUIRE(a.m.edns.present);
+    CHECK(a.m.edns.dnssec_ok);
+    CHECK(rig.up.total() == 0);
 }

@@ -32,22 +32,23 @@ struct Daemon {
         : memory({1000, 0, 4}),
           client(core::Hub::current(), {*cache::parse_redis_address(redis), "", 0, core::Seconds(redis_timeout)}),
           shared(client, {"test:v1:", 0, [&clock] { return clock; }, [&clock] { return clock + 1'699'999'000.0; }}),
-          channel(upstream::make_plain_upstream(
-              core::Hub::current(),
-              {.servers = {up.address()}, .attempt_timeout = std::chrono::milliseconds(300), .tries = 1})),
-          resolver(memory, &shared, *channel, options(clock, budget)) {
+          resolver(memory, &shared,
+                   test::one_route(
+                       upstream::make_plain_upstream(
+                           core::Hub::current(),
+                           {.servers = {up.address()}, .attempt_timeout = std::chrono::milliseconds(300), .tries = 1}),
+                       budget),
+                   test::forward_all(), options(clock)) {
         REQUIRE(client.wait_up(core::Seconds(5.0)));
     }
-    static daemon::Resolver::Options options(double& clock, double budget) {
+    static daemon::Resolver::Options options(double& clock) {
         daemon::Resolver::Options o;
-        o.upstream_timeout = core::Seconds(budget);
         o.clock = [&clock] { return clock; };
         return o;
     }
     cache::MemoryCache memory;
     cache::RedisClient client;
     cache::RedisCache shared;
-    std::unique_ptr<upstream::Upstream> channel;
     daemon::Resolver resolver;
 };
 }  // namespace
