@@ -5,6 +5,7 @@
 #include "dns/bytes.hpp"
 #include "dns/message.hpp"
 #include "dns/name.hpp"
+#include "dns/presentation.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -112,8 +113,20 @@ std::vector<std::byte> TestUpstream::respond(std::span<const std::byte> query, b
         flags |= 0x0200;
     } else {
         an = s.records;
-        for (std::uint16_t i = 0; i < s.records; ++i) {
+        std::uint16_t owner = 0xc00c;
+        if (!s.cname.empty()) {
+            const std::vector<std::byte> target = *dns::wire_name(s.cname);
+            ++an;
             put16(records, 0xc00c);
+            put16(records, dns::type::CNAME);
+            put16(records, dns::kClassIN);
+            put32(records, s.ttl);
+            put16(records, static_cast<unsigned>(target.size()));
+            owner = static_cast<std::uint16_t>(0xc000 | (r.size() + records.size()));
+            records.insert(records.end(), target.begin(), target.end());
+        }
+        for (std::uint16_t i = 0; i < s.records; ++i) {
+            put16(records, owner);
             put16(records, dns::type::A);
             put16(records, dns::kClassIN);
             put32(records, s.ttl);

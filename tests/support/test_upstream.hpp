@@ -1,7 +1,7 @@
 // TestUpstream: a scriptable DNS server for tests, built on our own runtime and run on the test's hub.
 //
 // It listens on 127.0.0.1 with a kernel-chosen port, UDP and TCP alike, answers each query in its own greenlet, and
-// does to each name what the test scripted: answer (an A record with a TTL), wait first, stay silent, SERVFAIL,
+// does to each name what the test scripted: answer (an A record with a TTL, perhaps behind a CNAME), wait first, stay silent, SERVFAIL,
 // NXDOMAIN (with an SOA whose MINIMUM is the script's TTL), answer TC=1 over UDP (the full answer over TCP), or answer
 // with the wrong ID, or, as a server without EDNS, FORMERR without an OPT record to a query with one. Like a real
 // server it answers an OPT record with one of its own (DO echoed; flags and options as scripted), and over UDP sends
@@ -38,6 +38,8 @@ public:
         std::uint16_t flags = 0x0080;
         std::uint16_t opt_flags = 0;  // OPT flags besides DO (echoed): unknown ones, which no one may pass on
         std::vector<std::uint8_t> opt_options{};  // the OPT record's RDATA (options such as NSID or a cookie)
+        // Answer: a CNAME from the name to this one ("cdn.tracker.example") first, the A records then owned by it.
+        std::string cname{};
     };
 
     TestUpstream();
