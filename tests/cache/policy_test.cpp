@@ -2,6 +2,8 @@
 #include "dns/answer.hpp"
 #include "tests/dns/wire_builder.hpp"
 
+#include "tests/dns/parsed.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -9,12 +11,9 @@
 using namespace greenfinch;
 using greenfinch::test::Wire;
 
+using greenfinch::test::parsed;
+
 namespace {
-dns::Message parsed(const std::vector<std::byte>& w) {
-    dns::Message m;
-    REQUIRE(dns::parse_message(w, m) == dns::ParseStatus::Ok);
-    return m;
-}
 std::vector<std::byte> positive(std::uint32_t ttl_a, std::uint32_t ttl_b, unsigned flags = 0x8180) {
     return Wire()
         .header(1, flags, 1, 2, 0, 0)

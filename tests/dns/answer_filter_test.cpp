@@ -7,6 +7,8 @@
 #include "dns/records.hpp"
 #include "tests/dns/wire_builder.hpp"
 
+#include "tests/dns/parsed.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <functional>
@@ -17,13 +19,9 @@
 using namespace greenfinch::dns;
 using greenfinch::test::Wire;
 
-namespace {
+using greenfinch::test::parsed;
 
-Message parsed(const std::vector<std::byte>& w) {
-    Message m;
-    REQUIRE(parse_message(w, m) == ParseStatus::Ok);
-    return m;
-}
+namespace {
 
 std::string name_at(std::span<const std::byte> w, std::size_t at) {
     std::array<std::byte, kMaxNameLength> buffer{};

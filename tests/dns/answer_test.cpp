@@ -3,6 +3,8 @@
 #include "dns/query_key.hpp"
 #include "tests/dns/wire_builder.hpp"
 
+#include "tests/dns/parsed.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -12,12 +14,9 @@
 using namespace greenfinch::dns;
 using greenfinch::test::Wire;
 
+using greenfinch::test::parsed;
+
 namespace {
-Message parsed(const std::vector<std::byte>& w) {
-    Message m;
-    REQUIRE(parse_message(w, m) == ParseStatus::Ok);
-    return m;
-}
 std::span<const std::byte> qname_of(const std::vector<std::byte>& w, const Message& m) {
     return std::span(w.data() + m.question.name_offset, m.question.name_length);
 }

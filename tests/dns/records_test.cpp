@@ -6,6 +6,8 @@
 #include "dns/name.hpp"
 #include "tests/dns/wire_builder.hpp"
 
+#include "tests/dns/parsed.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -14,13 +16,9 @@
 using namespace greenfinch::dns;
 using greenfinch::test::Wire;
 
-namespace {
+using greenfinch::test::parsed;
 
-Message parsed(const std::vector<std::byte>& w) {
-    Message m;
-    REQUIRE(parse_message(w, m) == ParseStatus::Ok);
-    return m;
-}
+namespace {
 
 std::string text(std::span<const std::byte> name) {
     std::string out;

@@ -6,6 +6,8 @@
 #include "dns/records.hpp"
 #include "tests/dns/wire_builder.hpp"
 
+#include "tests/dns/parsed.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -21,6 +23,8 @@ using greenfinch::policy::RebindRules;
 using greenfinch::policy::RebindStatus;
 using greenfinch::test::Wire;
 
+using greenfinch::test::parsed;
+
 namespace {
 
 std::vector<std::byte> address(const std::string& text) {
@@ -34,12 +38,6 @@ std::vector<std::byte> address(const std::string& text) {
 
 bool rebinding(const std::string& text, const RebindRules& rules = {}) {
     return is_rebinding_address(address(text), rules);
-}
-
-dns::Message parsed(const std::vector<std::byte>& w) {
-    dns::Message m;
-    REQUIRE(dns::parse_message(w, m) == dns::ParseStatus::Ok);
-    return m;
 }
 
 std::vector<std::string> addresses(const std::vector<std::byte>& w, const dns::Message& m) {

@@ -6,6 +6,7 @@
 #include "core/io/udp_tcp_pair.hpp"
 #include "dns/header.hpp"
 #include "dns/presentation.hpp"
+#include "tests/support/admin_client.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_upstream.hpp"
@@ -24,6 +25,8 @@
 
 using namespace greenfinch;
 using namespace std::chrono_literals;
+using test::http;
+using test::metrics_address;
 using test::TestUpstream;
 
 namespace {
@@ -45,35 +48,11 @@ dns::Header ask(const core::SocketAddress& server, const std::string& name, std:
     return *h;
 }
 
-struct HttpReply {
-    int status = 0;
-    std::string body;
-};
-HttpReply http(const core::SocketAddress& to, const std::string& method, const std::string& target) {
-    auto conn = core::TcpStream::connect(to, 5s);
-    const std::string req = method + " " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    conn.write_all(std::as_bytes(std::span(req)), 5s);
-    std::string reply;
-    std::array<std::byte, 4096> buf{};
-    while (const std::size_t n = conn.read_some(buf, 5s)) reply.append(reinterpret_cast<const char*>(buf.data()), n);
-    HttpReply r;
-    if (reply.size() > 12) r.status = std::stoi(reply.substr(9, 3));
-    if (auto at = reply.find("\r\n\r\n"); at != std::string::npos) r.body = reply.substr(at + 4);
-    return r;
-}
-
 // The value of one sample line ("name{labels} value") in Prometheus text; -1 if absent.
 double metric(const std::string& text, const std::string& series) {
     const auto at = text.find("\n" + series + " ");
     if (at == std::string::npos) return -1;
     return std::stod(text.substr(at + series.size() + 2));
-}
-
-core::SocketAddress metrics_address(test::DaemonProcess& d) {
-    const std::string marker = "metrics on http://";
-    REQUIRE(d.wait_for_log("/metrics", 5s));
-    const auto at = d.log().find(marker) + marker.size();
-    return *core::SocketAddress::parse(d.log().substr(at, d.log().find("/metrics", at) - at));
 }
 
 // A datagram socket standing in for systemd's NOTIFY_SOCKET.

@@ -6,6 +6,7 @@
 #include "dns/bytes.hpp"
 #include "dns/header.hpp"
 #include "dns/presentation.hpp"
+#include "tests/support/admin_client.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_upstream.hpp"
@@ -75,23 +76,6 @@ Reply ask(const core::SocketAddress& server, const std::string& name, std::uint1
     REQUIRE(dns::parse_message(r.wire, r.m) == dns::ParseStatus::Ok);
     REQUIRE(r.m.header.id == 0x2a2a);
     return r;
-}
-
-std::string http_get(const core::SocketAddress& to, const std::string& target) {
-    auto conn = core::TcpStream::connect(to, 5s);
-    const std::string req = "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    conn.write_all(std::as_bytes(std::span(req)), 5s);
-    std::string reply;
-    std::array<std::byte, 4096> buf{};
-    while (const std::size_t n = conn.read_some(buf, 5s)) reply.append(reinterpret_cast<const char*>(buf.data()), n);
-    return reply;
-}
-
-core::SocketAddress metrics_address(test::DaemonProcess& d) {
-    const std::string marker = "metrics on http://";
-    REQUIRE(d.wait_for_log("/metrics", 5s));
-    const auto at = d.log().find(marker) + marker.size();
-    return *core::SocketAddress::parse(d.log().substr(at, d.log().find("/metrics", at) - at));
 }
 
 // The daemon, the default upstream and corp.example's, with local data, a hosts file and lists.
@@ -291,10 +275,10 @@ TEST_CASE("SIGHUP reads the lists again and swaps them in whole, and an unreadab
     core::Hub hub;
     SplitRig rig("split-reload", "[metrics]\nlisten = \"127.0.0.1:0\"\n");
     const auto at = rig.daemon.address();
-    const auto metrics = metrics_address(rig.daemon);
+    const auto metrics = test::metrics_address(rig.daemon);
     CHECK(ask(at, "ads.example").rcode() == dns::Rcode::NxDomain);
     CHECK(ask(at, "new-ads.example").rcode() == dns::Rcode::NoError);
-    std::string page = http_get(metrics, "/metrics");
+    std::string page = test::http(metrics, "GET", "/metrics").body;
     CHECK(page.find("greenfinch_policy_file_entries{key=\"block.lists\",path=\"" + rig.ads + "\"} 3\n") !=
           std::string::npos);
     CHECK(page.find("greenfinch_policy_file_bad_lines{key=\"block.lists\",path=\"" + rig.ads + "\"} 1\n") !=
@@ -317,7 +301,7 @@ TEST_CASE("SIGHUP reads the lists again and swaps them in whole, and an unreadab
     REQUIRE(rig.daemon.wait_for_log("reload refused", 10s, mark));
     CHECK(rig.daemon.log().find(rig.ads, mark) != std::string::npos);
     CHECK(ask(at, "new-ads.example").rcode() == dns::Rcode::NxDomain);  // the running set stays
-    page = http_get(metrics, "/metrics");
+    page = test::http(metrics, "GET", "/metrics").body;
     CHECK(page.find("greenfinch_reloads_total{outcome=\"applied\"} 1\n") != std::string::npos);
     CHECK(page.find("greenfinch_reloads_total{outcome=\"refused\"} 1\n") != std::string::npos);
     CHECK(rig.daemon.terminate() == 0);
