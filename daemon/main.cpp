@@ -54,7 +54,10 @@ daemon::ConfigSnapshot build_config(const CommandLine& line) {
         draft.set({.key = "upstream.servers", .texts = nameservers, .origin = kResolvConf});
     }
     daemon::ConfigSnapshot config = std::move(draft).freeze();
-    daemon::check_not_forwarding_to_self(config->server.listen, config->upstream.servers, daemon::host_addresses());
+    const auto own = daemon::host_addresses();
+    daemon::check_not_forwarding_to_self(config->server.listen, config->upstream.servers, own);
+    for (const auto& zone : config->forward)
+        daemon::check_not_forwarding_to_self(config->server.listen, zone.servers, own);
     return config;
 }
 

@@ -16,6 +16,7 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -324,4 +325,55 @@ TEST_CASE("the query log names the source: local, special, blocked, and the forw
     CHECK(log.find("ads.example. A -> NXDOMAIN blocked ") != std::string::npos);
     CHECK(log.find("www.corp.example. A -> NOERROR upstream zone=corp.example ") != std::string::npos);
     CHECK(rig.daemon.terminate() == 0);
+}
+
+TEST_CASE("a reload that gives a forward zone other servers drops that zone's cached answers, and only those") {
+    core::Hub hub;
+    SplitRig rig("split-zone-reload");
+    TestUpstream replacement{{TestUpstream::Action::Answer, 0, 300, {10, 2, 0, 9}}};
+    const auto at = rig.daemon.address();
+    ask(at, "www.corp.example");
+    ask(at, "www.example");
+    std::string config;
+    {
+        std::ifstream in(rig.config);
+        config.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const std::string old_server = "\"" + rig.corp.address().to_string() + "\"";
+    config.replace(config.find(old_server), old_server.size(), "\"" + replacement.address().to_string() + "\"");
+    write_file("split-zone-reload.toml", config);
+    const std::size_t mark = rig.daemon.log().size();
+    rig.daemon.signal(SIGHUP);
+    REQUIRE(rig.daemon.wait_for_log("configuration reloaded", 10s, mark));
+    CHECK(rig.daemon.log().find("reload: 1 cached answers dropped", mark) != std::string::npos);
+    CHECK(ask(at, "www.corp.example").answers() == std::vector<std::string>{"www.corp.example.\t300\tIN\tA\t10.2.0.9"});
+    CHECK(replacement.count("www.corp.example") == 1);
+    ask(at, "www.example");
+    CHECK(rig.internet.count("www.example") == 1);  // [upstream]'s answer stayed cached
+    CHECK(rig.daemon.terminate() == 0);
+}
+
+TEST_CASE("bad lines of a list are skipped with one warning naming them as file:line") {
+    core::Hub hub;
+    SplitRig rig("split-bad-lines");
+    CHECK(rig.daemon.wait_for_log(
+        "block.lists: " + rig.ads + ": 1 bad lines skipped (" + rig.ads + ":5: \"not a name\")", 5s));
+    CHECK(rig.daemon.terminate() == 0);
+}
+
+TEST_CASE("dig reads EDE 23 on a SERVFAIL when no upstream server can be reached") {
+    core::Hub hub;
+    std::string dead;  // a port nothing answers on: taken from the kernel, then let go
+    {
+        const auto taken = core::UdpSocket::bind(core::SocketAddress::loopback_v4());
+        dead = taken.local_address().to_string();
+    }
+    test::DaemonProcess daemon({"--listen", "127.0.0.1:0", "--upstream", dead});
+    const auto dig = test::run_process({"/usr/bin/dig", "@127.0.0.1", "-p", std::to_string(daemon.address().port()),
+                                        "+tries=1", "+time=5", "www.example"},
+                                       10s);
+    INFO(dig.output);
+    CHECK(dig.output.find("status: SERVFAIL") != std::string::npos);
+    CHECK(dig.output.find("EDE: 23 (Network Error)") != std::string::npos);
+    CHECK(daemon.terminate() == 0);
 }
