@@ -84,14 +84,15 @@ std::size_t drop_changed_answers(cache::MemoryCache& cache, const Config& runnin
         }
         if (!blocking && !rebinding) return false;
         // The CNAME check shows in an answer as a CNAME it followed or the EDE of the blocked response it made (the
-        // only option a stored answer carries); rebinding protection as the addresses it kept or the records it took.
+        // only option a stored answer carries); rebinding protection as the addresses it kept, or, where it took them
+        // all, the CNAME left (an answer left with nothing else is not cached).
         if (blocking && answer.parsed.edns.present && dns::read_u16(answer.wire, answer.parsed.edns.offset + 9) != 0) {
             return true;
         }
         bool screened = false;
         dns::for_each_record(answer.wire, answer.parsed, [&](const dns::Record& r) {
             if (r.section != dns::Section::answer) return;
-            screened = screened || (blocking && r.type == dns::type::CNAME) ||
+            screened = screened || ((blocking || rebinding) && r.type == dns::type::CNAME) ||
                        (rebinding && (r.type == dns::type::A || r.type == dns::type::AAAA));
         });
         return screened;

@@ -96,11 +96,6 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
                 // Lists of a million names take a second or two to read: off this hub, which serves the metrics.
                 policy::LoadedPolicy policy =
                     *core::call_on_thread([next] { return load_policy(*next); }, std::nullopt);
-                if (const std::size_t dropped =
-                        drop_changed_answers(cache, *config_, *policy_.policy, *next, *policy.policy)) {
-                    spdlog::info("reload: {} cached answers dropped (their forward zone or screening changed)",
-                                 dropped);
-                }
                 spdlog::set_level(spdlog_level(next->log.level));
                 cache.reconfigure(static_cast<std::size_t>(next->cache.max_entries),
                                   whole_seconds(next->cache.serve_stale));
@@ -110,6 +105,13 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
                     kAskWorkers);
                 for (std::size_t i = 0; i < done.size(); ++i) {
                     if (!done[i]) spdlog::error("reload: worker {} did not take the new configuration in time", i);
+                }
+                // Once every worker runs the new policy: an answer to a question asked before is not stored after
+                // (Resolver::fetch), so what is dropped now stays dropped.
+                if (const std::size_t dropped =
+                        drop_changed_answers(cache, *config_, *policy_.policy, *next, *policy.policy)) {
+                    spdlog::info("reload: {} cached answers dropped (their forward zone or screening changed)",
+                                 dropped);
                 }
                 config_ = next;
                 policy_ = std::move(policy);

@@ -218,14 +218,25 @@ Resolver::Fetched Resolver::fetch(const dns::QueryKey& key, FetchFor purpose, co
     Fetched fetched{nullptr, AnswerSource::SharedCache};
     const policy::PolicySnapshot policy = policy_;  // the one in force when we asked, whatever a reload does meanwhile
     core::Timeout budget(upstream.budget);          // the shared cache's lookup counts against it too
+    const UpstreamFetch::Screen screen{.policy = *policy, .verdict = route.verdict};
+    const SharedTier tier = route.verdict.zone == 0 ? SharedTier::used : SharedTier::skipped;
     try {
-        fetched.answer = tiers_.from_shared(key, options_.clock(), purpose);
+        if (tier == SharedTier::used) {
+            fetched.answer = tiers_.from_shared(key, options_.clock(), purpose, [&](const cache::AnswerPtr& shared) {
+                return upstream_fetch_.screened(shared, screen);
+            });
+        }
         if (fetched.answer) {
             ++stats_.shared_cache_hits;
         } else {
             fetched.source = AnswerSource::Upstream;
-            UpstreamFetch::Asked asked =
-                upstream_fetch_.ask(key, upstream, {.policy = *policy, .verdict = route.verdict});
+            UpstreamFetch::Asked asked = upstream_fetch_.ask(key, upstream, screen);
+            // A reload while the question was out may have changed what this answer should be (new lists, another
+            // zone's servers), and dropped what it cached before it: the client gets it, the cache does not.
+            const bool current = policy == policy_ && route_for(route.verdict).upstream == route.upstream;
+            if (asked.answer && asked.keep == UpstreamFetch::Keep::store && current) {
+                tiers_.store(key, {.answer = asked.answer, .shared = asked.raw, .tier = tier}, asked.answer->stored_at);
+            }
             fetched.answer = std::move(asked.answer);
             fetched.failure = failure_ede(asked.outcome);
         }

@@ -53,7 +53,7 @@ UpstreamFetch::Asked UpstreamFetch::ask(const dns::QueryKey& key, UpstreamRoute&
         ++stats_.upstream_failures;
         ++route.stats.failures;
         warn(r.detail.empty() ? upstream::describe(r.outcome) : r.detail);
-        return {nullptr, r.outcome};
+        return {nullptr, nullptr, r.outcome};
     }
     dns::Message m;
     if (dns::parse_message(r.answer, m) != dns::ParseStatus::Ok || !m.header.qr() || !key.same_question(r.answer, m) ||
@@ -61,22 +61,51 @@ UpstreamFetch::Asked UpstreamFetch::ask(const dns::QueryKey& key, UpstreamRoute&
         ++stats_.upstream_failures;
         ++route.stats.failures;
         warn("a malformed answer, or one to another question");
-        return {nullptr, upstream::Outcome::Failed};
+        return {nullptr, nullptr, upstream::Outcome::Failed};
     }
-    if (!screen_answer(r.answer, m, screen)) return {nullptr, upstream::Outcome::Failed};
+    std::optional<std::vector<std::byte>> screened = screen_answer(r.answer, m, screen);
+    if (screened && screened->empty()) return {nullptr, nullptr, upstream::Outcome::Failed};
     const double stored_at = options_.clock();
-    const std::optional<std::uint32_t> ttl = cache::cache_ttl(m, options_.policy);
-    if (!ttl) return {cache::Answer::make(r.answer, std::move(m), stored_at, 0)};  // served, not stored
-    cache::normalize_ttls(r.answer, m, *ttl, options_.policy);
-    cache::AnswerPtr answer = cache::Answer::make(r.answer, std::move(m), stored_at, *ttl, tiers_.answer_memory());
-    tiers_.store(key, answer, stored_at);
-    return {std::move(answer)};
+    Asked asked;
+    asked.raw = make_answer(r.answer, std::move(m), stored_at, asked.keep);
+    if (!screened) {
+        asked.answer = asked.raw;
+    } else if (dns::Message sm; dns::parse_message(*screened, sm) == dns::ParseStatus::Ok) {
+        Keep screened_keep = Keep::store;
+        asked.answer = make_answer(*screened, std::move(sm), stored_at, screened_keep);
+        if (screened_keep == Keep::serve_only) asked.keep = Keep::serve_only;
+    } else {
+        return {nullptr, nullptr, upstream::Outcome::Failed};
+    }
+    return asked;
 }
 
-bool UpstreamFetch::screen_answer(std::vector<std::byte>& wire, dns::Message& m, const Screen& screen) {
+cache::AnswerPtr UpstreamFetch::make_answer(std::vector<std::byte>& wire, dns::Message m, double stored_at,
+                                            Keep& keep) {
+    const std::optional<std::uint32_t> ttl = cache::cache_ttl(m, options_.policy);
+    if (!ttl) {
+        keep = Keep::serve_only;
+        return cache::Answer::make(wire, std::move(m), stored_at, 0);
+    }
+    keep = Keep::store;
+    cache::normalize_ttls(wire, m, *ttl, options_.policy);
+    return cache::Answer::make(wire, std::move(m), stored_at, *ttl, tiers_.answer_memory());
+}
+
+cache::AnswerPtr UpstreamFetch::screened(const cache::AnswerPtr& answer, const Screen& screen) {
+    std::optional<std::vector<std::byte>> screened = screen_answer(answer->wire, answer->parsed, screen);
+    if (!screened) return answer;
+    dns::Message m;
+    if (screened->empty() || dns::parse_message(*screened, m) != dns::ParseStatus::Ok) return nullptr;
+    Keep keep = Keep::store;
+    return make_answer(*screened, std::move(m), answer->stored_at, keep);
+}
+
+std::optional<std::vector<std::byte>> UpstreamFetch::screen_answer(std::span<const std::byte> wire,
+                                                                   const dns::Message& m, const Screen& screen) {
     policy::Policy::Screening s = screen.policy.screen(wire, m, screen.verdict);
     switch (s.outcome) {
-        case policy::Policy::Screened::Kept: return true;
+        case policy::Policy::Screened::Kept: return std::nullopt;
         case policy::Policy::Screened::Blocked: ++stats_.cname_blocked; break;
         case policy::Policy::Screened::Filtered:
             ++stats_.rebind_filtered;
@@ -89,14 +118,10 @@ bool UpstreamFetch::screen_answer(std::vector<std::byte>& wire, dns::Message& m,
                     "(and {} more answers filtered in the last 10 s)",
                     s.removed, name, *held);
             }
-            if (s.filtered.empty()) {
-                warn("an answer rebinding protection could not filter");
-                return false;
-            }
+            if (s.filtered.empty()) warn("an answer rebinding protection could not filter");
             break;
     }
-    wire = std::move(s.filtered);
-    return dns::parse_message(wire, m) == dns::ParseStatus::Ok;
+    return std::move(s.filtered);
 }
 
 }  // namespace greenfinch::daemon

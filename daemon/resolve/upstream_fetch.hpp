@@ -4,8 +4,9 @@
 // hub), asks the route's upstream the key's question (dns/upstream_query.hpp: never the client's query as it came), checks that the answer is a response
 // to that question, makes it ours (dns::prepare_forwarded_answer: AA clear, RA set, our OPT record with the key's DO
 // and none of the upstream's options, so that a hit needs no rewrite of its own), screens it (policy/policy.hpp:
-// rebinding protection, a CNAME chain leading to a blocked name), applies the caching policy (clamps, RFC 2308) and
-// stores it in the cache tiers. Every server answering SERVFAIL is an answer, a SERVFAIL of our own kept
+// rebinding protection, a CNAME chain leading to a blocked name) and applies the caching policy (clamps, RFC 2308)
+// to both forms; the resolver stores them (the screened one in memory, the one as it came in the shared tier, which
+// daemons with other lists share), unless a reload changed the policy or the route meanwhile. Every server answering SERVFAIL is an answer, a SERVFAIL of our own kept
 // for servfail_ttl; anything else that is not an answer is counted, warned about (one line per 10 s, with the count
 // held back) and returns no answer, with the reason (the client's SERVFAIL says it, RFC 8914).
 #pragma once
@@ -20,6 +21,9 @@
 #include "policy/policy.hpp"
 #include "upstream/upstream.hpp"
 
+#include <cstdint>
+#include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -33,23 +37,37 @@ public:
           options_(options),
           stats_(stats) {}
 
-    struct Asked {
-        cache::AnswerPtr answer;                                  // nullptr: none to give
-        upstream::Outcome outcome = upstream::Outcome::Answered;  // why not (a malformed answer: Failed)
+    enum class Keep : std::uint8_t {
+        store,       // an answer the caching policy keeps
+        serve_only,  // one it must not (truncated, negative without an SOA): the asker's alone
     };
-    // What the answer is screened by: the policy in force when it came (`policy`), and what that decided for the
+    struct Asked {
+        cache::AnswerPtr answer;  // screened: what clients get and the memory tier keeps; nullptr: none to give
+        cache::AnswerPtr raw;     // as the upstream gave it (made ours): what the shared tier keeps
+        upstream::Outcome outcome = upstream::Outcome::Answered;  // why none (a malformed answer: Failed)
+        Keep keep = Keep::store;
+    };
+    // What the answer is screened by: the policy in force when it was asked (`policy`), and what that decided for the
     // name (`verdict`: rebinding protection exempts forward zones).
     struct Screen {
         const policy::Policy& policy;
         const policy::Verdict& verdict;
     };
+    // Asks, checks and screens; the caller stores the answer (unless it is Keep::serve_only).
     Asked ask(const dns::QueryKey& key, UpstreamRoute& route, const Screen& screen);
+    // `answer` (the shared tier's, which keeps answers unscreened) as this daemon's policy has it: the same answer,
+    // another one, or nullptr when nothing of it may be served.
+    cache::AnswerPtr screened(const cache::AnswerPtr& answer, const Screen& screen);
     // Upstream trouble, rate-limited: one line per 10 s with the count held back.
     void warn(std::string_view what);
 
 private:
-    // The screened answer in place of `wire`/`m`; false when nothing of it may be served.
-    bool screen_answer(std::vector<std::byte>& wire, dns::Message& m, const Screen& screen);
+    // The screened form of the answer `wire`/`m`: nullopt to keep it as it is, empty when nothing of it may be served.
+    std::optional<std::vector<std::byte>> screen_answer(std::span<const std::byte> wire, const dns::Message& m,
+                                                        const Screen& screen);
+    // A cache entry of `wire` (TTLs normalised in place) under the caching policy; `keep` says whether it is one to
+    // store.
+    cache::AnswerPtr make_answer(std::vector<std::byte>& wire, dns::Message m, double stored_at, Keep& keep);
 
     CacheTiers& tiers_;
     const ResolverOptions& options_;
