@@ -113,7 +113,8 @@ void append_presentation(std::string& out, std::span<const std::byte> wire) {
         if (len == 0) break;
         for (std::size_t i = 0; i < len && at < wire.size(); ++i, ++at) {
             const auto c = std::to_integer<unsigned char>(wire[at]);
-            if (c == '.' || c == '\\') {
+            // The characters zone-file syntax gives a meaning, escaped so that the text reads back as this name.
+            if (c == '.' || c == '\\' || c == '"' || c == ';' || c == '(' || c == ')' || c == '$' || c == '@') {
                 out += '\\';
                 out += static_cast<char>(c);
             } else if (c < 0x21 || c > 0x7e) {

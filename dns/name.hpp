@@ -52,7 +52,8 @@ std::optional<NameSpan> read_name(std::span<const std::byte> message, std::size_
 void lowercase_name(std::span<std::byte> name) noexcept;
 
 // The name in presentation form ("www.example.com."), for logs and tools; `wire` must be a valid uncompressed name.
-// Bytes outside printable ASCII, dots and backslashes inside labels are escaped as \DDD.
+// Bytes outside printable ASCII are escaped as \DDD; dots, backslashes and the characters zone files give a meaning
+// (quote, semicolon, parentheses, $ and @) as \c, so that the text reads back as the same name.
 void append_presentation(std::string& out, std::span<const std::byte> wire);
 
 }  // namespace greenfinch::dns

@@ -338,7 +338,9 @@ std::optional<Fail> parse_soa(Tokens rest, std::vector<std::byte>& rdata) {
     if (!serial) return Fail{"bad SOA serial"};
     append_u32(rdata, *serial);
     for (const Token& t : rest.subspan(3)) {
+        // A timer is 32 bits unsigned (RFC 1035 3.3.13), past what a TTL may be: a plain number takes all of them.
         auto v = parse_duration(t);
+        if (!v) v = parse_decimal<std::uint32_t>(t, 0xffffffff);
         if (!v) return Fail{"bad SOA timer " + std::string(t.text)};
         append_u32(rdata, *v);
     }

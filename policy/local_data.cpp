@@ -34,9 +34,7 @@ std::uint64_t hash_name(std::span<const std::byte> name) noexcept {
     return h ^ (h >> 29);
 }
 
-bool same_name(std::span<const std::byte> a, std::span<const std::byte> b) noexcept {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
-}
+bool same_name(std::span<const std::byte> a, std::span<const std::byte> b) noexcept { return std::ranges::equal(a, b); }
 
 // Whether `name` is exactly one valid uncompressed wire-form name.
 bool valid_wire_name(std::span<const std::byte> name) noexcept {
@@ -186,7 +184,7 @@ private:
     }
     void put(std::span<const std::byte> bytes) noexcept {
         if (!room(bytes.size())) return;
-        std::memcpy(out_.data() + pos_, bytes.data(), bytes.size());
+        std::ranges::copy(bytes, out_.begin() + static_cast<std::ptrdiff_t>(pos_));
         pos_ += bytes.size();
     }
     void put16(std::uint16_t v) noexcept {
@@ -502,8 +500,8 @@ std::variant<LocalData, LocalDataError> LocalData::Builder::build() && {
                 const auto ra = rdata_of(pending_[a]);
                 const auto rb = rdata_of(pending_[b]);
                 if (ra.size() != rb.size()) return ra.size() < rb.size();
-                const int c = std::memcmp(ra.data(), rb.data(), ra.size());
-                return c != 0 ? c < 0 : a < b;
+                if (!std::ranges::equal(ra, rb)) return std::ranges::lexicographical_compare(ra, rb);
+                return a < b;
             });
             for (std::size_t i = 1; i < run.size(); ++i) {
                 if (same_name(rdata_of(pending_[run[i - 1]]), rdata_of(pending_[run[i]]))) duplicate[run[i]] = 1;

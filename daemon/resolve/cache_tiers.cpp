@@ -14,12 +14,12 @@ std::optional<cache::Hit> CacheTiers::shared_hit(const dns::QueryKey& key, doubl
 }
 
 void CacheTiers::store(const dns::QueryKey& key, const Stored& stored, double now) {
-    if (stored.answer->parsed.header.rcode() == dns::Rcode::ServFail) {
+    if (stored.answer && stored.answer->parsed.header.rcode() == dns::Rcode::ServFail) {
         const std::optional<cache::Hit> held = memory_.lookup(key, now);
         if (!held || held->answer->parsed.header.rcode() == dns::Rcode::ServFail) memory_.store(key, stored.answer);
         return;
     }
-    memory_.store(key, stored.answer);
+    if (stored.answer) memory_.store(key, stored.answer);
     // Only queued: nothing waits for the shared cache's write.
     if (shared_ && stored.tier == SharedTier::used && stored.shared) shared_->store(key, stored.shared);
 }

@@ -47,8 +47,8 @@ public:
     std::pmr::memory_resource& answer_memory() noexcept { return memory_.answer_memory(); }
 
     struct Stored {
-        cache::AnswerPtr answer;  // for memory: what clients get
-        cache::AnswerPtr shared;  // for the shared tier: the answer as the upstream gave it
+        cache::AnswerPtr answer;  // for memory: what clients get (nullptr: nothing to keep there)
+        cache::AnswerPtr shared;  // for the shared tier: the answer as the upstream gave it (nullptr: nothing)
         SharedTier tier = SharedTier::used;
     };
     void store(const dns::QueryKey& key, const Stored& stored, double now);

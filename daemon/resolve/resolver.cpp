@@ -234,8 +234,13 @@ Resolver::Fetched Resolver::fetch(const dns::QueryKey& key, FetchFor purpose, co
             // A reload while the question was out may have changed what this answer should be (new lists, another
             // zone's servers), and dropped what it cached before it: the client gets it, the cache does not.
             const bool current = policy == policy_ && route_for(route.verdict).upstream == route.upstream;
-            if (asked.answer && asked.keep == UpstreamFetch::Keep::store && current) {
-                tiers_.store(key, {.answer = asked.answer, .shared = asked.raw, .tier = tier}, asked.answer->stored_at);
+            if (asked.answer && current) {
+                using Keep = UpstreamFetch::Keep;
+                tiers_.store(key,
+                             {.answer = asked.keep == Keep::store ? asked.answer : nullptr,
+                              .shared = asked.raw_keep == Keep::store ? asked.raw : nullptr,
+                              .tier = tier},
+                             asked.answer->stored_at);
             }
             fetched.answer = std::move(asked.answer);
             fetched.failure = failure_ede(asked.outcome);

@@ -67,13 +67,12 @@ UpstreamFetch::Asked UpstreamFetch::ask(const dns::QueryKey& key, UpstreamRoute&
     if (screened && screened->empty()) return {nullptr, nullptr, upstream::Outcome::Failed};
     const double stored_at = options_.clock();
     Asked asked;
-    asked.raw = make_answer(r.answer, std::move(m), stored_at, asked.keep);
+    asked.raw = make_answer(r.answer, std::move(m), stored_at, asked.raw_keep);
     if (!screened) {
         asked.answer = asked.raw;
+        asked.keep = asked.raw_keep;
     } else if (dns::Message sm; dns::parse_message(*screened, sm) == dns::ParseStatus::Ok) {
-        Keep screened_keep = Keep::store;
-        asked.answer = make_answer(*screened, std::move(sm), stored_at, screened_keep);
-        if (screened_keep == Keep::serve_only) asked.keep = Keep::serve_only;
+        asked.answer = make_answer(*screened, std::move(sm), stored_at, asked.keep);
     } else {
         return {nullptr, nullptr, upstream::Outcome::Failed};
     }

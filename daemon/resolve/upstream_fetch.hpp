@@ -45,7 +45,8 @@ public:
         cache::AnswerPtr answer;  // screened: what clients get and the memory tier keeps; nullptr: none to give
         cache::AnswerPtr raw;     // as the upstream gave it (made ours): what the shared tier keeps
         upstream::Outcome outcome = upstream::Outcome::Answered;  // why none (a malformed answer: Failed)
-        Keep keep = Keep::store;
+        Keep keep = Keep::store;                                  // for `answer`
+        Keep raw_keep = Keep::store;                              // for `raw`
     };
     // What the answer is screened by: the policy in force when it was asked (`policy`), and what that decided for the
     // name (`verdict`: rebinding protection exempts forward zones).
@@ -53,7 +54,7 @@ public:
         const policy::Policy& policy;
         const policy::Verdict& verdict;
     };
-    // Asks, checks and screens; the caller stores the answer (unless it is Keep::serve_only).
+    // Asks, checks and screens; the caller stores each form that is not Keep::serve_only.
     Asked ask(const dns::QueryKey& key, UpstreamRoute& route, const Screen& screen);
     // `answer` (the shared tier's, which keeps answers unscreened) as this daemon's policy has it: the same answer,
     // another one, or nullptr when nothing of it may be served.

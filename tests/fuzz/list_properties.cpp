@@ -1,14 +1,21 @@
 #include "tests/fuzz/list_properties.hpp"
 
+#include "dns/bytes.hpp"
+#include "dns/header.hpp"
+#include "dns/message.hpp"
 #include "dns/name.hpp"
+#include "dns/presentation.hpp"
+#include "dns/zone_text.hpp"
 #include "policy/hosts_file.hpp"
 #include "policy/list_file.hpp"
+#include "policy/local_data.hpp"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <array>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace greenfinch::test {
@@ -177,12 +184,146 @@ std::string check_hosts(std::string_view text) {
     return {};
 }
 
+bool same_record(const dns::ZoneRecord& a, const dns::ZoneRecord& b) {
+    return a.owner == b.owner && a.type == b.type && a.rclass == b.rclass && a.ttl == b.ttl && a.rdata == b.rdata;
+}
+
+// A message holding `record` as the one answer to its own question, the owner a pointer to the question's name, as a
+// response of ours would; empty if it cannot fit in one message.
+std::vector<std::byte> message_around(const dns::ZoneRecord& record, std::size_t& record_at) {
+    const std::size_t question_end = dns::kHeaderSize + record.owner.size() + 4;
+    record_at = question_end;
+    const std::size_t size = question_end + 12 + record.rdata.size();
+    if (size > 65535) return {};
+    std::vector<std::byte> out(size);
+    dns::write_u16(out, 0, 0x4242);
+    dns::write_u16(out, 2, dns::kFlagQr | dns::kFlagAa | dns::kFlagRd | dns::kFlagRa);
+    dns::write_u16(out, 4, 1);
+    dns::write_u16(out, 6, 1);
+    std::copy(record.owner.begin(), record.owner.end(), out.begin() + dns::kHeaderSize);
+    dns::write_u16(out, question_end - 4, record.type);
+    dns::write_u16(out, question_end - 2, dns::kClassIN);
+    dns::write_u16(out, question_end, 0xc000 | dns::kHeaderSize);
+    dns::write_u16(out, question_end + 2, record.type);
+    dns::write_u16(out, question_end + 4, record.rclass);
+    dns::write_u32(out, question_end + 6, record.ttl);
+    dns::write_u16(out, question_end + 10, static_cast<std::uint16_t>(record.rdata.size()));
+    std::copy(record.rdata.begin(), record.rdata.end(), out.begin() + static_cast<std::ptrdiff_t>(question_end + 12));
+    return out;
+}
+
+// Local data holding the record alone, asked its own question: the record, exactly as `message` holds it.
+std::string check_served_record(std::string_view line, const dns::ZoneRecord& record,
+                                std::span<const std::byte> message) {
+    policy::LocalData::Builder builder;
+    const auto refused = builder.add_record(record, "fuzz");
+    const bool wildcard =
+        record.owner.size() > 2 && record.owner[0] == std::byte{1} && record.owner[1] == std::byte{'*'};
+    if (refused.has_value() != wildcard) {
+        return wildcard ? "a wildcard owner taken by local data"
+                        : "a zone record refused by local data: " + refused->problem;
+    }
+    if (builder.add_record(line, "fuzz").has_value() != wildcard) {
+        return "local data takes a zone record and not its line, or the line and not the record";
+    }
+    if (wildcard) return {};
+    auto built = std::move(builder).build();
+    if (auto* error = std::get_if<policy::LocalDataError>(&built)) {
+        return "local data holding one zone record does not build: " + error->message();
+    }
+    const auto& data = std::get<policy::LocalData>(built);
+
+    std::vector<std::byte> query(dns::kHeaderSize + record.owner.size() + 4);
+    dns::write_u16(query, 0, 0x4242);
+    dns::write_u16(query, 2, dns::kFlagRd);
+    dns::write_u16(query, 4, 1);
+    std::copy(record.owner.begin(), record.owner.end(), query.begin() + dns::kHeaderSize);
+    dns::write_u16(query, query.size() - 4, record.type);
+    dns::write_u16(query, query.size() - 2, dns::kClassIN);
+    dns::Message parsed;
+    if (dns::parse_message(query, parsed) != dns::ParseStatus::Ok) {
+        return "a query for a zone record's owner that does not parse";
+    }
+    // Room for the answer and no more (but the 512 bytes answer() asks for): it must fit exactly.
+    std::vector<std::byte> out(message.empty() ? 65535 : std::max<std::size_t>(512, message.size()));
+    const auto answer = data.answer({.wire = query, .message = parsed, .qname = record.owner, .limit = 65535}, out);
+    if (!answer || answer->size == 0) return "local data that does not answer for the one record it holds";
+    const auto response = std::span(out).first(answer->size);
+    dns::Message back;
+    if (dns::parse_message(response, back) != dns::ParseStatus::Ok) {
+        return "local data's answer for a zone record does not parse";
+    }
+    if (message.empty()) return back.truncated() ? std::string{} : "a record over a message's size served untruncated";
+    if (!std::ranges::equal(response, message)) return "local data serves a zone record otherwise than it was read";
+    return {};
+}
+
+std::string check_zone_record(std::string_view line, const dns::ZoneRecord& record) {
+    const auto owner = dns::read_name(record.owner, 0);
+    if (!owner || owner->compressed || owner->length != record.owner.size() || owner->end != record.owner.size()) {
+        return "a zone record whose owner is not one whole wire-form name";
+    }
+    if (std::any_of(record.owner.begin(), record.owner.end(),
+                    [](std::byte b) { return b >= std::byte{'A'} && b <= std::byte{'Z'}; })) {
+        return "a zone record's owner not lowercased";
+    }
+    if (record.rclass != dns::kClassIN) return "a zone record of a class other than IN";
+    if (record.type == 0 || record.type == dns::type::OPT || (record.type >= 128 && record.type <= 255)) {
+        return "a zone record of a meta type";
+    }
+    if (record.ttl > dns::kMaxTtl) return "a zone record's TTL over 2^31 - 1";
+    if (record.rdata.size() > 65535 || !dns::rdata_fits_type(record.type, record.rdata)) {
+        return "a zone record whose RDATA does not fit its type";
+    }
+
+    std::size_t record_at = 0;
+    const std::vector<std::byte> message = message_around(record, record_at);
+    if (!message.empty()) {
+        dns::Message parsed;
+        if (dns::parse_message(message, parsed) != dns::ParseStatus::Ok || parsed.end != message.size()) {
+            return "a zone record that does not parse as the answer of a message";
+        }
+        std::size_t next = 0;
+        const std::string text = dns::format_record(message, record_at, next);
+        if (next != message.size()) return "a zone record printed past its end";
+        const auto again = dns::parse_zone_line(text);
+        if (const auto* error = std::get_if<dns::ZoneTextError>(&again)) {
+            return "a zone record printed as a line that does not read (" + error->problem + "): " + text;
+        }
+        if (!same_record(std::get<dns::ZoneRecord>(again), record)) {
+            return "a zone record printed as a line that reads as another record: " + text;
+        }
+    }
+    return check_served_record(line, record, message);
+}
+
+// Each line, and the whole text as one line: line ends are white space to the zone-text reader.
+std::string check_zone(std::string_view text) {
+    const auto check = [](std::string_view line) -> std::string {
+        const auto parsed = dns::parse_zone_line(line);
+        if (const auto* error = std::get_if<dns::ZoneTextError>(&parsed)) {
+            return error->problem.empty() ? "a zone line refused with no problem given" : std::string{};
+        }
+        return check_zone_record(line, std::get<dns::ZoneRecord>(parsed));
+    };
+    if (auto broken = check(text); !broken.empty()) return broken;
+    if (text.find('\n') == std::string_view::npos) return {};
+    std::size_t at = 0;
+    while (at <= text.size()) {
+        const std::size_t end = std::min(text.find('\n', at), text.size());
+        if (auto broken = check(text.substr(at, end - at)); !broken.empty()) return broken;
+        at = end + 1;
+    }
+    return {};
+}
+
 }  // namespace
 
 std::string list_property_violation(std::span<const std::byte> input) {
     const std::string_view text(reinterpret_cast<const char*>(input.data()), input.size());
     if (auto broken = check_list(text); !broken.empty()) return broken;
-    return check_hosts(text);
+    if (auto broken = check_hosts(text); !broken.empty()) return broken;
+    return check_zone(text);
 }
 
 }  // namespace greenfinch::test

@@ -1,5 +1,6 @@
-// The list fuzz corpus as a test: every saved input (the seeds, and each input a fuzzer once broke something with),
-// then a fixed-seed run of mutations from them, all checked against list_properties.hpp. `list_fuzz` runs the same
+// The list fuzz corpus as a test: every saved input (the seeds: lists, hosts files and zone-file lines, and each input
+// a fuzzer once broke something with), then a fixed-seed run of mutations from them, all checked against
+// list_properties.hpp. `list_fuzz` runs the same
 // checks for as long as you like.
 #include "tests/fuzz/list_properties.hpp"
 
@@ -48,8 +49,9 @@ std::string escaped(const Input& input) {
 }
 
 // The bytes that change how a line reads: separators, line ends, comments, dots, wildcards, address and zone marks,
-// the bytes of a BOM, a letter of each case, digits and (the literal's end) a NUL.
-constexpr char kTextBytes[] = " \t\r\n#.*:%_-aZ09\xEF\xBB\xBF";
+// the bytes of a BOM, a letter of each case, digits, the zone-file syntax (quotes, escapes, folding, comments, the
+// origin and directives) and (the literal's end) a NUL.
+constexpr char kTextBytes[] = " \t\r\n#.*:%_-aZ09\xEF\xBB\xBF\";()\\@$";
 
 // One of the edits that find parser bugs: a byte, a byte that matters to the syntax in or out, a run copied (a label
 // grown past 63, a name past 255), a line duplicated.
@@ -92,7 +94,8 @@ void mutate(Input& input, std::mt19937& rng) {
 
 TEST_CASE("every input of the list fuzz corpus keeps the list properties") {
     const auto inputs = corpus();
-    REQUIRE(inputs.size() >= 8);  // the seeds: each format of list and hosts file, and the lines they refuse
+    REQUIRE(inputs.size() >=
+            16);  // the seeds: each format of list, hosts file and zone line, and the lines they refuse
     for (const auto& [name, input] : inputs) {
         INFO(name << ": \"" << escaped(input) << "\"");
         CHECK(list_property_violation(input).empty());

@@ -618,3 +618,18 @@ TEST_CASE("resolver: an unknown opcode gets NOTIMP without a question, over UDP 
     CHECK(a.m.edns.dnssec_ok);
     CHECK(rig.up.total() == 0);
 }
+
+TEST_CASE("resolver: an answer to a question asked before a reload swapped the policy is served, not cached") {
+    Rig rig({TestUpstream::Action::Answer, 0.1, 300});
+    std::optional<test::Resolved> answer;
+    auto asking = core::spawn([&] { answer = rig.ask("slow.example"); });
+    REQUIRE(rig.up.wait_for_total(1, core::Seconds(5.0)));
+    rig.resolver.use_policy(test::forward_all());  // a reload while the question is out
+    asking->join();
+    REQUIRE(answer);
+    CHECK(answer->m.header.ancount == 1);
+    rig.ask("slow.example");
+    CHECK(rig.up.count("slow.example") == 2);
+    rig.ask("slow.example");
+    CHECK(rig.up.count("slow.example") == 2);  // asked under the policy in force: cached
+}

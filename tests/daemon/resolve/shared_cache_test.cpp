@@ -7,6 +7,7 @@
 #include "daemon/resolve/resolver.hpp"
 #include "dns/header.hpp"
 #include "dns/presentation.hpp"
+#include "policy/policy_loader.hpp"
 #include "tests/daemon/resolve/resolve_helpers.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/test_upstream.hpp"
@@ -16,6 +17,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -28,18 +30,25 @@ namespace {
 // One daemon's worth: its own memory cache, Redis connection and upstream channel, on the shared clock.
 struct Daemon {
     Daemon(const std::string& redis, const TestUpstream& up, double& clock, double redis_timeout = 0.05,
-           double budget = 1.0)
+           double budget = 1.0, policy::PolicySnapshot policy = test::forward_all())
         : memory({1000, 0, 4}),
           client(core::Hub::current(), {*cache::parse_redis_address(redis), "", 0, core::Seconds(redis_timeout)}),
           shared(client, {"test:v1:", 0, [&clock] { return clock; }, [&clock] { return clock + 1'699'999'000.0; }}),
-          resolver(memory, &shared,
-                   test::one_route(
-                       upstream::make_plain_upstream(
-                           core::Hub::current(),
-                           {.servers = {up.address()}, .attempt_timeout = std::chrono::milliseconds(300), .tries = 1}),
-                       budget),
-                   test::forward_all(), options(clock)) {
+          resolver(memory, &shared, routes(up, budget, policy->zone_count()), policy, options(clock)) {
         REQUIRE(client.wait_up(core::Seconds(5.0)));
+    }
+    // A route per zone of the policy, all to `up`.
+    static daemon::UpstreamRoutes routes(const TestUpstream& up, double budget, std::size_t zones) {
+        daemon::UpstreamRoutes out;
+        for (std::size_t z = 0; z < std::max<std::size_t>(zones, 1); ++z) {
+            auto one = test::one_route(
+                upstream::make_plain_upstream(
+                    core::Hub::current(),
+                    {.servers = {up.address()}, .attempt_timeout = std::chrono::milliseconds(300), .tries = 1}),
+                budget);
+            out.push_back(std::move(one.front()));
+        }
+        return out;
     }
     static daemon::Resolver::Options options(double& clock) {
         daemon::Resolver::Options o;
@@ -118,4 +127,47 @@ TEST_CASE("shared cache: a slow Redis and a dead upstream still get the client S
     CHECK(took < 0.55);                    // not the Redis wait and then a whole budget more (0.7 s)
     CHECK(up.count("dead.example") == 1);  // the upstream was still asked, with what was left
     CHECK(d.resolver.stats().upstream_timeouts == 1);
+}
+
+TEST_CASE("shared cache: Redis keeps answers as the upstream gave them, and each daemon screens them by its policy") {
+    core::Hub hub;
+    test::RedisServer redis;
+    TestUpstream up;
+    up.script("nas.example", {TestUpstream::Action::Answer, 0, 300, {10, 0, 0, 5}});
+    double clock = 1000.0;
+    Daemon open(redis.address(), up, clock);
+    CHECK(test::resolve(open.resolver, "nas.example").m.header.ancount == 1);
+    REQUIRE(open.client.command({"PING"}));  // the SET went before it
+    Daemon guarded(redis.address(), up, clock, 0.05, 1.0,
+                   policy::load_policy({.rebind_protection = policy::RebindProtection::on}).policy);
+    const auto a = test::resolve(guarded.resolver, "nas.example");
+    CHECK(a.m.header.rcode() == dns::Rcode::NoError);
+    CHECK(a.m.header.ancount == 0);  // 10.0.0.5 taken out on the way from Redis
+    CHECK(guarded.resolver.stats().shared_cache_hits == 1);
+    CHECK(guarded.resolver.stats().rebind_filtered == 1);
+    CHECK(up.count("nas.example") == 1);
+    // And the guarded daemon's own upstream answers reach Redis whole.
+    up.script("nas2.example", {TestUpstream::Action::Answer, 0, 300, {10, 0, 0, 6}});
+    CHECK(test::resolve(guarded.resolver, "nas2.example").m.header.ancount == 0);
+    REQUIRE(guarded.client.command({"PING"}));
+    Daemon other(redis.address(), up, clock);
+    CHECK(test::resolve(other.resolver, "nas2.example").m.header.ancount == 1);
+    CHECK(up.count("nas2.example") == 1);
+}
+
+TEST_CASE("shared cache: a forward zone's answers stay out of Redis") {
+    core::Hub hub;
+    test::RedisServer redis;
+    TestUpstream up;
+    double clock = 1000.0;
+    Daemon corp(redis.address(), up, clock, 0.05, 1.0, policy::load_policy({.forward_zones = {"corp.example"}}).policy);
+    test::resolve(corp.resolver, "www.corp.example");
+    test::resolve(corp.resolver, "www.example");
+    CHECK(corp.client.stats().commands == 2);  // www.example's GET and SET; nothing for the zone's name
+    REQUIRE(corp.client.command({"PING"}));
+    Daemon other(redis.address(), up, clock);
+    test::resolve(other.resolver, "www.corp.example");
+    CHECK(up.count("www.corp.example") == 2);
+    test::resolve(other.resolver, "www.example");
+    CHECK(up.count("www.example") == 1);
 }
