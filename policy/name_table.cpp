@@ -77,7 +77,7 @@ void NameTable::suffixes(std::span<const std::byte> name, Suffixes& out) noexcep
 }
 
 void NameTable::Builder::reserve(std::size_t names, std::size_t bytes) {
-    arena_.reserve(bytes + names * (1 + sizeof(Value)));
+    arena_.reserve(arena_.size() + bytes + names * (1 + sizeof(Value)));
     std::size_t want = 16;
     while (want < names * 2) want *= 2;
     if (want > slots_.size()) rehash(want);

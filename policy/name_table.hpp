@@ -25,7 +25,8 @@ public:
     class Builder {
     public:
         Builder() = default;
-        // Room for about `names` names totalling `bytes` bytes, so that a large list grows its arrays only once.
+        // Room for about `names` more names totalling `bytes` bytes, so that a large list grows its arrays little: an
+        // estimate on the low side costs a doubling of the slots, one on the high side memory until build().
         void reserve(std::size_t names, std::size_t bytes);
         // `name` must be a valid lowercased wire name other than the root, `value` not 0; the name's value becomes
         // the OR of every value it was added with.

@@ -17,6 +17,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
 #include <chrono>
 #include <csignal>
 #include <memory>
@@ -63,14 +65,15 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
                               .serve_stale = whole_seconds(config_->cache.serve_stale),
                               .shards = 64});
     const ConfigSnapshot started_with = config_;  // what the workers were built from
-    const policy::PolicySnapshot started_policy = policy_.policy;
     std::vector<WorkerControl> controls(static_cast<std::size_t>(config_->server.workers));
     std::vector<WorkerResult> results(controls.size());
     std::vector<std::thread> threads;
     for (std::size_t w = 0; w < controls.size(); ++w) {
-        threads.emplace_back([&, w] {
+        // Each worker's own reference, moved into it: once every worker has taken a reload's policy, nothing holds
+        // the first one (a million names' worth of memory).
+        threads.emplace_back([&, w, policy = policy_.policy]() mutable {
             try {
-                Worker worker(started_with, started_policy, cache, std::move(sockets[w]));
+                Worker worker(started_with, std::move(policy), cache, std::move(sockets[w]));
                 results[w] = worker.serve(controls[w]);
             } catch (const std::exception& e) {
                 spdlog::critical("worker {} failed: {}", w, e.what());
@@ -115,6 +118,8 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
                 }
                 config_ = next;
                 policy_ = std::move(policy);
+                // compat(glibc 2.36): the old policy's index went back to malloc in pieces it keeps; give them back.
+                ::malloc_trim(0);
                 policy_loaded_at_ = wall_clock();
                 ++reloads_;
                 log_policy(policy_);
