@@ -96,7 +96,8 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
                 }
                 // Keep what is really running, so that the next reload compares against it.
                 const ConfigSnapshot next = std::make_shared<const Config>(keep_restart_only(*config_, *loaded));
-                // Lists of a million names take a second or two to read: off this hub, which serves the metrics.
+                // A list of a million names takes a few tenths of a second to read: off this hub, which serves the
+                // metrics and the watchdog.
                 policy::LoadedPolicy policy =
                     *core::call_on_thread([next] { return load_policy(*next); }, std::nullopt);
                 spdlog::set_level(spdlog_level(next->log.level));

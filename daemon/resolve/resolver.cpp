@@ -66,18 +66,18 @@ std::size_t Resolver::resolve(std::span<const std::byte> query, const QueryOrigi
 }
 
 Resolver::Answered Resolver::answer(std::span<const std::byte> query, Transport transport, std::span<std::byte> out) {
-    constexpr AnswerSource kLocal = AnswerSource::Error;
+    constexpr AnswerSource kOurs = AnswerSource::Error;
     const std::optional<dns::Header> h = dns::parse_header(query);
     if (!h || h->qr()) {  // not even a header, or a response sent to us: answering it could start a loop
         ++stats_.dropped;
-        return {0, kLocal};
+        return {0, kOurs};
     }
     // Read before the rest: what follows the header of another opcode need not look like a query at all.
-    if (h->opcode() != 0) return {not_implemented(query, *h, out), kLocal};
+    if (h->opcode() != 0) return {not_implemented(query, *h, out), kOurs};
     const auto formerr = [&] {
         const std::size_t n = dns::make_error_response(query, dns::Rcode::FormErr, out);
         (n ? stats_.formerr : stats_.dropped)++;
-        return Answered{n, kLocal};
+        return Answered{n, kOurs};
     };
     // A standard query carries its question and at most an OPT record (as Unbound requires). Refused before the
     // parse, so records that only make work (a 64 KiB query of names pointing at each other, say) are never read.
@@ -86,7 +86,7 @@ Resolver::Answered Resolver::answer(std::span<const std::byte> query, Transport 
     if (dns::parse_message(query, q) != dns::ParseStatus::Ok) return formerr();
     // RFC 6891 6.1.3: a version we do not speak gets BADVERS, and our OPT says which one we do (0).
     if (q.edns.present && q.edns.version != 0) {
-        return {dns::make_error_response(query, dns::Rcode::BadVers, out, our_opt(q)), kLocal};
+        return {dns::make_error_response(query, dns::Rcode::BadVers, out, our_opt(q)), kOurs};
     }
 
     const dns::QueryKey key(query, q);
@@ -147,8 +147,7 @@ Resolver::Answered Resolver::answer(std::span<const std::byte> query, Transport 
         return serve_stale(*hit->answer);
     }
     ++stats_.servfail;
-    return {dns::make_error_response(query, dns::Rcode::ServFail, out, our_opt(q, fresh.failure)), kLocal,
-            verdict.zone};
+    return {dns::make_error_response(query, dns::Rcode::ServFail, out, our_opt(q, fresh.failure)), kOurs, verdict.zone};
 }
 
 std::optional<Resolver::Answered> Resolver::answer_by_policy(const policy::Policy::Query& query,
