@@ -206,4 +206,31 @@ FilterResult filter_records(std::span<const std::byte> wire, const Message& pars
     return result;
 }
 
+std::optional<std::uint16_t> append_answer_records(std::span<const std::byte> wire, const Message& parsed,
+                                                   std::uint32_t age, std::vector<std::byte>& out) {
+    const std::size_t before = out.size();
+    const auto fail = [&] {
+        out.resize(before);
+        return std::nullopt;
+    };
+    NameWriter names(out);
+    std::uint16_t count = 0;
+    RecordWalk walk(wire, parsed);
+    for (const Record& r : walk) {
+        if (r.section != Section::answer) break;
+        if (!copy_name(wire, r.offset, r.ttl_offset, names, Compression::allowed)) return fail();
+        append(out, wire, r.ttl_offset - 4, kTypeClassTtl);
+        std::uint32_t ttl = read_u32(out, out.size() - 4);
+        if (ttl & 0x80000000u) ttl = 0;  // RFC 2181 8
+        write_u32(out, out.size() - 4, ttl > age ? ttl - age : 0);
+        const std::size_t rdlength_at = out.size();
+        out.resize(out.size() + 2);
+        if (!copy_rdata(wire, r, names, out) || out.size() > kMaxMessageSize) return fail();
+        write_u16(out, rdlength_at, static_cast<std::uint16_t>(out.size() - rdlength_at - 2));
+        ++count;
+    }
+    if (walk.failed()) return fail();
+    return count;
+}
+
 }  // namespace greenfinch::dns

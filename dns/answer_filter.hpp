@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <type_traits>
 #include <vector>
@@ -58,5 +59,13 @@ struct FilterResult {
 
 // `wire` must be what parse_message() accepted into `parsed`; bytes past parsed.end are left out of the output.
 FilterResult filter_records(std::span<const std::byte> wire, const Message& parsed, RecordPredicate keep);
+
+// Appends the answer section of `wire` (which parse_message() accepted as `parsed`) to `out`, a message being written
+// whose records end where `out` does: names written out in full or compressed against the names this call wrote (so
+// they read the same in `out`), every TTL less `age` seconds (0 at least). Returns how many records it appended;
+// nullopt, with `out` as it was, if `out` would outgrow 65535 bytes or `parsed` is not the parse of `wire`. For
+// answers made of two messages: a local CNAME and the answer for its target.
+std::optional<std::uint16_t> append_answer_records(std::span<const std::byte> wire, const Message& parsed,
+                                                   std::uint32_t age, std::vector<std::byte>& out);
 
 }  // namespace greenfinch::dns

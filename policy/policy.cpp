@@ -13,13 +13,11 @@ const std::string& Policy::zone_name(std::uint16_t zone) const noexcept {
     return zone < parts_.zones.size() ? parts_.zones[zone] : kRootZone;
 }
 
-std::optional<std::size_t> Policy::answer_local(const Query& query, const Verdict& verdict, const ReplyRoom& room,
+std::optional<LocalAnswer> Policy::answer_local(const Query& query, const Verdict& verdict, const ReplyRoom& room,
                                                 std::span<std::byte> out) const noexcept {
     const LocalData& data = verdict.decision == Decision::Special ? parts_.special : parts_.local;
-    const auto answered = data.answer(
+    return data.answer(
         {.wire = query.wire, .message = query.parsed, .qname = query.name, .limit = room.limit, .opt = room.opt}, out);
-    if (!answered) return std::nullopt;
-    return answered->size;
 }
 
 std::size_t Policy::answer_blocked(const Query& query, const Verdict& verdict, const ReplyRoom& room,

@@ -54,9 +54,10 @@ public:
         const dns::Message& parsed;
         std::span<const std::byte> name;  // its name, lowercased
     };
-    // For Decision::Local and Decision::Special: the response's size in `out` (0 if `out` cannot hold it); nullopt
-    // when local data does not answer such a query after all (a class other than IN, say): it is forwarded then.
-    std::optional<std::size_t> answer_local(const Query& query, const Verdict& verdict, const ReplyRoom& room,
+    // For Decision::Local and Decision::Special: the response in `out` (its size 0 if `out` cannot hold it, and where
+    // a CNAME chain leaves local data, if it does); nullopt when local data does not answer such a query after all (a
+    // class other than IN, say): it is forwarded then.
+    std::optional<LocalAnswer> answer_local(const Query& query, const Verdict& verdict, const ReplyRoom& room,
                                             std::span<std::byte> out) const noexcept;
     // For Decision::Blocked.
     std::size_t answer_blocked(const Query& query, const Verdict& verdict, const ReplyRoom& room,

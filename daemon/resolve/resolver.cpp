@@ -4,12 +4,17 @@
 #include "core/engine/greenlet.hpp"
 #include "core/primitives/timeout.hpp"
 #include "dns/answer.hpp"
+#include "dns/answer_filter.hpp"
+#include "dns/bytes.hpp"
 #include "dns/header.hpp"
+#include "dns/name.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace greenfinch::daemon {
 
@@ -158,14 +163,72 @@ std::optional<Resolver::Answered> Resolver::answer_by_policy(const policy::Polic
         ++stats_.blocked_answers;
         return Answered{policy_->answer_blocked(query, verdict, room, out), AnswerSource::Blocked};
     }
-    const std::optional<std::size_t> n = policy_->answer_local(query, verdict, room, out);
-    if (!n) return std::nullopt;  // not a query local data answers (another class): forwarded
+    const std::optional<policy::LocalAnswer> local = policy_->answer_local(query, verdict, room, out);
+    if (!local) return std::nullopt;  // not a query local data answers (another class): forwarded
     if (verdict.decision == policy::Decision::Special) {
         ++stats_.special_answers;
-        return Answered{*n, AnswerSource::Special};
+        return Answered{local->size, AnswerSource::Special};
     }
     ++stats_.local_answers;
-    return Answered{*n, AnswerSource::LocalData};
+    const std::size_t size = local->external_target != 0 ? append_cname_target(query, *local, limit, out) : local->size;
+    return Answered{size, AnswerSource::LocalData};
+}
+
+std::size_t Resolver::append_cname_target(const policy::Policy::Query& query, const policy::LocalAnswer& local,
+                                          std::size_t limit, std::span<std::byte> out) {
+    const std::span<const std::byte> response = out.first(local.size);
+    dns::Message ours;
+    const auto target = dns::read_name(response, local.external_target);
+    if (!target || dns::parse_message(response, ours) != dns::ParseStatus::Ok || ours.header.nscount != 0) {
+        return local.size;
+    }
+    // The target as a query of the client's type, class and DO and CD bits, so that it shares the cache and the
+    // flights of everyone else's.
+    std::vector<std::byte> ask(dns::kHeaderSize);
+    dns::write_u16(ask, 2, static_cast<std::uint16_t>(dns::kFlagRd | (query.parsed.header.flags & dns::kFlagCd)));
+    dns::write_u16(ask, 4, 1);
+    const auto name = response.subspan(local.external_target, target->length);
+    ask.insert(ask.end(), name.begin(), name.end());
+    dns::lowercase_name(std::span(ask).subspan(dns::kHeaderSize));
+    ask.resize(ask.size() + 4);
+    dns::write_u16(ask, ask.size() - 4, query.parsed.question.qtype);
+    dns::write_u16(ask, ask.size() - 2, query.parsed.question.qclass);
+    if (query.parsed.edns.present) {
+        dns::write_u16(ask, 10, 1);
+        ask.resize(ask.size() + dns::kOptRecordSize);
+        dns::write_opt(ask, ask.size() - dns::kOptRecordSize, {.dnssec_ok = query.parsed.edns.dnssec_ok});
+    }
+    dns::Message m;
+    if (dns::parse_message(ask, m) != dns::ParseStatus::Ok) return local.size;
+    const dns::QueryKey key(ask, m);
+    const policy::Verdict verdict = policy_->route(key.name());
+    if (verdict.decision != policy::Decision::Forward) return local.size;  // a blocked target is not looked up
+
+    cache::AnswerPtr answer;
+    std::uint32_t age = 0;
+    if (const auto hit = tiers_.lookup(key, options_.clock()); hit && hit->freshness != cache::Freshness::Stale) {
+        answer = hit->answer;
+        age = hit->age;
+    } else {
+        answer = fetch(key, FetchFor::Client, route_for(verdict)).answer;
+    }
+    if (!answer) return local.size;
+    const dns::Rcode rcode = answer->parsed.header.rcode();
+    if (rcode != dns::Rcode::NoError && rcode != dns::Rcode::NxDomain) return local.size;
+
+    // Our answer without its OPT record, the target's answer records, the OPT record again; the target's RCODE
+    // (RFC 6604: the last name's).
+    const std::size_t records_end = ours.edns.present ? ours.edns.offset : ours.end;
+    std::vector<std::byte> joined(response.begin(), response.begin() + static_cast<std::ptrdiff_t>(records_end));
+    const std::optional<std::uint16_t> added = dns::append_answer_records(answer->wire, answer->parsed, age, joined);
+    if (!added) return local.size;
+    joined.insert(joined.end(), response.begin() + static_cast<std::ptrdiff_t>(records_end), response.end());
+    if (joined.size() > limit || joined.size() > out.size()) return local.size;
+    dns::write_u16(joined, 6, static_cast<std::uint16_t>(ours.header.ancount + *added));
+    dns::write_u16(joined, 2,
+                   static_cast<std::uint16_t>((ours.header.flags & ~0x000fu) | static_cast<unsigned>(rcode)));
+    std::copy(joined.begin(), joined.end(), out.begin());
+    return joined.size();
 }
 
 Resolver::Route Resolver::route_for(const policy::Verdict& verdict) const {

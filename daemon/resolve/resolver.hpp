@@ -93,6 +93,11 @@ private:
     // The answer for a name the policy decides (not Decision::Forward); nullopt if it is to be forwarded after all.
     std::optional<Answered> answer_by_policy(const policy::Policy::Query& query, const policy::Verdict& verdict,
                                              std::size_t limit, std::span<std::byte> out);
+    // A local CNAME chain that leaves local data (`local`, in `out`): the answer for its target, from the cache or the
+    // target's route, appended, as Unbound does, so that a stub resolver that does not follow CNAMEs itself gets an
+    // address. Returns the response's size: the local part alone when the target has no answer or it does not fit.
+    std::size_t append_cname_target(const policy::Policy::Query& query, const policy::LocalAnswer& local,
+                                    std::size_t limit, std::span<std::byte> out);
     Answered answer(std::span<const std::byte> query, Transport transport, std::span<std::byte> out);
 
     struct Fetched {

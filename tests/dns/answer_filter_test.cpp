@@ -373,3 +373,36 @@ TEST_CASE("mutations of CNAME answers keep the walk, the chain and the filter so
     CHECK(parsed_count > 1000);  // the edits leave enough messages valid to say something
     CHECK(filtered > 1000);
 }
+
+TEST_CASE("append: another message's answer records read the same in the message they join, TTLs aged") {
+    // The same names, every type that holds them, as the filter test above; they join a message of their own.
+    Wire m;
+    m.header(1, 0x8180, 1, 3, 0, 0).question("example.com", type::ANY);
+    const unsigned holder = static_cast<unsigned>(m.size());
+    m.u8(6).raw({'H', 'o', 'l', 'd', 'e', 'r'}).pointer(12).rr_fixed(type::NS, 60, 17);
+    const unsigned ns1 = static_cast<unsigned>(m.size());
+    m.name("ns1.Example.org");
+    m.pointer(holder).rr_fixed(type::MX, 3600, 4).u16(10).pointer(ns1);
+    m.pointer(holder).rr_fixed(type::SOA, 30, 4 + 20).pointer(ns1).pointer(holder);
+    m.u32(1).u32(2).u32(3).u32(4).u32(5);
+    const std::vector<std::byte> from = m;
+    const Message from_parsed = parsed(from);
+
+    std::vector<std::byte> joined = Wire().header(9, 0x8580, 1, 0, 0, 0).question("other.example", type::ANY);
+    const auto added = append_answer_records(from, from_parsed, 40, joined);
+    REQUIRE(added == std::optional<std::uint16_t>(3));
+    write_u16(joined, 6, *added);
+    const Message j = parsed(joined);
+    const auto all = describe_all(joined, j);
+    REQUIRE(all.size() == 3);
+    CHECK(all[0] == "0 2 1 20 Holder.example.com. | ns1.Example.org.");
+    CHECK(all[1] == "0 15 1 3560 Holder.example.com. | 0 10 ns1.Example.org.");
+    CHECK(all[2].rfind("0 6 1 0 Holder.example.com. | ns1.Example.org. Holder.example.com. ", 0) == 0);
+
+    // A message that is not the bytes' leaves the output as it was.
+    std::vector<std::byte> untouched = joined;
+    Message wrong = from_parsed;
+    wrong.end = from.size() - 3;
+    CHECK_FALSE(append_answer_records(from, wrong, 0, untouched));
+    CHECK(untouched == joined);
+}

@@ -91,32 +91,33 @@ struct SplitRig {
                          "0.0.0.0 pixel.example metrics.example\nnot a name\n")),
           trackers(write_file(tag + "-trackers.txt", "tracker.example\n*.spy.example\n")),
           allow(write_file(tag + "-allow.txt", "ok.ads.example\n")),
-          config(write_file(tag + ".toml",
-                            "[[forward]]\n"
-                            "zone = \"corp.example\"\n"
-                            "servers = [\"" +
-                                corp.address().to_string() +
-                                "\"]\n"
-                                "[[forward]]\n"
-                                "zone = \"lab.corp.example\"\n"
-                                "servers = [\"" +
-                                internet.address().to_string() +
-                                "\"]\n"
-                                "[local]\n"
-                                "records = [\"printer.lan. 3600 IN A 192.168.1.20\", "
-                                "\"lan. 3600 IN MX 10 mail.lan.\"]\n"
-                                "hosts_files = [\"" +
-                                hosts +
-                                "\"]\n"
-                                "zones = [\"lan.\"]\n"
-                                "rebind_protection = true\n"
-                                "rebind_allow = [\"home.example\"]\n"
-                                "[block]\n"
-                                "lists = [\"" +
-                                ads + "\", \"" + trackers +
-                                "\"]\n"
-                                "allow = [\"" +
-                                allow + "\"]\n" + extra)),
+          config(
+              write_file(tag + ".toml",
+                         "[[forward]]\n"
+                         "zone = \"corp.example\"\n"
+                         "servers = [\"" +
+                             corp.address().to_string() +
+                             "\"]\n"
+                             "[[forward]]\n"
+                             "zone = \"lab.corp.example\"\n"
+                             "servers = [\"" +
+                             internet.address().to_string() +
+                             "\"]\n"
+                             "[local]\n"
+                             "records = [\"printer.lan. 3600 IN A 192.168.1.20\", "
+                             "\"lan. 3600 IN MX 10 mail.lan.\", \"alias.lan. 600 IN CNAME www.elsewhere.example.\"]\n"
+                             "hosts_files = [\"" +
+                             hosts +
+                             "\"]\n"
+                             "zones = [\"lan.\"]\n"
+                             "rebind_protection = true\n"
+                             "rebind_allow = [\"home.example\"]\n"
+                             "[block]\n"
+                             "lists = [\"" +
+                             ads + "\", \"" + trackers +
+                             "\"]\n"
+                             "allow = [\"" +
+                             allow + "\"]\n" + extra)),
           daemon({"--config", config, "--listen", "127.0.0.1:0", "--upstream", internet.address().to_string()}) {}
 
     // Neither upstream was asked for `name`.
@@ -169,6 +170,15 @@ TEST_CASE("local records and zones are answered here with AA, NODATA and NXDOMAI
     CHECK(missing.aa());
     CHECK(missing.m.soa);
     for (const char* name : {"printer.lan", "lan", "nothing.lan"}) CHECK(rig.unseen(name));
+    // A local CNAME out of local data brings its target's answer along, from the target's route, then the cache.
+    for (int i = 0; i < 2; ++i) {
+        const Reply alias = ask(at, "alias.lan");
+        CHECK(alias.answers() == std::vector<std::string>{"alias.lan.\t600\tIN\tCNAME\twww.elsewhere.example.",
+                                                          "www.elsewhere.example.\t300\tIN\tA\t192.0.2.1"});
+        CHECK(alias.rcode() == dns::Rcode::NoError);
+    }
+    CHECK(rig.internet.count("www.elsewhere.example") == 1);
+    CHECK(rig.unseen("alias.lan"));
     CHECK(rig.daemon.terminate() == 0);
 }
 
