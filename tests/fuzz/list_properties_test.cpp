@@ -4,6 +4,8 @@
 // checks for as long as you like.
 #include "tests/fuzz/list_properties.hpp"
 
+#include "tests/fuzz/corpus.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -20,18 +22,7 @@ namespace {
 using greenfinch::test::list_property_violation;
 using Input = std::vector<std::byte>;
 
-std::vector<std::pair<std::string, Input>> corpus() {
-    std::vector<std::pair<std::string, Input>> inputs;
-    for (const auto& entry : std::filesystem::directory_iterator(GREENFINCH_LIST_CORPUS)) {
-        std::ifstream file(entry.path(), std::ios::binary);
-        const std::vector<char> bytes{std::istreambuf_iterator<char>(file), {}};
-        Input input(bytes.size());
-        std::transform(bytes.begin(), bytes.end(), input.begin(), [](char c) { return static_cast<std::byte>(c); });
-        inputs.emplace_back(entry.path().filename().string(), std::move(input));
-    }
-    std::sort(inputs.begin(), inputs.end());  // directory order is the file system's; runs must not depend on it
-    return inputs;
-}
+std::vector<std::pair<std::string, Input>> corpus() { return greenfinch::test::read_corpus(GREENFINCH_LIST_CORPUS); }
 
 // The input as a C string literal, for a failure's message.
 std::string escaped(const Input& input) {

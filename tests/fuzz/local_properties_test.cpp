@@ -3,6 +3,8 @@
 // checked against local_properties.hpp. `local_fuzz` runs the same checks for as long as you like.
 #include "tests/fuzz/local_properties.hpp"
 
+#include "tests/fuzz/corpus.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -22,28 +24,9 @@ namespace {
 using greenfinch::test::local_property_violation;
 using Input = std::vector<std::byte>;
 
-std::vector<std::pair<std::string, Input>> corpus() {
-    std::vector<std::pair<std::string, Input>> inputs;
-    for (const auto& entry : std::filesystem::directory_iterator(GREENFINCH_LOCAL_CORPUS)) {
-        std::ifstream file(entry.path(), std::ios::binary);
-        const std::vector<char> bytes{std::istreambuf_iterator<char>(file), {}};
-        Input input(bytes.size());
-        std::transform(bytes.begin(), bytes.end(), input.begin(), [](char c) { return static_cast<std::byte>(c); });
-        inputs.emplace_back(entry.path().filename().string(), std::move(input));
-    }
-    std::sort(inputs.begin(), inputs.end());  // directory order is the file system's; runs must not depend on it
-    return inputs;
-}
+std::vector<std::pair<std::string, Input>> corpus() { return greenfinch::test::read_corpus(GREENFINCH_LOCAL_CORPUS); }
 
-std::string hex(const Input& input) {
-    std::ostringstream out;
-    constexpr std::string_view digits = "0123456789abcdef";
-    for (const auto b : input) {
-        const auto v = std::to_integer<unsigned>(b);
-        out << digits[v >> 4] << digits[v & 15];
-    }
-    return out.str();
-}
+using greenfinch::test::hex;
 
 // Where the question's name ends (uncompressed labels from offset 12), if it does.
 std::optional<std::size_t> name_end(const Input& input) {
