@@ -213,7 +213,8 @@ const std::vector<Setting>& all() {
             .value = Boolean{.bind = member<&Config::local, &Config::Local::private_reverse>(), .fallback = true},
             .help = "Answer the special-use names of RFC 6303 and RFC 6761 here (the reverse zones of private "
                     "addresses, localhost., invalid.) instead of asking upstream.",
-            .details = "A forward zone or local data for one of them takes precedence: a [[forward]] for "
+            .details = "localhost. answers 127.0.0.1 and ::1; invalid. and onion. are NXDOMAIN; test. and local. are "
+                       "forwarded. A forward zone or local data for one of them takes precedence: a [[forward]] for "
                        "168.192.in-addr.arpa sends the LAN's reverse lookups to the LAN's own server.",
         },
         {
@@ -470,8 +471,9 @@ const std::vector<Repeated>& all_repeated() {
             .after = "upstream",
             .help = "Split DNS: the names at or under a zone go to the zone's own servers instead of "
                     "upstream.servers.",
-            .details = "Their answers are cached as any other and keep private addresses despite "
-                       "local.rebind_protection; a block list still blocks names in them.",
+            .details = "Their answers are cached in memory, not in Redis (the daemons sharing it may send the zone "
+                       "elsewhere), and keep private addresses despite local.rebind_protection; a block list still "
+                       "blocks names in them. A reload that changes a zone's servers drops its cached answers.",
         },
     };
     return sections;
