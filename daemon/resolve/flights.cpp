@@ -20,7 +20,10 @@ Flights::LeadFlight::~LeadFlight() {
     if (!landed_) finish(nullptr, Ending::Abandoned);
 }
 
-void Flights::LeadFlight::land(cache::AnswerPtr answer) { finish(std::move(answer), Ending::Landed); }
+void Flights::LeadFlight::land(cache::AnswerPtr answer, std::optional<dns::EdeCode> failure) {
+    flight_->failure = failure;
+    finish(std::move(answer), Ending::Landed);
+}
 
 void Flights::LeadFlight::finish(cache::AnswerPtr answer, Ending ending) {
     landed_ = true;

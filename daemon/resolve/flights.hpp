@@ -11,9 +11,11 @@
 #include "core/memory/hash_index.hpp"
 #include "core/memory/ref.hpp"
 #include "core/primitives/event.hpp"
+#include "dns/edns.hpp"
 #include "dns/query_key.hpp"
 
 #include <cstdint>
+#include <optional>
 
 namespace greenfinch::daemon {
 
@@ -23,7 +25,8 @@ public:
         explicit Flight(const dns::QueryKey& k) noexcept : key(&k) {}
         const dns::QueryKey* key;                    // the leader's, which outlives the flight's entry in the table
         core::AsyncResult<cache::AnswerPtr> result;  // nullptr: the upstream gave no usable answer
-        bool abandoned = false;  // the leader was killed or timed out first: the question is still open
+        bool abandoned = false;                 // the leader was killed or timed out first: the question is still open
+        std::optional<dns::EdeCode> failure{};  // no answer: why, as every asker's SERVFAIL tells it (RFC 8914)
     };
 
     // The flight in progress for `key`, if any.
@@ -37,7 +40,8 @@ public:
         ~LeadFlight();
         LeadFlight(const LeadFlight&) = delete;
         LeadFlight& operator=(const LeadFlight&) = delete;
-        void land(cache::AnswerPtr answer);
+        // `failure`: why there is no answer, if there is none and the reason is known.
+        void land(cache::AnswerPtr answer, std::optional<dns::EdeCode> failure = std::nullopt);
 
     private:
         // Landed: the leader's answer (nullptr: none). Abandoned: the leader left before it had one.

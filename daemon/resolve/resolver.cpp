@@ -262,8 +262,7 @@ Resolver::Fetched Resolver::follow(const dns::QueryKey& key, Flights::Flight& le
     core::Timeout budget(timeout);
     try {
         cache::AnswerPtr answer = flight->result.get();
-        // The leader's reason for having no answer is not handed on: the follower's SERVFAIL says none.
-        if (answer || !flight->abandoned) return {std::move(answer), AnswerSource::Coalesced};
+        if (answer || !flight->abandoned) return {std::move(answer), AnswerSource::Coalesced, flight->failure};
         // Nobody asked on our behalf: the first follower to wake leads a new flight, the others follow it.
         ++stats_.flights_taken_over;
         return fetch(key, purpose, route);
@@ -315,7 +314,7 @@ Resolver::Fetched Resolver::fetch(const dns::QueryKey& key, FetchFor purpose, co
         upstream_fetch_.warn(upstream.zone == "." ? "no answer within the upstream budget"
                                                   : "no answer within the budget of the zone " + upstream.zone);
     }
-    flight.land(fetched.answer);
+    flight.land(fetched.answer, fetched.failure);
     return fetched;
 }
 

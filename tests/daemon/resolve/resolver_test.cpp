@@ -530,6 +530,23 @@ TEST_CASE("resolver: a SERVFAIL because no upstream could be reached carries EDE
     CHECK(plain.m.header.arcount == 0);
 }
 
+TEST_CASE("resolver: queries coalesced on a fetch that failed get the leader's EDE too") {
+    // The followers join 100 ms after the leader: its budget runs out first, and they learn why from its flight.
+    Rig rig({TestUpstream::Action::Drop}, 0, 0.3);
+    std::vector<std::optional<std::uint16_t>> edes(3);
+    std::vector<core::Ref<core::Greenlet>> gs;
+    for (std::size_t i = 0; i < edes.size(); ++i) {
+        gs.push_back(core::spawn([&rig, &edes, i] {
+            edes[i] = ede_of(ask_raw(rig, edns_query("silent.example", static_cast<std::uint16_t>(i + 1))));
+        }));
+        if (i == 0) core::sleep(100ms);
+    }
+    core::joinall(gs);
+    CHECK(rig.resolver.stats().coalesced == 2);
+    CHECK(rig.resolver.stats().upstream_timeouts == 1);  // the leader's only: the followers were woken by its flight
+    for (const auto& e : edes) CHECK(e == std::optional<std::uint16_t>(22));
+}
+
 TEST_CASE("resolver: EDNS version 1 gets BADVERS with our OPT of version 0, over UDP and TCP, and no upstream query") {
     Rig rig;
     for (const auto transport : {daemon::Transport::Udp, daemon::Transport::Tcp}) {
