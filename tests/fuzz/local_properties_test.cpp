@@ -53,28 +53,15 @@ constexpr std::array<unsigned, 16> kTypes = {1, 2, 5, 6, 12, 15, 16, 28, 33, 39,
 // another input, an OPT record added.
 void mutate(Input& input, const std::vector<std::pair<std::string, Input>>& inputs, std::mt19937& rng) {
     const auto pick = [&](std::size_t n) { return n == 0 ? 0 : rng() % n; };
-    const auto place = [&] { return input.begin() + static_cast<std::ptrdiff_t>(pick(input.size() + 1)); };
     const auto end = name_end(input);
     const bool question = end && *end + 4 <= input.size();
-    switch (rng() % 12) {
+    const unsigned edit = static_cast<unsigned>(rng() % 12);
+    switch (edit) {
         case 0:
-            if (!input.empty()) input[pick(input.size())] = static_cast<std::byte>(rng());
-            break;
         case 1:
-            if (input.size() > 13) {
-                const std::size_t at = 12 + pick(input.size() - 13);
-                const std::size_t target = pick(std::min<std::size_t>(input.size(), 0x3fff));
-                input[at] = static_cast<std::byte>(0xc0 | (target >> 8));
-                input[at + 1] = static_cast<std::byte>(target & 0xff);
-            }
-            break;
         case 2:
-            if (input.size() >= 12) input[4 + 2 * pick(4) + 1] = static_cast<std::byte>(pick(3));
-            break;
-        case 3: input.insert(place(), static_cast<std::byte>(rng())); break;
-        case 4:
-            if (!input.empty()) input.erase(input.begin() + static_cast<std::ptrdiff_t>(pick(input.size())));
-            break;
+        case 3:
+        case 4: greenfinch::test::edit_wire(input, rng, edit, 3); break;
         case 5:
             if (question) put16(input, *end, kTypes[pick(kTypes.size())]);
             break;

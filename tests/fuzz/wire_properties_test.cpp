@@ -29,25 +29,13 @@ using greenfinch::test::hex;
 void mutate(Input& input, std::mt19937& rng) {
     const auto pick = [&](std::size_t n) { return n == 0 ? 0 : rng() % n; };
     const auto place = [&] { return input.begin() + static_cast<std::ptrdiff_t>(pick(input.size() + 1)); };
-    switch (rng() % 6) {
+    const unsigned edit = static_cast<unsigned>(rng() % 6);
+    switch (edit) {
         case 0:
-            if (!input.empty()) input[pick(input.size())] = static_cast<std::byte>(rng());
-            break;
         case 1:
-            if (input.size() > 13) {
-                const std::size_t at = 12 + pick(input.size() - 13);
-                const std::size_t target = pick(std::min<std::size_t>(input.size(), 0x3fff));
-                input[at] = static_cast<std::byte>(0xc0 | (target >> 8));
-                input[at + 1] = static_cast<std::byte>(target & 0xff);
-            }
-            break;
         case 2:
-            if (input.size() >= 12) input[4 + 2 * pick(4) + 1] = static_cast<std::byte>(pick(4));
-            break;
-        case 3: input.insert(place(), static_cast<std::byte>(rng())); break;
-        case 4:
-            if (!input.empty()) input.erase(input.begin() + static_cast<std::ptrdiff_t>(pick(input.size())));
-            break;
+        case 3:
+        case 4: greenfinch::test::edit_wire(input, rng, edit, 4); break;
         default:
             if (input.size() > 4) {
                 const std::size_t from = pick(input.size() - 2);
