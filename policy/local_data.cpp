@@ -3,6 +3,8 @@
 #include "dns/bytes.hpp"
 #include "dns/name.hpp"
 #include "dns/presentation.hpp"
+#include "dns/span_writer.hpp"
+#include "policy/synthesised_soa.hpp"
 
 #include <algorithm>
 #include <array>
@@ -15,11 +17,6 @@ namespace {
 constexpr std::uint16_t kClassAny = 255;
 constexpr std::uint16_t kMaxPointerTarget = 0x3fff;
 
-// The synthesised SOA's RNAME: RFC 6303 3's "nobody.invalid.", a mailbox that cannot exist.
-constexpr std::array<std::byte, 16> kNobodyInvalid{std::byte{6},   std::byte{'n'}, std::byte{'o'}, std::byte{'b'},
-                                                   std::byte{'o'}, std::byte{'d'}, std::byte{'y'}, std::byte{7},
-                                                   std::byte{'i'}, std::byte{'n'}, std::byte{'v'}, std::byte{'a'},
-                                                   std::byte{'l'}, std::byte{'i'}, std::byte{'d'}, std::byte{0}};
 constexpr std::array<std::byte, 4> kLoopbackV4{std::byte{127}, std::byte{0}, std::byte{0}, std::byte{1}};
 constexpr std::array<std::byte, 16> kLoopbackV6{
     std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0},
@@ -117,12 +114,11 @@ public:
 
     Writer(const LocalData& data, std::span<std::byte> out, std::size_t pos, std::uint16_t qtype) noexcept
         : data_(data),
-          out_(out),
-          pos_(pos),
+          w_(out, pos),
           qtype_(qtype) {}
 
-    std::size_t pos() const noexcept { return pos_; }
-    bool overflowed() const noexcept { return overflow_; }
+    std::size_t pos() const noexcept { return w_.at(); }
+    bool overflowed() const noexcept { return w_.overflowed(); }
     std::uint16_t answers() const noexcept { return answers_; }
     std::uint16_t authorities() const noexcept { return authorities_; }
 
@@ -178,32 +174,11 @@ public:
     }
 
 private:
-    bool room(std::size_t n) noexcept {
-        if (overflow_ || n > out_.size() - pos_) overflow_ = true;
-        return !overflow_;
-    }
-    void put(std::span<const std::byte> bytes) noexcept {
-        if (!room(bytes.size())) return;
-        std::ranges::copy(bytes, out_.begin() + static_cast<std::ptrdiff_t>(pos_));
-        pos_ += bytes.size();
-    }
-    void put16(std::uint16_t v) noexcept {
-        if (!room(2)) return;
-        dns::write_u16(out_, pos_, v);
-        pos_ += 2;
-    }
-    void put32(std::uint32_t v) noexcept {
-        if (!room(4)) return;
-        dns::write_u32(out_, pos_, v);
-        pos_ += 4;
-    }
-    void pointer(std::size_t offset) noexcept { put16(static_cast<std::uint16_t>(0xc000 | offset)); }
-
     void owner(const Name& name) noexcept {
         if (name.offset <= kMaxPointerTarget) {
-            pointer(name.offset);
+            w_.pointer(name.offset);
         } else {
-            put(name.lower);
+            w_.bytes(name.lower);
         }
     }
     // `target` by a pointer into `name`'s spelling when it is a suffix of it, else in full.
@@ -212,35 +187,30 @@ private:
         while (i < name.lower.size()) {
             if (name.lower.size() - i == target.size() && same_name(name.lower.subspan(i), target)) {
                 if (target.size() == 1) break;  // the root: one byte, shorter than a pointer
-                if (name.offset + i <= kMaxPointerTarget) return pointer(name.offset + i);
+                if (name.offset + i <= kMaxPointerTarget) return w_.pointer(name.offset + i);
                 break;
             }
             i += std::to_integer<std::size_t>(name.lower[i]) + 1;
         }
-        put(target);
+        w_.bytes(target);
     }
     // TYPE, CLASS, TTL, RDLENGTH and RDATA after an owner; returns where the RDATA went.
     std::size_t record(std::uint16_t rtype, std::uint32_t ttl, std::span<const std::byte> rdata) noexcept {
-        put16(rtype);
-        put16(dns::kClassIN);
-        put32(ttl);
-        put16(static_cast<std::uint16_t>(rdata.size()));
-        const std::size_t at = pos_;
-        put(rdata);
+        w_.u16(rtype);
+        w_.u16(dns::kClassIN);
+        w_.u32(ttl);
+        w_.u16(static_cast<std::uint16_t>(rdata.size()));
+        const std::size_t at = w_.at();
+        w_.bytes(rdata);
         return at;
     }
     void synthesised_soa(std::span<const std::byte> zone) noexcept {
-        put16(dns::type::SOA);
-        put16(dns::kClassIN);
-        put32(kSynthesisedSoaTtl);
-        put16(static_cast<std::uint16_t>(zone.size() + kNobodyInvalid.size() + 20));
-        put(zone);
-        put(kNobodyInvalid);
-        put32(1);                   // serial
-        put32(3600);                // refresh
-        put32(1200);                // retry
-        put32(604800);              // expire
-        put32(kSynthesisedSoaTtl);  // minimum
+        w_.u16(dns::type::SOA);
+        w_.u16(dns::kClassIN);
+        w_.u32(kSynthesisedSoaTtl);
+        w_.u16(static_cast<std::uint16_t>(zone.size() + kSoaAfterMnameSize));
+        w_.bytes(zone);
+        write_soa_after_mname(w_, {.refresh = 3600, .retry = 1200, .expire = 604800, .minimum = kSynthesisedSoaTtl});
     }
     // The authority of a negative answer for `name`: its zone's SOA, or one owned by the name outside every zone.
     void negative(std::uint32_t zone_index, const Name& name) noexcept {
@@ -265,10 +235,8 @@ private:
     }
 
     const LocalData& data_;
-    std::span<std::byte> out_;
-    std::size_t pos_;
+    dns::SpanWriter w_;
     std::uint16_t qtype_;
-    bool overflow_ = false;
     std::uint16_t answers_ = 0;
     std::uint16_t authorities_ = 0;
 };
