@@ -90,6 +90,7 @@ LoadedPolicy load_policy(const PolicySources& sources) {
     for (std::size_t i = 0; i < sources.forward_zones.size(); ++i) {
         const auto wire = zone_wire(sources.forward_zones[i], item("forward", i) + ".zone");
         table.add(wire, mark::zone(static_cast<std::uint16_t>(i + 1)));
+        parts.rebinding += name_hash(wire, 0);  // forward zones are exempt from rebinding protection
         std::string name;
         dns::append_presentation(name, wire);
         parts.zones.push_back(std::move(name));
@@ -131,8 +132,6 @@ LoadedPolicy load_policy(const PolicySources& sources) {
         table.add(wire, mark::kRebindAllow);
         parts.rebinding += name_hash(wire, mark::kRebindAllow);
     }
-    // Forward zones are exempt from rebinding protection, so they count for it too.
-    for (const auto& zone : sources.forward_zones) parts.rebinding += name_hash(zone_wire(zone, "forward"), 0);
     parts.rebinding += static_cast<std::uint64_t>(sources.rebind_protection) + 1;
     parts.blocking += static_cast<std::uint64_t>(sources.block_answer) + 1;
 

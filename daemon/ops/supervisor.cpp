@@ -29,9 +29,6 @@ namespace greenfinch::daemon {
 namespace {
 constexpr core::Seconds kAskWorkers{2.0};
 
-double wall_clock() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 // A worker that is not serving by then is broken; systemd's own start timeout (90 s by default) is longer.
 constexpr core::Seconds kStartBudget{30.0};
 
@@ -57,7 +54,7 @@ std::string summary(const std::vector<std::optional<WorkerStats>>& workers, cons
 Supervisor::Supervisor(ConfigSnapshot config, policy::LoadedPolicy policy, std::function<ConfigSnapshot()> reload)
     : config_(std::move(config)),
       policy_(std::move(policy)),
-      policy_loaded_at_(wall_clock()),
+      policy_loaded_at_(wall_seconds()),
       reload_(std::move(reload)) {}
 
 int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::optional<core::TcpListener> admin_listener) {
@@ -121,7 +118,7 @@ int Supervisor::run(std::vector<std::vector<ListenSockets>> sockets, std::option
                 policy_ = std::move(policy);
                 // compat(glibc 2.36): the old policy's index went back to malloc in pieces it keeps; give them back.
                 ::malloc_trim(0);
-                policy_loaded_at_ = wall_clock();
+                policy_loaded_at_ = wall_seconds();
                 ++reloads_;
                 log_policy(policy_);
                 spdlog::info("configuration reloaded: forwarding to {}; cache of {} entries, serve-stale {} s, log {}",

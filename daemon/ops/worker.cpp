@@ -19,10 +19,6 @@ namespace greenfinch::daemon {
 namespace {
 constexpr core::Seconds kDrainBudget{2.0};
 
-double wall_clock() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::unique_ptr<upstream::Upstream> make_upstream(core::Hub& hub, const std::vector<std::string>& addresses,
                                                   std::chrono::milliseconds budget) {
     std::vector<core::SocketAddress> servers;
@@ -86,7 +82,7 @@ Worker::Worker(ConfigSnapshot config, policy::PolicySnapshot policy, cache::Memo
                            *redis_, cache::RedisCache::Options{.prefix = config_->redis.prefix,
                                                                .serve_stale = whole_seconds(config_->cache.serve_stale),
                                                                .clock = &Resolver::cache_clock,
-                                                               .wall_clock = &wall_clock})
+                                                               .wall_clock = &wall_seconds})
                      : std::nullopt),
       resolver_(cache, shared_ ? &*shared_ : nullptr, make_routes(hub_, *config_), std::move(policy),
                 resolver_options(*config_)),

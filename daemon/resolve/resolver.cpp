@@ -22,6 +22,10 @@ double steady_seconds() noexcept {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+double wall_seconds() noexcept {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 double coarse_steady_seconds() noexcept {
     timespec t{};
     ::clock_gettime(CLOCK_MONOTONIC_COARSE, &t);

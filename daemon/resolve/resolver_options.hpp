@@ -13,6 +13,8 @@ namespace greenfinch::daemon {
 
 // The steady clock in seconds, for the query log's timings and the warnings' rate limit.
 double steady_seconds() noexcept;
+// Unix time in seconds, for what is stamped with the wall clock: Redis values, metrics' timestamps.
+double wall_seconds() noexcept;
 // The same clock as the kernel last ticked it (CLOCK_MONOTONIC_COARSE, a few ms behind at most): TTLs count whole
 // seconds, and this read costs a fraction of a precise one. The default ResolverOptions::clock.
 double coarse_steady_seconds() noexcept;
